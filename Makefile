@@ -1,0 +1,42 @@
+# The two commands: `make run` (whole system with demo data) and `make test` (whole suite).
+# Both use DATABASE_URL / REDIS_URL when set, else embedded PostgreSQL and Redis in .data/.
+
+PYTHON_BOOTSTRAP ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck check stop install migrate seed bench
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m devtools run
+
+test: $(STAMP)
+	$(PY) -m devtools test $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	DATABASE_URL=postgres://localhost/typecheck REDIS_URL=redis://localhost:6379/0 SECRET_KEY=typecheck \
+		$(VENV)/bin/mypy .
+
+check: lint typecheck test
+
+migrate: $(STAMP)
+	$(PY) -m devtools manage migrate
+
+seed: $(STAMP)
+	$(PY) -m devtools manage seed_demo
+
+stop: $(STAMP)
+	$(PY) -m devtools stop

@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from users.models import Address, Device, User
+
+
+class AddressInline(admin.TabularInline[Address, User]):
+    model = Address
+    extra = 0
+
+
+class DeviceInline(admin.TabularInline[Device, User]):
+    model = Device
+    extra = 0
+    readonly_fields = ["created_at", "last_seen_at"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["-date_joined"]
+    list_display = ["phone", "full_name", "email", "roles", "is_active", "date_joined"]
+    list_filter = ["is_active", "is_staff", "language"]
+    search_fields = ["phone", "full_name", "email"]
+    fieldsets = (
+        (None, {"fields": ("phone", "password")}),
+        ("Profile", {"fields": ("full_name", "email", "language", "roles")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("phone", "password1", "password2", "roles")}),)
+    inlines = [AddressInline, DeviceInline]

@@ -1,0 +1,90 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from users.models import Address, Device, Language, Platform, User
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects fields it does not know, so a client cannot slip in a role, a price or a status."""
+
+    def to_internal_value(self, data: object) -> object:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["This field is not allowed."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class UserOutputSerializer(serializers.ModelSerializer[User]):
+    class Meta:
+        model = User
+        fields = ["id", "phone", "full_name", "email", "language", "roles", "date_joined"]
+        read_only_fields = fields
+
+
+class RegisterInputSerializer(StrictSerializer):
+    phone = serializers.CharField(max_length=32)
+    password = serializers.CharField(write_only=True, max_length=128)
+    full_name = serializers.CharField(max_length=150)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    language = serializers.ChoiceField(choices=Language.choices, required=False, default=Language.VIETNAMESE)
+
+
+class LoginInputSerializer(StrictSerializer):
+    phone = serializers.CharField(max_length=32)
+    password = serializers.CharField(write_only=True, max_length=128)
+
+
+class TokenPairOutputSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RegisterOutputSerializer(serializers.Serializer):
+    user = UserOutputSerializer()
+    tokens = TokenPairOutputSerializer()
+
+
+class ProfileInputSerializer(StrictSerializer):
+    full_name = serializers.CharField(max_length=150, required=False)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+
+
+class PasswordChangeInputSerializer(StrictSerializer):
+    old_password = serializers.CharField(write_only=True, max_length=128)
+    new_password = serializers.CharField(write_only=True, max_length=128)
+
+
+class AddressInputSerializer(StrictSerializer):
+    # DRF pops declared fields off the class, so this shadows nothing at run time.
+    label = serializers.CharField(max_length=50)  # type: ignore[assignment]
+    text = serializers.CharField(max_length=255)
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    lat = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=Decimal(-90), max_value=Decimal(90)
+    )
+    lng = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=Decimal(-180), max_value=Decimal(180)
+    )
+    is_default = serializers.BooleanField(required=False)
+
+
+class AddressOutputSerializer(serializers.ModelSerializer[Address]):
+    class Meta:
+        model = Address
+        fields = ["id", "label", "text", "note", "lat", "lng", "is_default", "created_at"]
+        read_only_fields = fields
+
+
+class DeviceInputSerializer(StrictSerializer):
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    token = serializers.CharField(max_length=512)
+
+
+class DeviceOutputSerializer(serializers.ModelSerializer[Device]):
+    class Meta:
+        model = Device
+        fields = ["id", "platform", "token", "created_at", "last_seen_at"]
+        read_only_fields = fields

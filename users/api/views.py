@@ -1,0 +1,150 @@
+"""Accounts API: thin views that validate, call a service, and render."""
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from users import services
+from users.api import serializers as s
+from users.errors import UserErrors
+from users.models import Address, Device, User
+from users.phone import InvalidPhoneNumber, normalize_phone
+from users.throttles import AuthPerIpThrottle, AuthPerPhoneThrottle
+
+
+def _token_pair(user: User) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def _current_user(request: Request) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+class RegisterApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_classes = [AuthPerIpThrottle, AuthPerPhoneThrottle]
+
+    @extend_schema(request=s.RegisterInputSerializer, responses={201: s.RegisterOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = s.RegisterInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.register_user(**data.validated_data)
+        body = {"user": s.UserOutputSerializer(user).data, "tokens": _token_pair(user)}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class LoginApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_classes = [AuthPerIpThrottle, AuthPerPhoneThrottle]
+
+    @extend_schema(request=s.LoginInputSerializer, responses={200: s.TokenPairOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = s.LoginInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            phone = normalize_phone(data.validated_data["phone"])
+        except InvalidPhoneNumber:
+            raise UserErrors.INVALID_CREDENTIALS() from None
+        user = authenticate(request, phone=phone, password=data.validated_data["password"])
+        if user is None:
+            inactive = User.objects.filter(phone=phone, is_active=False).exists()
+            raise UserErrors.ACCOUNT_DISABLED() if inactive else UserErrors.INVALID_CREDENTIALS()
+        assert isinstance(user, User)
+        return Response(_token_pair(user))
+
+
+class MeApi(APIView):
+    @extend_schema(responses=s.UserOutputSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(s.UserOutputSerializer(_current_user(request)).data)
+
+    @extend_schema(request=s.ProfileInputSerializer, responses=s.UserOutputSerializer)
+    def patch(self, request: Request) -> Response:
+        data = s.ProfileInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        user = services.update_profile(user=_current_user(request), **data.validated_data)
+        return Response(s.UserOutputSerializer(user).data)
+
+
+class PasswordChangeApi(APIView):
+    @extend_schema(request=s.PasswordChangeInputSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        data = s.PasswordChangeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.change_password(user=_current_user(request), **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AddressListApi(APIView):
+    pagination_class = None
+
+    @extend_schema(responses=s.AddressOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        addresses = Address.objects.filter(user=_current_user(request))
+        return Response(s.AddressOutputSerializer(addresses, many=True).data)
+
+    @extend_schema(request=s.AddressInputSerializer, responses={201: s.AddressOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = s.AddressInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        address = services.save_address(user=_current_user(request), **data.validated_data)
+        return Response(s.AddressOutputSerializer(address).data, status=status.HTTP_201_CREATED)
+
+
+class AddressDetailApi(APIView):
+    """One of the caller's own addresses; anyone else's is a 404, never a 403 that leaks it exists."""
+
+    def _address(self, request: Request, pk: int) -> Address:
+        return get_object_or_404(Address, pk=pk, user=_current_user(request))
+
+    @extend_schema(responses=s.AddressOutputSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.AddressOutputSerializer(self._address(request, pk)).data)
+
+    @extend_schema(request=s.AddressInputSerializer, responses=s.AddressOutputSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        address = self._address(request, pk)
+        data = s.AddressInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        address = services.save_address(user=_current_user(request), address=address, **data.validated_data)
+        return Response(s.AddressOutputSerializer(address).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        services.delete_address(address=self._address(request, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DeviceListApi(APIView):
+    pagination_class = None
+
+    @extend_schema(responses=s.DeviceOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        devices = Device.objects.filter(user=_current_user(request))
+        return Response(s.DeviceOutputSerializer(devices, many=True).data)
+
+    @extend_schema(request=s.DeviceInputSerializer, responses={201: s.DeviceOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = s.DeviceInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        device = services.register_device(user=_current_user(request), **data.validated_data)
+        return Response(s.DeviceOutputSerializer(device).data, status=status.HTTP_201_CREATED)
+
+
+class DeviceDetailApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        services.delete_device(device=get_object_or_404(Device, pk=pk, user=_current_user(request)))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,27 @@
+from loship.errors import ErrorSpec
+from loship.i18n import Text
+
+
+class UserErrors:
+    PHONE_INVALID = ErrorSpec(
+        "phone_invalid", 400, Text(vi="Số điện thoại không hợp lệ.", en="This is not a valid phone number.")
+    )
+    PHONE_TAKEN = ErrorSpec(
+        "phone_taken",
+        409,
+        Text(vi="Số điện thoại này đã được đăng ký.", en="This phone number is already registered."),
+    )
+    PASSWORD_WEAK = ErrorSpec(
+        "password_weak", 400, Text(vi="Mật khẩu quá yếu.", en="The password is too weak.")
+    )
+    PASSWORD_WRONG = ErrorSpec(
+        "password_wrong", 400, Text(vi="Mật khẩu hiện tại không đúng.", en="The current password is wrong.")
+    )
+    INVALID_CREDENTIALS = ErrorSpec(
+        "invalid_credentials",
+        401,
+        Text(vi="Sai số điện thoại hoặc mật khẩu.", en="Wrong phone number or password."),
+    )
+    ACCOUNT_DISABLED = ErrorSpec(
+        "account_disabled", 403, Text(vi="Tài khoản đã bị khóa.", en="This account is disabled.")
+    )
