@@ -2,4 +2,14 @@
 
 from django.urls import URLPattern, URLResolver
 
-websocket_urlpatterns: list[URLPattern | URLResolver] = []
+from drivers.routing import websocket_urlpatterns as driver_routes
+from loship.realtime.routing import websocket_urlpatterns as realtime_routes
+from merchants.routing import websocket_urlpatterns as merchant_routes
+from orders.routing import websocket_urlpatterns as order_routes
+
+websocket_urlpatterns: list[URLPattern | URLResolver] = [
+    *realtime_routes,
+    *merchant_routes,
+    *order_routes,
+    *driver_routes,
+]

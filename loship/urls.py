@@ -6,6 +6,9 @@ from loship import health
 
 api_v1 = [
     path("", include("users.api.urls")),
+    path("", include("merchants.api.urls")),
+    path("", include("orders.api.urls")),
+    path("", include("drivers.api.urls")),
 ]
 
 urlpatterns = [
