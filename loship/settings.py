@@ -154,8 +154,31 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic sweeps. Deadlines live in the database; these only look for what is due.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-catch-up": {"task": "loship.events.tasks.relay_outbox", "schedule": 5.0},
+    "orders-sweep-deadlines": {"task": "orders.tasks.sweep_deadlines", "schedule": 15.0},
 }
 CELERY_TIMEZONE = "UTC"
+
+# --- Orders ------------------------------------------------------------------------------------
+
+# A placed order the merchant has not answered within this many minutes is cancelled by the sweep.
+MERCHANT_ACCEPT_MINUTES = env.int("MERCHANT_ACCEPT_MINUTES", default=5)
+# An e-wallet order not paid within this many minutes is cancelled by the sweep.
+PAYMENT_EXPIRY_MINUTES = env.int("PAYMENT_EXPIRY_MINUTES", default=15)
+# (up to metres, fee VND) tiers, then a fee per started km beyond the last tier.
+ORDER_DELIVERY_FEE_TIERS = [(2000, 15000), (4000, 20000), (6000, 25000), (8000, 30000)]
+ORDER_DELIVERY_FEE_PER_EXTRA_KM_VND = env.int("ORDER_DELIVERY_FEE_PER_EXTRA_KM_VND", default=5000)
+ORDER_SMALL_ORDER_FEE_VND = env.int("ORDER_SMALL_ORDER_FEE_VND", default=10000)
+ORDER_SERVICE_FEE_VND = env.int("ORDER_SERVICE_FEE_VND", default=3000)
+ORDER_DRIVER_SPEED_KMH = env.int("ORDER_DRIVER_SPEED_KMH", default=20)
+ORDER_ETA_BUFFER_MINUTES = env.int("ORDER_ETA_BUFFER_MINUTES", default=10)
+# E-wallet gateway (orders/payments/). The sandbox provider speaks the protocol in orders/payments/sandbox.py.
+PAYMENT_SANDBOX_URL = env.str("PAYMENT_SANDBOX_URL", default="http://127.0.0.1:8900")
+PAYMENT_SANDBOX_API_KEY = env.str("PAYMENT_SANDBOX_API_KEY", default="sandbox-key" if DEBUG else "")
+PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="sandbox-secret" if DEBUG else "")
+PAYMENT_RETURN_URL = env.str("PAYMENT_RETURN_URL", default="loship://orders/{code}")
+PAYMENT_GATEWAY_TIMEOUT_SECONDS = env.float("PAYMENT_GATEWAY_TIMEOUT_SECONDS", default=5.0)
+# Benchmarks only: exposes /api/v1/bench/raw-insert, the baseline of bench/orders_bench.py.
+ORDERS_BENCH_ENDPOINT = env.bool("ORDERS_BENCH_ENDPOINT", default=False)
 
 # --- Auth --------------------------------------------------------------------------------------
 

@@ -1,1 +1,412 @@
-"""Models of the orders app."""
+"""Orders: the order and its lines (a snapshot of the menu), its history, promotions, idempotent
+placement keys, payments and the money ledger.
+
+`Order.version` is the order's event sequence: every change bumps it, the `OrderEvent` row and the
+outbox event of that change carry it, so a client that sees a gap asks for the snapshot.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class OrderStatus(models.TextChoices):
+    PLACED = "placed", "Placed"
+    ACCEPTED = "accepted", "Accepted"
+    PREPARING = "preparing", "Preparing"
+    READY_FOR_PICKUP = "ready_for_pickup", "Ready for pickup"
+    PICKED_UP = "picked_up", "Picked up"
+    DELIVERED = "delivered", "Delivered"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+    DELIVERY_FAILED = "delivery_failed", "Delivery failed"
+
+
+#: States an order never leaves.
+TERMINAL_STATUSES = frozenset(
+    {OrderStatus.DELIVERED, OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.DELIVERY_FAILED}
+)
+#: States in which the order still waits for, or is with, the merchant (a driver may be assigned).
+BEFORE_PICKUP_STATUSES = frozenset(
+    {OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.PREPARING, OrderStatus.READY_FOR_PICKUP}
+)
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", "Cash on delivery"
+    EWALLET = "ewallet", "E-wallet"
+
+
+class PaymentStatus(models.TextChoices):
+    """The order's money state. Cash orders start `cod_pending` and become `paid` on delivery."""
+
+    COD_PENDING = "cod_pending", "Cash on delivery"
+    PENDING = "pending", "Awaiting payment"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Payment failed"
+    EXPIRED = "expired", "Payment expired"
+    REFUND_PENDING = "refund_pending", "Refund pending"
+    REFUNDED = "refunded", "Refunded"
+
+
+class ActorRole(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    MERCHANT = "merchant", "Merchant"
+    DRIVER = "driver", "Driver"
+    OPS = "ops", "Operations"
+    SYSTEM = "system", "System"
+
+
+#: What `total_vnd` must equal (a check constraint keeps stored totals honest).
+TOTAL_EXPRESSION = (
+    models.F("subtotal_vnd")
+    + models.F("delivery_fee_vnd")
+    + models.F("small_order_fee_vnd")
+    + models.F("service_fee_vnd")
+    - models.F("discount_vnd")
+)
+
+
+class Order(models.Model):
+    code = models.CharField(max_length=16, unique=True)
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="orders")
+    driver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="driver_orders",
+    )
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PLACED)
+    version = models.PositiveIntegerField(default=0, help_text="Bumped on every change: the event sequence.")
+    status_reason = models.CharField(max_length=255, blank=True)
+    cancelled_by = models.CharField(max_length=10, choices=ActorRole.choices, blank=True)
+
+    delivery_address = models.CharField(max_length=255)
+    delivery_lat = models.DecimalField(
+        max_digits=9, decimal_places=6, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    delivery_lng = models.DecimalField(
+        max_digits=9, decimal_places=6, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    delivery_note = models.CharField(max_length=255, blank=True)
+    customer_phone = models.CharField(max_length=20, help_text="Snapshot of the customer's phone.")
+    distance_m = models.PositiveIntegerField(help_text="Estimated road distance merchant -> customer.")
+    note = models.CharField(max_length=500, blank=True)
+
+    subtotal_vnd = models.PositiveBigIntegerField()
+    delivery_fee_vnd = models.PositiveBigIntegerField()
+    small_order_fee_vnd = models.PositiveBigIntegerField(default=0)
+    service_fee_vnd = models.PositiveBigIntegerField(default=0)
+    discount_vnd = models.PositiveBigIntegerField(default=0)
+    total_vnd = models.PositiveBigIntegerField()
+    promotion = models.ForeignKey(
+        "orders.Promotion", on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+    )
+    promo_code = models.CharField(max_length=32, blank=True)
+
+    payment_method = models.CharField(max_length=10, choices=PaymentMethod.choices)
+    payment_status = models.CharField(max_length=16, choices=PaymentStatus.choices)
+
+    prep_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    eta = models.DateTimeField(null=True, blank=True, help_text="Estimated delivery time.")
+    # Deadlines swept by orders.tasks.sweep_deadlines; cleared once they no longer apply.
+    payment_deadline = models.DateTimeField(null=True, blank=True)
+    merchant_accept_deadline = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    picked_up_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="Rejected, cancelled or failed at.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-created_at", "-id"], name="order_customer_feed"),
+            models.Index(fields=["merchant", "status", "-created_at"], name="order_merchant_status"),
+            models.Index(fields=["status", "-created_at"], name="order_status_created"),
+            models.Index(fields=["customer_phone"], name="order_customer_phone"),
+            models.Index(
+                fields=["merchant_accept_deadline"],
+                condition=Q(merchant_accept_deadline__isnull=False),
+                name="order_accept_deadline_due",
+            ),
+            models.Index(
+                fields=["payment_deadline"],
+                condition=Q(payment_deadline__isnull=False),
+                name="order_payment_deadline_due",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(total_vnd=TOTAL_EXPRESSION), name="order_total_adds_up"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def visible_to_merchant(self) -> bool:
+        """An e-wallet order reaches the merchant only once it is paid (or if it ever was)."""
+        return self.payment_status not in (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.EXPIRED)
+
+
+class OrderLine(models.Model):
+    """One cart line as it was when ordered: later menu edits never change it."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    menu_item = models.ForeignKey(
+        "merchants.MenuItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(max_length=200)
+    base_price_vnd = models.PositiveBigIntegerField()
+    unit_price_vnd = models.PositiveBigIntegerField(help_text="Base price plus chosen options.")
+    quantity = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    line_total_vnd = models.PositiveBigIntegerField()
+    # [{"option_id", "group_id", "group", "name", "price_delta_vnd"}]
+    options = models.JSONField(default=list, blank=True)
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.name}"
+
+
+class OrderEvent(models.Model):
+    """The timeline: one row per change of an order (who, when, from, to, why)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=32, help_text="The outbox topic without 'order.'.")
+    from_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=OrderStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_role = models.CharField(max_length=10, choices=ActorRole.choices)
+    reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order_id", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "version"], name="order_event_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}#{self.version} {self.kind}"
+
+
+class PlacementKey(models.Model):
+    """An `Idempotency-Key` of a customer and the hash of the body it was first used with.
+
+    The unique constraint is what makes concurrent retries produce exactly one order.
+    """
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "key"], name="placement_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}:{self.key}"
+
+
+class PromotionKind(models.TextChoices):
+    PERCENT = "percent", "Percentage of the subtotal"
+    FIXED = "fixed", "Fixed amount"
+
+
+class Promotion(models.Model):
+    """A promo code: merchant-specific when `merchant` is set, platform-wide otherwise.
+
+    `used_count` counts live redemptions; it is changed only under a row lock on this promotion.
+    """
+
+    code = models.CharField(max_length=32, unique=True, help_text="Stored upper-case.")
+    description = models.CharField(max_length=255, blank=True)
+    kind = models.CharField(max_length=10, choices=PromotionKind.choices)
+    value = models.PositiveBigIntegerField(help_text="Percent (1-100) or VND.")
+    max_discount_vnd = models.PositiveBigIntegerField(null=True, blank=True)
+    min_subtotal_vnd = models.PositiveBigIntegerField(default=0)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    usage_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Across all customers.")
+    per_customer_limit = models.PositiveIntegerField(null=True, blank=True)
+    used_count = models.PositiveIntegerField(default=0)
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.CASCADE, null=True, blank=True, related_name="promotions"
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="percent") | Q(value__gte=1, value__lte=100), name="promotion_percent_range"
+            ),
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="promotion_window"),
+            models.CheckConstraint(
+                condition=Q(usage_limit__isnull=True) | Q(used_count__lte=models.F("usage_limit")),
+                name="promotion_usage_within_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.code = self.code.strip().upper()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class PromotionRedemption(models.Model):
+    """One use of a promotion by one order. Released (and the use given back) when the order is
+    cancelled or rejected before delivery."""
+
+    promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="redemptions")
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="redemption")
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    discount_vnd = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["promotion", "customer"],
+                condition=Q(released_at__isnull=True),
+                name="redemption_live_per_customer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.promotion_id} -> {self.order_id}"
+
+
+class PaymentAttemptStatus(models.TextChoices):
+    CREATED = "created", "Created"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"
+    REFUND_PENDING = "refund_pending", "Refund pending"
+    REFUNDED = "refunded", "Refunded"
+
+
+class Payment(models.Model):
+    """An e-wallet payment of one order at a gateway (one per order)."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="payment")
+    provider = models.CharField(max_length=20)
+    amount_vnd = models.PositiveBigIntegerField()
+    status = models.CharField(
+        max_length=16, choices=PaymentAttemptStatus.choices, default=PaymentAttemptStatus.CREATED
+    )
+    provider_ref = models.CharField(max_length=64, blank=True, help_text="The gateway's payment id.")
+    pay_url = models.URLField(max_length=500, blank=True)
+    deeplink = models.CharField(max_length=500, blank=True)
+    refund_ref = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_ref"],
+                condition=~Q(provider_ref=""),
+                name="payment_provider_ref",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.provider_ref or '-'} ({self.status})"
+
+
+class LedgerKind(models.TextChoices):
+    CHARGE = "charge", "E-wallet charge"
+    REFUND = "refund", "E-wallet refund"
+    COD_COLLECTED = "cod_collected", "Cash collected by the driver"
+
+
+class LedgerAccount(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    GATEWAY = "gateway", "Gateway clearing"
+    DRIVER_CASH = "driver_cash", "Cash held by drivers"
+    ORDERS_RECEIVABLE = "orders_receivable", "Orders receivable"
+
+
+class LedgerEntry(models.Model):
+    """One money movement, recorded as a transfer from `debit` to `credit` (double-entry-ish).
+
+    `(kind, reference)` is unique, so a replayed webhook or a retried task cannot book twice.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="ledger_entries")
+    kind = models.CharField(max_length=16, choices=LedgerKind.choices)
+    amount_vnd = models.PositiveBigIntegerField()
+    debit = models.CharField(max_length=20, choices=LedgerAccount.choices)
+    credit = models.CharField(max_length=20, choices=LedgerAccount.choices)
+    reference = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [models.UniqueConstraint(fields=["kind", "reference"], name="ledger_kind_reference")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount_vnd} VND ({self.reference})"
+
+
+class Rating(models.Model):
+    """The customer's one rating of a delivered order: the merchant (stars, text), the driver (stars,
+    tags)."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="rating")
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="ratings")
+    merchant_stars = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    merchant_text = models.CharField(max_length=1000, blank=True)
+    driver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="driver_ratings",
+    )
+    driver_stars = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    driver_tags = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(merchant_stars__gte=1, merchant_stars__lte=5), name="rating_merchant_stars"
+            ),
+            models.CheckConstraint(
+                condition=Q(driver_stars__isnull=True) | Q(driver_stars__gte=1, driver_stars__lte=5),
+                name="rating_driver_stars",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.merchant_stars}/{self.driver_stars}"

@@ -1,0 +1,48 @@
+"""Every write to orders goes through these functions (one verb per business action).
+
+Split by sub-domain: placement (quote, place, reorder), lifecycle (the state machine, including the
+driver-side transitions the drivers app calls), promotions, payments and ratings.
+"""
+
+from orders.services.lifecycle import (
+    accept_order,
+    assign_driver,
+    cancel_order,
+    expire_unanswered_order,
+    mark_delivered,
+    mark_delivery_failed,
+    mark_picked_up,
+    mark_preparing,
+    mark_ready,
+    reject_order,
+    unassign_driver,
+    update_eta,
+)
+from orders.services.payments import expire_unpaid_order, handle_webhook, refund_payment, start_payment
+from orders.services.placement import Cart, CartLine, Placement, Quote, place_order, quote_cart, reorder_cart
+
+__all__ = [
+    "Cart",
+    "CartLine",
+    "Placement",
+    "Quote",
+    "accept_order",
+    "assign_driver",
+    "cancel_order",
+    "expire_unanswered_order",
+    "expire_unpaid_order",
+    "handle_webhook",
+    "mark_delivered",
+    "mark_delivery_failed",
+    "mark_picked_up",
+    "mark_preparing",
+    "mark_ready",
+    "place_order",
+    "quote_cart",
+    "refund_payment",
+    "reject_order",
+    "reorder_cart",
+    "start_payment",
+    "unassign_driver",
+    "update_eta",
+]

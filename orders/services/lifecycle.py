@@ -1,0 +1,398 @@
+"""The order state machine (DESIGN.md section 4): one function per transition.
+
+Each locks the order row, checks the allowed source states, writes the new state, bumps
+`order.version`, and writes the `OrderEvent` row and the outbox event in the same transaction.
+An illegal transition raises a 409 with a code (`order_transition_not_allowed`, or a more specific one).
+"""
+
+from collections.abc import Collection
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from loship.events.services import record_event
+from orders.errors import OrderErrors
+from orders.models import (
+    BEFORE_PICKUP_STATUSES,
+    ActorRole,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerKind,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
+)
+from orders.pricing import PricingConfig, estimated_delivery_at
+from orders.selectors import HIDDEN_FROM_MERCHANT, order_event_payload
+from users.models import User
+
+MAX_PREP_MINUTES = 180
+
+
+def lock_order(order_id: int) -> Order:
+    """The order, locked for the rest of the transaction (404 if it does not exist)."""
+    return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
+
+
+def record_change(
+    order: Order,
+    *,
+    kind: str,
+    from_status: str,
+    actor: User | None,
+    actor_role: str,
+    reason: str = "",
+    update_fields: Collection[str] = (),
+) -> Order:
+    """Bump the version, save the given fields, write the history row and the outbox event.
+
+    The caller holds the order's row lock inside `transaction.atomic()`.
+    """
+    order.version += 1
+    order.save(update_fields=["version", "updated_at", *update_fields])
+    OrderEvent.objects.create(
+        order=order,
+        version=order.version,
+        kind=kind,
+        from_status=from_status,
+        to_status=order.status,
+        actor=actor,
+        actor_role=actor_role,
+        reason=reason[:255],
+    )
+    record_event(
+        topic=f"order.{kind}",
+        aggregate_type="order",
+        aggregate_id=order.pk,
+        sequence=order.version,
+        payload=order_event_payload(order, reason=reason),
+    )
+    return order
+
+
+def _refuse(order: Order, to_status: str) -> Exception:
+    return OrderErrors.TRANSITION_NOT_ALLOWED(
+        extra={"status": order.status}, from_status=order.status, to_status=to_status
+    )
+
+
+def _require(order: Order, to_status: str, allowed: Collection[str]) -> None:
+    if order.status not in allowed:
+        raise _refuse(order, to_status)
+    if order.payment_status in HIDDEN_FROM_MERCHANT:
+        raise OrderErrors.AWAITING_PAYMENT(extra={"status": order.status})
+
+
+def _move(
+    order: Order,
+    *,
+    to_status: str,
+    actor: User | None,
+    actor_role: str,
+    reason: str = "",
+    update_fields: Collection[str] = (),
+) -> Order:
+    from_status = order.status
+    order.status = to_status
+    return record_change(
+        order,
+        kind=to_status,
+        from_status=from_status,
+        actor=actor,
+        actor_role=actor_role,
+        reason=reason,
+        update_fields=["status", *update_fields],
+    )
+
+
+# --- Merchant ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def accept_order(*, order_id: int, actor: User | None, prep_minutes: int) -> Order:
+    """The merchant takes the order and says how long it needs; the ETA is recomputed from that."""
+    if not 1 <= prep_minutes <= MAX_PREP_MINUTES:
+        raise OrderErrors.PREP_MINUTES_INVALID(fields={"prep_minutes": ["1..180"]})
+    order = lock_order(order_id)
+    _require(order, OrderStatus.ACCEPTED, {OrderStatus.PLACED})
+    now = timezone.now()
+    order.prep_minutes = prep_minutes
+    order.accepted_at = now
+    order.merchant_accept_deadline = None
+    order.eta = estimated_delivery_at(
+        now=now, prep_minutes=prep_minutes, distance_m=order.distance_m, config=PricingConfig.from_settings()
+    )
+    return _move(
+        order,
+        to_status=OrderStatus.ACCEPTED,
+        actor=actor,
+        actor_role=ActorRole.MERCHANT,
+        update_fields=["prep_minutes", "accepted_at", "merchant_accept_deadline", "eta"],
+    )
+
+
+@transaction.atomic
+def reject_order(*, order_id: int, actor: User | None, reason: str) -> Order:
+    """The merchant declines a placed order; promo use is given back and a paid order refunded."""
+    order = lock_order(order_id)
+    _require(order, OrderStatus.REJECTED, {OrderStatus.PLACED})
+    return _close(
+        order, to_status=OrderStatus.REJECTED, actor=actor, actor_role=ActorRole.MERCHANT, reason=reason
+    )
+
+
+@transaction.atomic
+def mark_preparing(*, order_id: int, actor: User | None) -> Order:
+    """The kitchen started on an accepted order."""
+    order = lock_order(order_id)
+    _require(order, OrderStatus.PREPARING, {OrderStatus.ACCEPTED})
+    return _move(order, to_status=OrderStatus.PREPARING, actor=actor, actor_role=ActorRole.MERCHANT)
+
+
+@transaction.atomic
+def mark_ready(*, order_id: int, actor: User | None) -> Order:
+    """The food waits for the driver (a merchant may skip `preparing`)."""
+    order = lock_order(order_id)
+    _require(order, OrderStatus.READY_FOR_PICKUP, {OrderStatus.ACCEPTED, OrderStatus.PREPARING})
+    order.ready_at = timezone.now()
+    return _move(
+        order,
+        to_status=OrderStatus.READY_FOR_PICKUP,
+        actor=actor,
+        actor_role=ActorRole.MERCHANT,
+        update_fields=["ready_at"],
+    )
+
+
+# --- Cancellation --------------------------------------------------------------------------------
+
+#: Who may cancel from which states. Customers only before the merchant answers; merchant and ops
+#: until pickup; the system's timeouts only while the order waits for the merchant.
+CANCELLABLE_FROM: dict[str, frozenset[str]] = {
+    ActorRole.CUSTOMER: frozenset({OrderStatus.PLACED}),
+    ActorRole.SYSTEM: frozenset({OrderStatus.PLACED}),
+    ActorRole.MERCHANT: BEFORE_PICKUP_STATUSES,
+    ActorRole.OPS: BEFORE_PICKUP_STATUSES,
+}
+
+
+@transaction.atomic
+def cancel_order(*, order_id: int, actor: User | None, by: str, reason: str = "") -> Order:
+    """Cancel on behalf of `by` (customer, merchant, ops or system); a paid order is refunded."""
+    order = lock_order(order_id)
+    if order.status not in CANCELLABLE_FROM[by]:
+        raise OrderErrors.NOT_CANCELLABLE(extra={"status": order.status})
+    order.cancelled_by = by
+    return _close(
+        order,
+        to_status=OrderStatus.CANCELLED,
+        actor=actor,
+        actor_role=by,
+        reason=reason,
+        update_fields=["cancelled_by"],
+    )
+
+
+def _close(
+    order: Order,
+    *,
+    to_status: str,
+    actor: User | None,
+    actor_role: str,
+    reason: str,
+    update_fields: Collection[str] = (),
+) -> Order:
+    """End an order before delivery: clear deadlines, give the promo use back, settle the payment."""
+    from orders.services.payments import settle_payment_on_close
+    from orders.services.promotions import release_redemption
+
+    order.closed_at = timezone.now()
+    order.status_reason = reason[:255]
+    order.merchant_accept_deadline = None
+    order.payment_deadline = None
+    release_redemption(order=order)
+    settle_payment_on_close(order=order)
+    return _move(
+        order,
+        to_status=to_status,
+        actor=actor,
+        actor_role=actor_role,
+        reason=reason,
+        update_fields=[
+            "closed_at",
+            "status_reason",
+            "merchant_accept_deadline",
+            "payment_deadline",
+            "payment_status",
+            *update_fields,
+        ],
+    )
+
+
+# --- Driver side (called by the drivers app) ----------------------------------------------------
+
+
+def _driver_side_role(actor: User | None, *, driver_id: int | None) -> str:
+    """Dispatch acts as the system (actor None); otherwise the driver themself or ops."""
+    if actor is None:
+        return ActorRole.SYSTEM
+    if actor.pk == driver_id:
+        return ActorRole.DRIVER
+    return ActorRole.OPS
+
+
+@transaction.atomic
+def assign_driver(*, order_id: int, driver: User, actor: User | None = None) -> Order:
+    """Give the order to `driver` (before pickup). Assigning the same driver again changes nothing;
+    another driver while one is assigned is a 409 `order_driver_already_assigned`."""
+    order = lock_order(order_id)
+    if order.driver_id == driver.pk:
+        return order
+    if order.status not in BEFORE_PICKUP_STATUSES:
+        raise _refuse(order, "driver_assigned")
+    if order.payment_status in HIDDEN_FROM_MERCHANT:
+        raise OrderErrors.AWAITING_PAYMENT(extra={"status": order.status})
+    if order.driver_id is not None:
+        raise OrderErrors.DRIVER_ALREADY_ASSIGNED(extra={"status": order.status})
+    order.driver = driver
+    return record_change(
+        order,
+        kind="driver_assigned",
+        from_status=order.status,
+        actor=actor,
+        actor_role=_driver_side_role(actor, driver_id=driver.pk),
+        update_fields=["driver"],
+    )
+
+
+@transaction.atomic
+def unassign_driver(*, order_id: int, driver: User, actor: User | None = None, reason: str = "") -> Order:
+    """Take the order back from `driver` before pickup (it returns to the dispatch pool)."""
+    order = lock_order(order_id)
+    if order.driver_id != driver.pk:
+        raise OrderErrors.NOT_ASSIGNED_DRIVER(extra={"status": order.status})
+    if order.status not in BEFORE_PICKUP_STATUSES:
+        raise _refuse(order, "driver_unassigned")
+    order.driver = None
+    return record_change(
+        order,
+        kind="driver_unassigned",
+        from_status=order.status,
+        actor=actor,
+        actor_role=_driver_side_role(actor, driver_id=driver.pk),
+        reason=reason,
+        update_fields=["driver"],
+    )
+
+
+def _require_driver(order: Order, driver: User) -> None:
+    if order.driver_id != driver.pk:
+        raise OrderErrors.NOT_ASSIGNED_DRIVER(extra={"status": order.status})
+
+
+@transaction.atomic
+def mark_picked_up(*, order_id: int, driver: User) -> Order:
+    """The assigned driver has the food (pickup implies it was ready, even if the merchant did not say so)."""
+    order = lock_order(order_id)
+    _require_driver(order, driver)
+    _require(
+        order,
+        OrderStatus.PICKED_UP,
+        {OrderStatus.ACCEPTED, OrderStatus.PREPARING, OrderStatus.READY_FOR_PICKUP},
+    )
+    order.picked_up_at = timezone.now()
+    return _move(
+        order,
+        to_status=OrderStatus.PICKED_UP,
+        actor=driver,
+        actor_role=ActorRole.DRIVER,
+        update_fields=["picked_up_at"],
+    )
+
+
+@transaction.atomic
+def mark_delivered(*, order_id: int, driver: User) -> Order:
+    """The customer has the food; a cash order's money is booked as collected by the driver."""
+    order = lock_order(order_id)
+    _require_driver(order, driver)
+    _require(order, OrderStatus.DELIVERED, {OrderStatus.PICKED_UP})
+    order.delivered_at = timezone.now()
+    if order.payment_method == PaymentMethod.CASH:
+        order.payment_status = PaymentStatus.PAID
+        LedgerEntry.objects.create(
+            order=order,
+            kind=LedgerKind.COD_COLLECTED,
+            amount_vnd=order.total_vnd,
+            debit=LedgerAccount.DRIVER_CASH,
+            credit=LedgerAccount.ORDERS_RECEIVABLE,
+            reference=f"cod:{order.code}",
+        )
+    return _move(
+        order,
+        to_status=OrderStatus.DELIVERED,
+        actor=driver,
+        actor_role=ActorRole.DRIVER,
+        update_fields=["delivered_at", "payment_status"],
+    )
+
+
+@transaction.atomic
+def mark_delivery_failed(*, order_id: int, actor: User | None, reason: str) -> Order:
+    """After pickup the delivery could not be completed (customer unreachable, accident...).
+
+    The assigned driver or ops may say so; a paid order is not refunded automatically (ops decide)."""
+    order = lock_order(order_id)
+    _require(order, OrderStatus.DELIVERY_FAILED, {OrderStatus.PICKED_UP})
+    is_driver = actor is not None and actor.pk == order.driver_id
+    if actor is not None and not is_driver and not actor.is_ops:
+        raise OrderErrors.NOT_ASSIGNED_DRIVER(extra={"status": order.status})
+    order.closed_at = timezone.now()
+    order.status_reason = reason[:255]
+    return _move(
+        order,
+        to_status=OrderStatus.DELIVERY_FAILED,
+        actor=actor,
+        actor_role=_driver_side_role(actor, driver_id=order.driver_id),
+        reason=reason,
+        update_fields=["closed_at", "status_reason"],
+    )
+
+
+@transaction.atomic
+def update_eta(*, order_id: int, eta: datetime, actor: User | None = None) -> Order:
+    """A new estimated delivery time (e.g. from dispatch once a driver is on the way)."""
+    order = lock_order(order_id)
+    if order.is_terminal:
+        raise _refuse(order, "eta_updated")
+    order.eta = eta
+    return record_change(
+        order,
+        kind="eta_updated",
+        from_status=order.status,
+        actor=actor,
+        actor_role=ActorRole.SYSTEM if actor is None else ActorRole.DRIVER,
+        update_fields=["eta"],
+    )
+
+
+# --- Deadlines -----------------------------------------------------------------------------------
+
+
+def merchant_accept_deadline(now: datetime) -> datetime:
+    return now + timedelta(minutes=settings.MERCHANT_ACCEPT_MINUTES)
+
+
+def expire_unanswered_order(*, order_id: int, now: datetime | None = None) -> bool:
+    """Cancel the order if the merchant's answer is overdue; False if it no longer applies (idempotent)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = lock_order(order_id)
+        deadline = order.merchant_accept_deadline
+        if order.status != OrderStatus.PLACED or deadline is None or deadline > now:
+            return False
+        cancel_order(order_id=order.pk, actor=None, by=ActorRole.SYSTEM, reason="merchant_timeout")
+        return True

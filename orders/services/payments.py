@@ -1,0 +1,219 @@
+"""E-wallet payments of orders: open at the gateway, confirm or fail by webhook, expire, refund.
+
+Policy: an e-wallet order is placed with payment `pending` and is invisible to the merchant until the
+gateway confirms the payment; then `order.placed` is announced and the merchant's answer deadline
+starts. An unpaid order is cancelled when `payment_deadline` passes. A payment that succeeds after
+its order was cancelled (late webhook) is charged and refunded at once. Every money movement is a
+`LedgerEntry`, unique per (kind, reference), so replays and retries book nothing twice.
+Gateway calls are HTTP and never happen while an order row is locked.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from orders.errors import PaymentErrors
+from orders.models import (
+    ActorRole,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerKind,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentAttemptStatus,
+    PaymentStatus,
+)
+from orders.payments.gateway import GatewayError, WebhookNotice, get_gateway
+from orders.services.lifecycle import cancel_order, lock_order, merchant_accept_deadline, record_change
+
+logger = logging.getLogger(__name__)
+
+
+#: A success notice for a payment in these states takes money (once); in any other it is a replay.
+MONEY_NOT_TAKEN = (PaymentAttemptStatus.CREATED, PaymentAttemptStatus.EXPIRED, PaymentAttemptStatus.FAILED)
+
+
+def start_payment(*, order_id: int) -> Payment:
+    """Open the order's payment at the gateway if not yet open (idempotent); 503 if it is down."""
+    payment = Payment.objects.select_related("order").get(order_id=order_id)
+    if payment.provider_ref or payment.status != PaymentAttemptStatus.CREATED:
+        return payment
+    order = payment.order
+    gateway = get_gateway(payment.provider)
+    try:
+        created = gateway.create_payment(
+            merchant_ref=order.code,
+            amount_vnd=payment.amount_vnd,
+            description=f"Loship {order.code}",
+            return_url=settings.PAYMENT_RETURN_URL.format(code=order.code),
+        )
+    except GatewayError:
+        logger.warning("payments: opening %s failed", order.code, exc_info=True)
+        raise PaymentErrors.GATEWAY_UNAVAILABLE() from None
+    # The provider answers the same payment for the same merchant_ref, so a racing call stores the same.
+    Payment.objects.filter(pk=payment.pk, provider_ref="").update(
+        provider_ref=created.provider_ref, pay_url=created.pay_url, deeplink=created.deeplink
+    )
+    payment.refresh_from_db()
+    return payment
+
+
+def handle_webhook(*, notice: WebhookNotice, provider: str) -> Payment:
+    """Apply a verified notification once: a replay (or a late duplicate) changes nothing."""
+    payment = Payment.objects.filter(provider=provider, provider_ref=notice.provider_ref).first()
+    if payment is None:
+        # Our own payment whose creation answer was lost: match it by our reference.
+        payment = Payment.objects.filter(
+            provider=provider, order__code=notice.merchant_ref, provider_ref=""
+        ).first()
+    if payment is None:
+        raise PaymentErrors.PAYMENT_NOT_FOUND()
+    if notice.amount_vnd != payment.amount_vnd:
+        raise PaymentErrors.AMOUNT_MISMATCH()
+    with transaction.atomic():
+        order = lock_order(payment.order_id)
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment.provider_ref = payment.provider_ref or notice.provider_ref
+        if notice.succeeded and payment.status in MONEY_NOT_TAKEN:
+            _confirm(order, payment)
+        elif not notice.succeeded and payment.status == PaymentAttemptStatus.CREATED:
+            _fail(order, payment)
+    return payment
+
+
+def _confirm(order: Order, payment: Payment) -> None:
+    now = timezone.now()
+    payment.status = PaymentAttemptStatus.SUCCEEDED
+    payment.confirmed_at = now
+    LedgerEntry.objects.create(
+        order=order,
+        kind=LedgerKind.CHARGE,
+        amount_vnd=payment.amount_vnd,
+        debit=LedgerAccount.GATEWAY,
+        credit=LedgerAccount.ORDERS_RECEIVABLE,
+        reference=f"{payment.provider}:{payment.provider_ref}",
+    )
+    if order.status == OrderStatus.PLACED and order.payment_status == PaymentStatus.PENDING:
+        payment.save(update_fields=["status", "confirmed_at", "provider_ref"])
+        order.payment_status = PaymentStatus.PAID
+        order.payment_deadline = None
+        order.merchant_accept_deadline = merchant_accept_deadline(now)
+        record_change(
+            order,
+            kind="placed",
+            from_status=order.status,
+            actor=None,
+            actor_role=ActorRole.SYSTEM,
+            reason="payment_confirmed",
+            update_fields=["payment_status", "payment_deadline", "merchant_accept_deadline"],
+        )
+        return
+    # Paid after the order was cancelled or expired: give the money back.
+    payment.status = PaymentAttemptStatus.REFUND_PENDING
+    payment.save(update_fields=["status", "confirmed_at", "provider_ref"])
+    order.payment_status = PaymentStatus.REFUND_PENDING
+    record_change(
+        order,
+        kind="payment_updated",
+        from_status=order.status,
+        actor=None,
+        actor_role=ActorRole.SYSTEM,
+        reason="paid_after_close",
+        update_fields=["payment_status"],
+    )
+    _refund_after_commit(payment.pk)
+
+
+def _fail(order: Order, payment: Payment) -> None:
+    payment.status = PaymentAttemptStatus.FAILED
+    payment.save(update_fields=["status", "provider_ref"])
+    if order.status == OrderStatus.PLACED and order.payment_status == PaymentStatus.PENDING:
+        order.payment_status = PaymentStatus.FAILED
+        cancel_order(order_id=order.pk, actor=None, by=ActorRole.SYSTEM, reason="payment_failed")
+
+
+def settle_payment_on_close(*, order: Order) -> None:
+    """Called by the lifecycle when an order ends before delivery (inside its transaction).
+
+    Paid: schedule the refund. Still pending: the payment will never count (a late success is refunded).
+    """
+    if order.payment_status == PaymentStatus.PAID:
+        Payment.objects.filter(order=order, status=PaymentAttemptStatus.SUCCEEDED).update(
+            status=PaymentAttemptStatus.REFUND_PENDING
+        )
+        order.payment_status = PaymentStatus.REFUND_PENDING
+        _refund_after_commit(order.payment.pk)
+    elif order.payment_status == PaymentStatus.PENDING:
+        order.payment_status = PaymentStatus.FAILED
+
+
+def _refund_after_commit(payment_id: int) -> None:
+    def enqueue() -> None:
+        from orders.tasks import refund_payment
+
+        refund_payment.delay(payment_id)
+
+    transaction.on_commit(enqueue)
+
+
+def refund_payment(*, payment_id: int) -> Payment:
+    """Refund a payment waiting for it through the gateway, then book it (idempotent; retried by beat)."""
+    payment = Payment.objects.get(pk=payment_id)
+    if payment.status != PaymentAttemptStatus.REFUND_PENDING:
+        return payment
+    refund_ref = f"refund-{payment.pk}"
+    provider_refund_id = get_gateway(payment.provider).refund(
+        provider_ref=payment.provider_ref, amount_vnd=payment.amount_vnd, refund_ref=refund_ref
+    )
+    with transaction.atomic():
+        order = lock_order(payment.order_id)
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status != PaymentAttemptStatus.REFUND_PENDING:
+            return payment
+        payment.status = PaymentAttemptStatus.REFUNDED
+        payment.refund_ref = provider_refund_id
+        payment.refunded_at = timezone.now()
+        payment.save(update_fields=["status", "refund_ref", "refunded_at"])
+        LedgerEntry.objects.create(
+            order=order,
+            kind=LedgerKind.REFUND,
+            amount_vnd=payment.amount_vnd,
+            debit=LedgerAccount.ORDERS_RECEIVABLE,
+            credit=LedgerAccount.GATEWAY,
+            reference=f"{payment.provider}:{refund_ref}",
+        )
+        order.payment_status = PaymentStatus.REFUNDED
+        record_change(
+            order,
+            kind="payment_updated",
+            from_status=order.status,
+            actor=None,
+            actor_role=ActorRole.SYSTEM,
+            reason="refunded",
+            update_fields=["payment_status"],
+        )
+    return payment
+
+
+def expire_unpaid_order(*, order_id: int) -> bool:
+    """Cancel an e-wallet order whose payment deadline passed; False if it no longer applies."""
+    with transaction.atomic():
+        order = lock_order(order_id)
+        deadline = order.payment_deadline
+        if (
+            order.status != OrderStatus.PLACED
+            or order.payment_status != PaymentStatus.PENDING
+            or deadline is None
+            or deadline > timezone.now()
+        ):
+            return False
+        Payment.objects.filter(order=order, status=PaymentAttemptStatus.CREATED).update(
+            status=PaymentAttemptStatus.EXPIRED
+        )
+        order.payment_status = PaymentStatus.EXPIRED
+        order.save(update_fields=["payment_status"])
+        cancel_order(order_id=order.pk, actor=None, by=ActorRole.SYSTEM, reason="payment_expired")
+        return True

@@ -1,0 +1,93 @@
+"""Promo codes: checking them for a quote, and redeeming them under a row lock at placement.
+
+Policy: a redemption is released (its use given back to the customer and to the global cap) when the
+order is rejected or cancelled before delivery; the row stays, with `released_at`, for the record.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from orders.errors import PromoErrors
+from orders.models import Order, Promotion, PromotionRedemption
+from orders.pricing import promo_discount_vnd
+from users.models import User
+
+
+def find_promotion(code: str) -> Promotion:
+    """The promotion with this code (any case), or `promo_invalid`."""
+    promotion = Promotion.objects.filter(code=code.strip().upper()).first()
+    if promotion is None or not promotion.is_active:
+        raise PromoErrors.INVALID(fields={"promo_code": [PromoErrors.INVALID.text.render()]})
+    return promotion
+
+
+def check_promotion(
+    promotion: Promotion, *, customer: User, merchant_id: int, subtotal_vnd: int, now: datetime
+) -> int:
+    """The discount this promotion gives this cart, or the refusal saying why it cannot be used."""
+    if not promotion.is_active:
+        raise PromoErrors.INVALID()
+    if now < promotion.starts_at:
+        raise PromoErrors.NOT_STARTED()
+    if now >= promotion.ends_at:
+        raise PromoErrors.EXPIRED()
+    if promotion.merchant_id is not None and promotion.merchant_id != merchant_id:
+        raise PromoErrors.WRONG_MERCHANT()
+    if subtotal_vnd < promotion.min_subtotal_vnd:
+        raise PromoErrors.MIN_SUBTOTAL_NOT_MET(
+            extra={"min_subtotal_vnd": promotion.min_subtotal_vnd},
+            min_subtotal_vnd=promotion.min_subtotal_vnd,
+        )
+    if promotion.usage_limit is not None and promotion.used_count >= promotion.usage_limit:
+        raise PromoErrors.USED_UP()
+    if promotion.per_customer_limit is not None:
+        used = PromotionRedemption.objects.filter(
+            promotion=promotion, customer=customer, released_at__isnull=True
+        ).count()
+        if used >= promotion.per_customer_limit:
+            raise PromoErrors.CUSTOMER_LIMIT_REACHED()
+    return promo_discount_vnd(
+        kind=promotion.kind,
+        value=promotion.value,
+        max_discount_vnd=promotion.max_discount_vnd,
+        subtotal_vnd=subtotal_vnd,
+    )
+
+
+def lock_and_check_promotion(
+    *, promotion_id: int, customer: User, merchant_id: int, subtotal_vnd: int, now: datetime
+) -> tuple[Promotion, int]:
+    """Inside the placement transaction: lock the promotion row, then check it against its live counts,
+    so concurrent placements queue here and never exceed its limits."""
+    assert transaction.get_connection().in_atomic_block
+    promotion = Promotion.objects.select_for_update().get(pk=promotion_id)
+    discount = check_promotion(
+        promotion, customer=customer, merchant_id=merchant_id, subtotal_vnd=subtotal_vnd, now=now
+    )
+    return promotion, discount
+
+
+def redeem(*, promotion: Promotion, order: Order, discount_vnd: int) -> PromotionRedemption:
+    """Count one use (the caller holds the promotion's row lock from `lock_and_check_promotion`)."""
+    promotion.used_count += 1
+    promotion.save(update_fields=["used_count"])
+    return PromotionRedemption.objects.create(
+        promotion=promotion, order=order, customer_id=order.customer_id, discount_vnd=discount_vnd
+    )
+
+
+def release_redemption(*, order: Order) -> bool:
+    """Give the order's promo use back (inside the caller's transaction); False if there was none."""
+    redemption = (
+        PromotionRedemption.objects.select_for_update().filter(order=order, released_at__isnull=True).first()
+    )
+    if redemption is None:
+        return False
+    promotion = Promotion.objects.select_for_update().get(pk=redemption.promotion_id)
+    promotion.used_count = max(0, promotion.used_count - 1)
+    promotion.save(update_fields=["used_count"])
+    redemption.released_at = timezone.now()
+    redemption.save(update_fields=["released_at"])
+    return True
