@@ -20,6 +20,7 @@ from orders.services.lifecycle import (
 )
 from orders.services.payments import expire_unpaid_order, handle_webhook, refund_payment, start_payment
 from orders.services.placement import Cart, CartLine, Placement, Quote, place_order, quote_cart, reorder_cart
+from orders.services.ratings import rate_order
 
 __all__ = [
     "Cart",
@@ -39,6 +40,7 @@ __all__ = [
     "mark_ready",
     "place_order",
     "quote_cart",
+    "rate_order",
     "refund_payment",
     "reject_order",
     "reorder_cart",

@@ -1,0 +1,319 @@
+"""Input and output shapes of the orders API. Inputs are strict: a client never sends a price or a status."""
+
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod
+from orders.services.placement import Cart, CartLine, Quote
+from users.api.serializers import StrictSerializer
+
+# --- Inputs --------------------------------------------------------------------------------------
+
+
+class CartLineInputSerializer(StrictSerializer):
+    item_id = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=99)
+    option_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=30
+    )
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class CartInputSerializer(StrictSerializer):
+    """A cart and where it goes: a saved address (`address_id`) or a point (`delivery_lat`/`delivery_lng`)."""
+
+    merchant_id = serializers.IntegerField(min_value=1)
+    lines = CartLineInputSerializer(many=True, allow_empty=False, max_length=50)
+    address_id = serializers.IntegerField(min_value=1, required=False)
+    delivery_lat = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=Decimal(-90), max_value=Decimal(90), required=False
+    )
+    delivery_lng = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=Decimal(-180), max_value=Decimal(180), required=False
+    )
+    delivery_address = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    delivery_note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    promo_code = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CASH)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        has_point = "delivery_lat" in attrs and "delivery_lng" in attrs
+        if "address_id" not in attrs and not has_point:
+            raise serializers.ValidationError(
+                {"address_id": ["Give address_id, or delivery_lat and delivery_lng."]}, code="required"
+            )
+        return attrs
+
+
+def cart_from(data: dict[str, Any], *, lat: Decimal, lng: Decimal, address: str, note: str) -> Cart:
+    return Cart(
+        merchant_id=data["merchant_id"],
+        lines=tuple(
+            CartLine(
+                item_id=line["item_id"],
+                quantity=line["quantity"],
+                option_ids=tuple(line["option_ids"]),
+                note=line["note"],
+            )
+            for line in data["lines"]
+        ),
+        delivery_lat=lat,
+        delivery_lng=lng,
+        delivery_address=address,
+        delivery_note=note,
+        note=data["note"],
+        promo_code=data["promo_code"].strip(),
+        payment_method=data["payment_method"],
+    )
+
+
+class CancelInputSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class ReasonInputSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=255)
+
+
+class AcceptInputSerializer(StrictSerializer):
+    prep_minutes = serializers.IntegerField(min_value=1, max_value=180)
+
+
+class RatingInputSerializer(StrictSerializer):
+    merchant_stars = serializers.IntegerField(min_value=1, max_value=5)
+    merchant_text = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    driver_stars = serializers.IntegerField(min_value=1, max_value=5, required=False)
+    driver_tags = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, default=list, max_length=10
+    )
+
+
+class OpsOrderFilterSerializer(StrictSerializer):
+    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
+    merchant = serializers.IntegerField(min_value=1, required=False)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    code = serializers.CharField(max_length=16, required=False)
+    phone = serializers.CharField(max_length=20, required=False)
+    page = serializers.IntegerField(min_value=1, required=False)
+    page_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
+
+
+class MerchantOrderFilterSerializer(StrictSerializer):
+    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
+    merchant = serializers.IntegerField(min_value=1, required=False)
+    page = serializers.IntegerField(min_value=1, required=False)
+    page_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
+
+
+# --- Outputs -------------------------------------------------------------------------------------
+
+
+class LineOptionOutputSerializer(serializers.Serializer):
+    option_id = serializers.IntegerField()
+    group_id = serializers.IntegerField()
+    group = serializers.CharField()
+    name = serializers.CharField()
+    price_delta_vnd = serializers.IntegerField()
+
+
+class QuoteLineOutputSerializer(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    name = serializers.CharField()
+    base_price_vnd = serializers.IntegerField()
+    unit_price_vnd = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    line_total_vnd = serializers.IntegerField()
+    options = LineOptionOutputSerializer(many=True)
+    note = serializers.CharField()
+
+
+class MerchantRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class QuoteOutputSerializer(serializers.Serializer):
+    merchant = MerchantRefSerializer()
+    lines = QuoteLineOutputSerializer(many=True)
+    subtotal_vnd = serializers.IntegerField()
+    delivery_fee_vnd = serializers.IntegerField()
+    small_order_fee_vnd = serializers.IntegerField()
+    service_fee_vnd = serializers.IntegerField()
+    discount_vnd = serializers.IntegerField()
+    total_vnd = serializers.IntegerField()
+    distance_m = serializers.IntegerField()
+    eta = serializers.DateTimeField()
+    promo_code = serializers.CharField()
+    payment_method = serializers.CharField()
+
+
+def quote_body(quote: Quote) -> dict[str, Any]:
+    totals = quote.totals
+    return {
+        "merchant": {"id": quote.merchant.pk, "name": quote.merchant.name},
+        "lines": [
+            {
+                "item_id": line.item_id,
+                "name": line.name,
+                "base_price_vnd": line.base_price_vnd,
+                "unit_price_vnd": line.unit_price_vnd,
+                "quantity": line.quantity,
+                "line_total_vnd": line.line_total_vnd,
+                "options": line.options,
+                "note": line.note,
+            }
+            for line in quote.lines
+        ],
+        "subtotal_vnd": totals.subtotal_vnd,
+        "delivery_fee_vnd": totals.delivery_fee_vnd,
+        "small_order_fee_vnd": totals.small_order_fee_vnd,
+        "service_fee_vnd": totals.service_fee_vnd,
+        "discount_vnd": totals.discount_vnd,
+        "total_vnd": totals.total_vnd,
+        "distance_m": quote.distance_m,
+        "eta": quote.eta,
+        "promo_code": quote.promotion.code if quote.promotion else "",
+        "payment_method": quote.cart.payment_method,
+    }
+
+
+class ReorderOutputSerializer(serializers.Serializer):
+    cart = serializers.DictField()
+    quote = QuoteOutputSerializer()
+
+
+class OrderLineOutputSerializer(serializers.ModelSerializer[OrderLine]):
+    options = LineOptionOutputSerializer(many=True)
+
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id",
+            "menu_item_id",
+            "name",
+            "base_price_vnd",
+            "unit_price_vnd",
+            "quantity",
+            "line_total_vnd",
+            "options",
+            "note",
+        ]
+        read_only_fields = fields
+
+
+class OrderEventOutputSerializer(serializers.ModelSerializer[OrderEvent]):
+    class Meta:
+        model = OrderEvent
+        fields = ["version", "kind", "from_status", "to_status", "actor_role", "reason", "created_at"]
+        read_only_fields = fields
+
+
+class PaymentOutputSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    status = serializers.CharField()
+    pay_url = serializers.CharField(allow_blank=True, allow_null=True)
+    deeplink = serializers.CharField(allow_blank=True, allow_null=True)
+    deadline = serializers.DateTimeField(allow_null=True)
+
+
+class PersonRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class OrderSummaryOutputSerializer(serializers.ModelSerializer[Order]):
+    merchant = MerchantRefSerializer()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "code",
+            "status",
+            "version",
+            "merchant",
+            "total_vnd",
+            "payment_method",
+            "payment_status",
+            "eta",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class OrderDetailOutputSerializer(serializers.ModelSerializer[Order]):
+    merchant = MerchantRefSerializer()
+    lines = OrderLineOutputSerializer(many=True)
+    timeline = OrderEventOutputSerializer(many=True, source="events")
+    payment = serializers.SerializerMethodField()
+    driver = serializers.SerializerMethodField()
+    customer = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "code",
+            "status",
+            "status_reason",
+            "version",
+            "merchant",
+            "customer",
+            "driver",
+            "lines",
+            "delivery_address",
+            "delivery_lat",
+            "delivery_lng",
+            "delivery_note",
+            "distance_m",
+            "note",
+            "subtotal_vnd",
+            "delivery_fee_vnd",
+            "small_order_fee_vnd",
+            "service_fee_vnd",
+            "discount_vnd",
+            "total_vnd",
+            "promo_code",
+            "payment_method",
+            "payment_status",
+            "payment",
+            "prep_minutes",
+            "eta",
+            "merchant_accept_deadline",
+            "created_at",
+            "accepted_at",
+            "ready_at",
+            "picked_up_at",
+            "delivered_at",
+            "closed_at",
+            "timeline",
+        ]
+        read_only_fields = fields
+
+    def get_payment(self, order: Order) -> dict[str, Any]:
+        payment = getattr(order, "payment", None) if order.payment_method == PaymentMethod.EWALLET else None
+        return {
+            "method": order.payment_method,
+            "status": order.payment_status,
+            "pay_url": payment.pay_url if payment else None,
+            "deeplink": payment.deeplink if payment else None,
+            "deadline": order.payment_deadline,
+        }
+
+    def get_driver(self, order: Order) -> dict[str, Any] | None:
+        driver = order.driver
+        if driver is None:
+            return None
+        return {"id": driver.pk, "name": driver.full_name, "phone": driver.phone}
+
+    def get_customer(self, order: Order) -> dict[str, Any]:
+        return {"id": order.customer_id, "phone": order.customer_phone}
+
+
+class WebhookAckSerializer(serializers.Serializer):
+    status = serializers.CharField()

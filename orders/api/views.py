@@ -1,0 +1,369 @@
+"""Orders API: customers (quote, place, list, detail, cancel, reorder, rate, pay), merchant staff
+(incoming orders and their actions), ops (search, cancel, delivery failed) and the gateway webhook.
+
+Every object is looked up inside the caller's own queryset, so another customer's or another
+merchant's order is a 404.
+"""
+
+from contextlib import suppress
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from loship.errors import ApplicationError
+from loship.pagination import CursorPagination, PageNumberPagination
+from orders import selectors, services
+from orders.api import serializers as s
+from orders.errors import OrderErrors, PaymentErrors
+from orders.models import ActorRole, Order, PaymentMethod
+from orders.payments.gateway import WebhookMalformed, WebhookSignatureInvalid, get_gateway
+from orders.services.placement import Cart, request_hash
+from users.models import Address, Role, User
+
+
+def _user(request: Request) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+class IsMerchantStaff(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and (user.has_role(Role.MERCHANT_STAFF) or user.is_ops))
+
+
+class IsOps(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_ops)
+
+
+def _cart(request: Request, data: dict[str, Any]) -> Cart:
+    if "address_id" in data:
+        address = get_object_or_404(Address, pk=data["address_id"], user=_user(request))
+        return s.cart_from(
+            data,
+            lat=address.lat,
+            lng=address.lng,
+            address=data["delivery_address"] or address.text,
+            note=data["delivery_note"] or address.note,
+        )
+    return s.cart_from(
+        data,
+        lat=data["delivery_lat"],
+        lng=data["delivery_lng"],
+        address=data["delivery_address"],
+        note=data["delivery_note"],
+    )
+
+
+def _detail(order: Order) -> dict[str, Any]:
+    fresh = selectors.order_detail_queryset().get(pk=order.pk)
+    return dict(s.OrderDetailOutputSerializer(fresh).data)
+
+
+# --- Customer ------------------------------------------------------------------------------------
+
+
+class QuoteApi(APIView):
+    @extend_schema(request=s.CartInputSerializer, responses=s.QuoteOutputSerializer)
+    def post(self, request: Request) -> Response:
+        data = s.CartInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        quote = services.quote_cart(customer=_user(request), cart=_cart(request, data.validated_data))
+        return Response(s.QuoteOutputSerializer(s.quote_body(quote)).data)
+
+
+class OrderListApi(APIView):
+    @extend_schema(
+        operation_id="orders_list",
+        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
+        responses=s.OrderSummaryOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        orders = selectors.orders_for_customer(_user(request)).select_related("merchant")
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(orders, request, view=self)
+        return paginator.get_paginated_response(s.OrderSummaryOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="orders_place",
+        request=s.CartInputSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)],
+        responses={201: s.OrderDetailOutputSerializer, 200: s.OrderDetailOutputSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 100:
+            raise OrderErrors.IDEMPOTENCY_KEY_REQUIRED()
+        data = s.CartInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        body_hash = request_hash(dict(request.data))
+        placement = services.place_order(
+            customer=_user(request),
+            cart=_cart(request, data.validated_data),
+            idempotency_key=key,
+            body_hash=body_hash,
+        )
+        order = placement.order
+        if order.payment_method == PaymentMethod.EWALLET:
+            # If the gateway is down the order still stands; the client retries POST orders/<id>/payment.
+            with suppress(ApplicationError):
+                services.start_payment(order_id=order.pk)
+        return Response(
+            _detail(order), status=status.HTTP_201_CREATED if placement.created else status.HTTP_200_OK
+        )
+
+
+class OrderDetailApi(APIView):
+    @extend_schema(responses=s.OrderDetailOutputSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        order = get_object_or_404(selectors.order_detail_queryset(), pk=pk, customer=_user(request))
+        return Response(s.OrderDetailOutputSerializer(order).data)
+
+
+class OrderCancelApi(APIView):
+    @extend_schema(request=s.CancelInputSerializer, responses=s.OrderDetailOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        order = get_object_or_404(Order, pk=pk, customer=_user(request))
+        data = s.CancelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.cancel_order(
+            order_id=order.pk,
+            actor=_user(request),
+            by=ActorRole.CUSTOMER,
+            reason=data.validated_data["reason"],
+        )
+        return Response(_detail(order))
+
+
+class OrderPaymentApi(APIView):
+    """Open (or re-read) the e-wallet payment of an unpaid order: returns where to pay."""
+
+    @extend_schema(request=None, responses=s.OrderDetailOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        order = get_object_or_404(Order, pk=pk, customer=_user(request))
+        if order.payment_method != PaymentMethod.EWALLET:
+            raise PaymentErrors.NOT_PAYABLE()
+        services.start_payment(order_id=order.pk)
+        return Response(_detail(order))
+
+
+class ReorderApi(APIView):
+    """The same items again, re-validated and re-priced against today's menu (nothing is placed)."""
+
+    @extend_schema(request=None, responses=s.ReorderOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        order = get_object_or_404(Order.objects.prefetch_related("lines"), pk=pk, customer=_user(request))
+        cart = services.reorder_cart(order=order)
+        quote = services.quote_cart(customer=_user(request), cart=cart)
+        cart_body = {
+            "merchant_id": cart.merchant_id,
+            "lines": [
+                {"item_id": line.item_id, "quantity": line.quantity, "option_ids": list(line.option_ids),
+                 "note": line.note}
+                for line in cart.lines
+            ],
+            "delivery_lat": str(cart.delivery_lat),
+            "delivery_lng": str(cart.delivery_lng),
+            "delivery_address": cart.delivery_address,
+            "delivery_note": cart.delivery_note,
+            "payment_method": cart.payment_method,
+        }  # fmt: skip
+        return Response({"cart": cart_body, "quote": s.QuoteOutputSerializer(s.quote_body(quote)).data})
+
+
+class OrderRatingApi(APIView):
+    @extend_schema(request=s.RatingInputSerializer, responses={201: s.OrderDetailOutputSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        order = get_object_or_404(Order, pk=pk, customer=_user(request))
+        data = s.RatingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.rate_order(order=order, customer=_user(request), **data.validated_data)
+        return Response(_detail(order), status=status.HTTP_201_CREATED)
+
+
+# --- Merchant staff ------------------------------------------------------------------------------
+
+
+def _merchant_orders(request: Request) -> QuerySet[Order]:
+    return selectors.orders_for_merchant_staff(_user(request))
+
+
+class MerchantOrderListApi(APIView):
+    permission_classes = [IsMerchantStaff]
+
+    @extend_schema(
+        parameters=[s.MerchantOrderFilterSerializer], responses=s.OrderSummaryOutputSerializer(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        filters = s.MerchantOrderFilterSerializer(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        orders = _merchant_orders(request).select_related("merchant")
+        if "status" in filters.validated_data:
+            orders = orders.filter(status=filters.validated_data["status"])
+        if "merchant" in filters.validated_data:
+            orders = orders.filter(merchant_id=filters.validated_data["merchant"])
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(orders.order_by("-created_at", "-id"), request, view=self)
+        return paginator.get_paginated_response(s.OrderSummaryOutputSerializer(page, many=True).data)
+
+
+class MerchantOrderDetailApi(APIView):
+    permission_classes = [IsMerchantStaff]
+
+    @extend_schema(responses=s.OrderDetailOutputSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        order = get_object_or_404(_merchant_orders(request), pk=pk)
+        return Response(_detail(order))
+
+
+class MerchantOrderActionApi(APIView):
+    """accept (prep_minutes), reject (reason), preparing, ready, cancel (reason)."""
+
+    permission_classes = [IsMerchantStaff]
+    action = ""
+
+    @extend_schema(request=None, responses=s.OrderDetailOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        order = get_object_or_404(_merchant_orders(request), pk=pk)
+        actor = _user(request)
+        if self.action == "accept":
+            data = s.AcceptInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            order = services.accept_order(
+                order_id=order.pk, actor=actor, prep_minutes=data.validated_data["prep_minutes"]
+            )
+        elif self.action in ("reject", "cancel"):
+            reason_data = s.ReasonInputSerializer(data=request.data)
+            reason_data.is_valid(raise_exception=True)
+            reason = reason_data.validated_data["reason"]
+            if self.action == "reject":
+                order = services.reject_order(order_id=order.pk, actor=actor, reason=reason)
+            else:
+                order = services.cancel_order(
+                    order_id=order.pk, actor=actor, by=ActorRole.MERCHANT, reason=reason
+                )
+        else:
+            s.CancelInputSerializer(data=request.data or {}).is_valid(raise_exception=True)
+            verb = services.mark_preparing if self.action == "preparing" else services.mark_ready
+            order = verb(order_id=order.pk, actor=actor)
+        return Response(_detail(order))
+
+
+class MerchantAcceptApi(MerchantOrderActionApi):
+    action = "accept"
+
+    @extend_schema(request=s.AcceptInputSerializer, responses=s.OrderDetailOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+
+class MerchantRejectApi(MerchantOrderActionApi):
+    action = "reject"
+
+    @extend_schema(request=s.ReasonInputSerializer, responses=s.OrderDetailOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+
+class MerchantCancelApi(MerchantOrderActionApi):
+    action = "cancel"
+
+    @extend_schema(request=s.ReasonInputSerializer, responses=s.OrderDetailOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+
+class MerchantPreparingApi(MerchantOrderActionApi):
+    action = "preparing"
+
+
+class MerchantReadyApi(MerchantOrderActionApi):
+    action = "ready"
+
+
+# --- Ops -----------------------------------------------------------------------------------------
+
+
+class OpsOrderListApi(APIView):
+    permission_classes = [IsOps]
+
+    @extend_schema(
+        parameters=[s.OpsOrderFilterSerializer], responses=s.OrderSummaryOutputSerializer(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        filters = s.OpsOrderFilterSerializer(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        criteria = {k: v for k, v in filters.validated_data.items() if k not in ("page", "page_size")}
+        if "merchant" in criteria:
+            criteria["merchant_id"] = criteria.pop("merchant")
+        orders = selectors.ops_order_search(**criteria).order_by("-created_at", "-id")
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(orders, request, view=self)
+        return paginator.get_paginated_response(s.OrderSummaryOutputSerializer(page, many=True).data)
+
+
+class OpsOrderDetailApi(APIView):
+    permission_classes = [IsOps]
+
+    @extend_schema(responses=s.OrderDetailOutputSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(_detail(get_object_or_404(Order, pk=pk)))
+
+
+class OpsOrderCancelApi(APIView):
+    permission_classes = [IsOps]
+
+    @extend_schema(request=s.ReasonInputSerializer, responses=s.OrderDetailOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        order = get_object_or_404(Order, pk=pk)
+        data = s.ReasonInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.cancel_order(
+            order_id=order.pk, actor=_user(request), by=ActorRole.OPS, reason=data.validated_data["reason"]
+        )
+        return Response(_detail(order))
+
+
+class OpsDeliveryFailedApi(APIView):
+    permission_classes = [IsOps]
+
+    @extend_schema(request=s.ReasonInputSerializer, responses=s.OrderDetailOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        order = get_object_or_404(Order, pk=pk)
+        data = s.ReasonInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.mark_delivery_failed(
+            order_id=order.pk, actor=_user(request), reason=data.validated_data["reason"]
+        )
+        return Response(_detail(order))
+
+
+# --- Gateway webhook -----------------------------------------------------------------------------
+
+
+class SandboxWebhookApi(APIView):
+    """The sandbox provider's payment notifications: HMAC-signed; a replay has no second effect."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(request=None, responses={200: s.WebhookAckSerializer})
+    def post(self, request: Request) -> Response:
+        gateway = get_gateway("sandbox")
+        try:
+            notice = gateway.parse_webhook(body=request.body, headers=request.headers)
+        except WebhookSignatureInvalid:
+            raise PaymentErrors.SIGNATURE_INVALID() from None
+        except WebhookMalformed:
+            raise PaymentErrors.WEBHOOK_MALFORMED() from None
+        payment = services.handle_webhook(notice=notice, provider=gateway.name)
+        return Response({"status": payment.status})

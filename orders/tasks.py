@@ -1,0 +1,47 @@
+"""Celery entry points of the orders app: thin and idempotent; the rules live in the services."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from orders.models import Order, OrderStatus, Payment, PaymentAttemptStatus, PaymentStatus
+from orders.payments.gateway import GatewayError
+from orders.services import lifecycle, payments
+
+SWEEP_BATCH = 500
+
+
+@shared_task(name="orders.tasks.sweep_deadlines", ignore_result=True)
+def sweep_deadlines() -> dict[str, int]:
+    """Cancel orders the merchant did not answer in time and e-wallet orders not paid in time, and
+    retry refunds still pending. Safe to run twice or at once: each order is re-checked under its lock."""
+
+    now = timezone.now()
+    unanswered = Order.objects.filter(
+        status=OrderStatus.PLACED, merchant_accept_deadline__lte=now
+    ).values_list("pk", flat=True)[:SWEEP_BATCH]
+    unpaid = Order.objects.filter(
+        status=OrderStatus.PLACED, payment_status=PaymentStatus.PENDING, payment_deadline__lte=now
+    ).values_list("pk", flat=True)[:SWEEP_BATCH]
+    expired = sum(lifecycle.expire_unanswered_order(order_id=pk, now=now) for pk in list(unanswered))
+    unpaid_count = sum(payments.expire_unpaid_order(order_id=pk) for pk in list(unpaid))
+    refunds = 0
+    pending = Payment.objects.filter(status=PaymentAttemptStatus.REFUND_PENDING).values_list("pk", flat=True)
+    for payment_id in list(pending[:SWEEP_BATCH]):
+        try:
+            payments.refund_payment(payment_id=payment_id)
+            refunds += 1
+        except GatewayError:
+            continue
+    return {"merchant_timeouts": expired, "payment_expiries": unpaid_count, "refunds": refunds}
+
+
+@shared_task(
+    name="orders.tasks.refund_payment",
+    ignore_result=True,
+    autoretry_for=(GatewayError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def refund_payment(payment_id: int) -> None:
+    """Refund one payment through its gateway (beat's sweep retries whatever this leaves pending)."""
+    payments.refund_payment(payment_id=payment_id)

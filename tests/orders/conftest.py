@@ -1,0 +1,41 @@
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from orders.models import Order
+from tests.conftest import authenticated_client
+from tests.orders.factories import Menu, cart_body, make_menu
+
+
+@pytest.fixture
+def menu(db: None) -> Menu:
+    return make_menu()
+
+
+@pytest.fixture
+def place(customer_client: APIClient, menu: Menu) -> Callable[..., Any]:
+    """POST a cart as an order with a fresh Idempotency-Key; returns the response."""
+    counter = iter(range(1, 10_000))
+
+    def _place(client: APIClient | None = None, key: str | None = None, **overrides: Any) -> Any:
+        return (client or customer_client).post(
+            "/api/v1/orders",
+            cart_body(menu, **overrides),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=key or f"key-{next(counter)}",
+        )
+
+    return _place
+
+
+@pytest.fixture
+def placed_order(place: Callable[..., Any]) -> Order:
+    response = place()
+    assert response.status_code == 201, response.json()
+    return Order.objects.get(pk=response.json()["id"])
+
+
+def client_for(user: Any) -> APIClient:
+    return authenticated_client(user)
