@@ -46,6 +46,10 @@ class ReadOnlyInline(admin.TabularInline[Any, Order]):
     def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
         return False
 
+    def has_view_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        # Whoever may see the order (its admin scopes the queryset) sees its lines and timeline.
+        return _is_ops(request) or _is_merchant_staff(request)
+
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine

@@ -1,0 +1,234 @@
+"""Who sees what: customers their own orders, merchant staff their merchants' orders, ops everything."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from orders.models import Order, OrderStatus
+from tests.factories import UserFactory
+from tests.orders.conftest import client_for
+from tests.orders.factories import Menu, cart_body, make_menu, make_staff
+from users.models import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_customer_cannot_see_or_cancel_another_customers_order(placed_order: Order) -> None:
+    stranger = client_for(UserFactory())
+
+    for response in (
+        stranger.get(f"/api/v1/orders/{placed_order.pk}"),
+        stranger.post(f"/api/v1/orders/{placed_order.pk}/cancel", {}, format="json"),
+        stranger.post(f"/api/v1/orders/{placed_order.pk}/reorder"),
+        stranger.post(f"/api/v1/orders/{placed_order.pk}/rating", {"merchant_stars": 1}, format="json"),
+    ):
+        assert response.status_code == 404
+    placed_order.refresh_from_db()
+    assert placed_order.status == OrderStatus.PLACED
+    assert stranger.get("/api/v1/orders").json()["results"] == []
+
+
+def test_merchant_staff_see_and_act_only_on_their_own_merchants_orders(
+    placed_order: Order, menu: Menu
+) -> None:
+    own = client_for(make_staff(menu.merchant))
+    other = client_for(make_staff(make_menu().merchant))
+
+    assert other.get(f"/api/v1/merchant/orders/{placed_order.pk}").status_code == 404
+    assert (
+        other.post(
+            f"/api/v1/merchant/orders/{placed_order.pk}/accept", {"prep_minutes": 5}, format="json"
+        ).status_code
+        == 404
+    )
+    assert other.get("/api/v1/merchant/orders").json()["results"] == []
+
+    listed = own.get("/api/v1/merchant/orders?status=placed").json()["results"]
+    accepted = own.post(
+        f"/api/v1/merchant/orders/{placed_order.pk}/accept", {"prep_minutes": 12}, format="json"
+    )
+
+    assert [row["id"] for row in listed] == [placed_order.pk]
+    assert accepted.status_code == 200
+    assert accepted.json()["status"] == "accepted"
+    assert accepted.json()["prep_minutes"] == 12
+
+
+def test_customers_cannot_use_merchant_or_ops_endpoints(
+    customer_client: APIClient, placed_order: Order
+) -> None:
+    assert customer_client.get("/api/v1/merchant/orders").status_code == 403
+    assert customer_client.get("/api/v1/ops/orders").status_code == 403
+    assert (
+        customer_client.post(
+            f"/api/v1/ops/orders/{placed_order.pk}/cancel", {"reason": "x"}, format="json"
+        ).status_code
+        == 403
+    )
+
+
+def test_the_merchant_flow_over_the_api(placed_order: Order, menu: Menu) -> None:
+    staff = client_for(make_staff(menu.merchant))
+    base = f"/api/v1/merchant/orders/{placed_order.pk}"
+
+    staff.post(f"{base}/accept", {"prep_minutes": 10}, format="json")
+    preparing = staff.post(f"{base}/preparing", {}, format="json")
+    ready = staff.post(f"{base}/ready", {}, format="json")
+    again = staff.post(f"{base}/preparing", {}, format="json")
+
+    assert (preparing.status_code, ready.status_code) == (200, 200)
+    assert ready.json()["status"] == "ready_for_pickup"
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "order_transition_not_allowed"
+    assert [e["kind"] for e in ready.json()["timeline"]] == [
+        "placed",
+        "accepted",
+        "preparing",
+        "ready_for_pickup",
+    ]
+
+
+def test_a_merchant_rejects_with_a_reason(placed_order: Order, menu: Menu) -> None:
+    staff = client_for(make_staff(menu.merchant))
+
+    response = staff.post(
+        f"/api/v1/merchant/orders/{placed_order.pk}/reject", {"reason": "Hết phở"}, format="json"
+    )
+
+    assert response.json()["status"] == "rejected"
+    assert response.json()["status_reason"] == "Hết phở"
+
+
+def test_a_customer_cancels_before_acceptance_but_not_after(
+    place: Callable[..., Any], customer_client: APIClient, menu: Menu
+) -> None:
+    first = place().json()["id"]
+    second = place().json()["id"]
+    client_for(make_staff(menu.merchant)).post(
+        f"/api/v1/merchant/orders/{second}/accept", {"prep_minutes": 5}, format="json"
+    )
+
+    ok = customer_client.post(f"/api/v1/orders/{first}/cancel", {"reason": "đổi ý"}, format="json")
+    late = customer_client.post(f"/api/v1/orders/{second}/cancel", {}, format="json")
+
+    assert ok.json()["status"] == "cancelled"
+    assert late.status_code == 409
+    assert late.json()["error"]["code"] == "order_not_cancellable"
+
+
+def test_the_order_list_is_newest_first_with_a_cursor(
+    place: Callable[..., Any], customer_client: APIClient
+) -> None:
+    ids = [place().json()["id"] for _ in range(3)]
+
+    page1 = customer_client.get("/api/v1/orders?page_size=2").json()
+    page2 = customer_client.get(page1["next"]).json()
+
+    assert [row["id"] for row in page1["results"]] == ids[::-1][:2]
+    assert [row["id"] for row in page2["results"]] == ids[:1]
+
+
+def test_the_order_detail_has_a_timeline(placed_order: Order, customer_client: APIClient) -> None:
+    body = customer_client.get(f"/api/v1/orders/{placed_order.pk}").json()
+
+    assert body["timeline"][0]["kind"] == "placed"
+    assert body["timeline"][0]["to_status"] == "placed"
+    assert body["code"] == placed_order.code
+
+
+def test_reorder_returns_a_fresh_quote_of_the_same_items(
+    placed_order: Order, customer_client: APIClient, menu: Menu
+) -> None:
+    menu.tea.price_vnd = 12000
+    menu.tea.save()
+
+    body = customer_client.post(f"/api/v1/orders/{placed_order.pk}/reorder").json()
+
+    assert body["quote"]["subtotal_vnd"] == 65000 + 24000
+    assert body["cart"]["lines"][0]["option_ids"] == [menu.size_large.pk, menu.egg.pk]
+    assert Order.objects.count() == 1
+
+
+def test_reorder_refuses_an_item_that_is_gone(
+    placed_order: Order, customer_client: APIClient, menu: Menu
+) -> None:
+    menu.egg.is_available = False
+    menu.egg.save()
+
+    response = customer_client.post(f"/api/v1/orders/{placed_order.pk}/reorder")
+
+    assert response.json()["error"]["code"] == "option_unavailable"
+
+
+def test_ops_search_by_status_merchant_code_and_phone(
+    place: Callable[..., Any], customer: Any, menu: Menu
+) -> None:
+    order_id = place().json()["id"]
+    order = Order.objects.get(pk=order_id)
+    other_customer = client_for(UserFactory())
+    other_customer.post("/api/v1/orders", cart_body(menu), format="json", HTTP_IDEMPOTENCY_KEY="x")
+    ops = client_for(UserFactory(roles=[Role.OPS]))
+
+    by_phone = ops.get("/api/v1/ops/orders", {"phone": "0" + customer.phone[3:]}).json()["results"]
+    by_code = ops.get("/api/v1/ops/orders", {"code": order.code.lower()}).json()["results"]
+    by_status = ops.get("/api/v1/ops/orders", {"status": "placed", "merchant": menu.merchant.pk}).json()
+    bad = ops.get("/api/v1/ops/orders", {"status": "nope"})
+
+    assert [row["id"] for row in by_phone] == [order_id]
+    assert [row["id"] for row in by_code] == [order_id]
+    assert by_status["count"] == 2
+    assert bad.status_code == 400
+
+
+def test_ops_cancel_over_the_api(placed_order: Order) -> None:
+    ops = client_for(UserFactory(roles=[Role.OPS]))
+
+    response = ops.post(f"/api/v1/ops/orders/{placed_order.pk}/cancel", {"reason": "gian lận"}, format="json")
+
+    assert response.json()["status"] == "cancelled"
+    placed_order.refresh_from_db()
+    assert placed_order.cancelled_by == "ops"
+
+
+def test_admin_shows_merchant_staff_only_their_orders(placed_order: Order, menu: Menu) -> None:
+    other_order_menu = make_menu()
+    other_client = client_for(UserFactory())
+    other_client.post("/api/v1/orders", cart_body(other_order_menu), format="json", HTTP_IDEMPOTENCY_KEY="y")
+    browser = Client()
+    browser.force_login(make_staff(menu.merchant))
+
+    page = browser.get("/admin/orders/order/")
+    foreign = Order.objects.exclude(pk=placed_order.pk).get()
+
+    assert page.status_code == 200
+    assert placed_order.code in page.content.decode()
+    assert foreign.code not in page.content.decode()
+    assert browser.get(f"/admin/orders/order/{foreign.pk}/change/").status_code in (302, 404)
+
+
+def test_admin_ops_see_every_order_with_its_timeline(placed_order: Order) -> None:
+    browser = Client()
+    browser.force_login(UserFactory(roles=[Role.OPS], is_staff=True))
+
+    listing = browser.get("/admin/orders/order/", {"q": placed_order.code})
+    detail = browser.get(f"/admin/orders/order/{placed_order.pk}/change/")
+
+    assert placed_order.code in listing.content.decode()
+    assert detail.status_code == 200
+    assert "timeline" in detail.content.decode().lower()
+
+
+def test_admin_cancel_action_calls_the_service(placed_order: Order) -> None:
+    browser = Client()
+    browser.force_login(UserFactory(roles=[Role.OPS], is_staff=True))
+
+    browser.post(
+        "/admin/orders/order/",
+        {"action": "cancel_with_refund", "_selected_action": [placed_order.pk]},
+    )
+
+    placed_order.refresh_from_db()
+    assert (placed_order.status, placed_order.cancelled_by) == ("cancelled", "ops")
