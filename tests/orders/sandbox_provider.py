@@ -24,7 +24,7 @@ class SandboxState:
 
 
 class SandboxProvider:
-    def __init__(self, *, api_key: str = "test-key", secret: str = "test-secret") -> None:
+    def __init__(self, *, api_key: str = "test-key", secret: str = "test-secret") -> None:  # noqa: S107
         self.state = SandboxState(api_key=api_key, secret=secret)
         state = self.state
 
