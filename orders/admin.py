@@ -53,21 +53,21 @@ class ReadOnlyInline(admin.TabularInline[Any, Order]):
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = ["name", "quantity", "unit_price_vnd", "line_total_vnd", "options", "note"]
+    fields = ("name", "quantity", "unit_price_vnd", "line_total_vnd", "options", "note")
     readonly_fields = fields
 
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
     verbose_name_plural = "timeline"
-    fields = ["version", "kind", "from_status", "to_status", "actor", "actor_role", "reason", "created_at"]
+    fields = ("version", "kind", "from_status", "to_status", "actor", "actor_role", "reason", "created_at")
     readonly_fields = fields
     ordering = ["version"]
 
 
 class LedgerEntryInline(ReadOnlyInline):
     model = LedgerEntry
-    fields = ["kind", "amount_vnd", "debit", "credit", "reference", "created_at"]
+    fields = ("kind", "amount_vnd", "debit", "credit", "reference", "created_at")
     readonly_fields = fields
 
 

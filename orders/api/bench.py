@@ -27,6 +27,8 @@ class RawInsertBenchApi(APIView):
         data = RawInsertInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         row = PlacementKey.objects.create(
-            customer_id=request.user.pk, key=f"bench-{uuid.uuid4()}", request_hash=data.validated_data["note"]
+            customer_id=int(request.user.pk or 0),
+            key=f"bench-{uuid.uuid4()}",
+            request_hash=data.validated_data["note"],
         )
         return Response(RawInsertOutputSerializer({"id": row.pk}).data, status=status.HTTP_201_CREATED)

@@ -25,7 +25,7 @@ class CartInputSerializer(StrictSerializer):
     """A cart and where it goes: a saved address (`address_id`) or a point (`delivery_lat`/`delivery_lng`)."""
 
     merchant_id = serializers.IntegerField(min_value=1)
-    lines = CartLineInputSerializer(many=True, allow_empty=False, max_length=50)
+    lines = serializers.ListField(child=CartLineInputSerializer(), allow_empty=False, max_length=50)
     address_id = serializers.IntegerField(min_value=1, required=False)
     delivery_lat = serializers.DecimalField(
         max_digits=9, decimal_places=6, min_value=Decimal(-90), max_value=Decimal(90), required=False
@@ -317,3 +317,85 @@ class OrderDetailOutputSerializer(serializers.ModelSerializer[Order]):
 
 class WebhookAckSerializer(serializers.Serializer):
     status = serializers.CharField()
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _iso(value: Any) -> str | None:
+    """A datetime as DRF renders it (in the display time zone), so both renderings agree."""
+    return _DATETIME.to_representation(value) if value is not None else None
+
+
+def order_detail_body(order: Order, *, lines: list[OrderLine], events: list[OrderEvent]) -> dict[str, Any]:
+    """The `OrderDetailOutputSerializer` shape, built by hand: the hot path (placement, actions) renders
+    what it already holds instead of re-reading the order. A test pins it to the serializer."""
+    payment = getattr(order, "payment", None) if order.payment_method == PaymentMethod.EWALLET else None
+    driver = order.driver
+    return {
+        "id": order.pk,
+        "code": order.code,
+        "status": order.status,
+        "status_reason": order.status_reason,
+        "version": order.version,
+        "merchant": {"id": order.merchant_id, "name": order.merchant.name},
+        "customer": {"id": order.customer_id, "phone": order.customer_phone},
+        "driver": {"id": driver.pk, "name": driver.full_name, "phone": driver.phone} if driver else None,
+        "lines": [
+            {
+                "id": line.pk,
+                "menu_item_id": line.menu_item_id,
+                "name": line.name,
+                "base_price_vnd": line.base_price_vnd,
+                "unit_price_vnd": line.unit_price_vnd,
+                "quantity": line.quantity,
+                "line_total_vnd": line.line_total_vnd,
+                "options": line.options,
+                "note": line.note,
+            }
+            for line in lines
+        ],
+        "delivery_address": order.delivery_address,
+        "delivery_lat": str(order.delivery_lat),
+        "delivery_lng": str(order.delivery_lng),
+        "delivery_note": order.delivery_note,
+        "distance_m": order.distance_m,
+        "note": order.note,
+        "subtotal_vnd": order.subtotal_vnd,
+        "delivery_fee_vnd": order.delivery_fee_vnd,
+        "small_order_fee_vnd": order.small_order_fee_vnd,
+        "service_fee_vnd": order.service_fee_vnd,
+        "discount_vnd": order.discount_vnd,
+        "total_vnd": order.total_vnd,
+        "promo_code": order.promo_code,
+        "payment_method": order.payment_method,
+        "payment_status": order.payment_status,
+        "payment": {
+            "method": order.payment_method,
+            "status": order.payment_status,
+            "pay_url": payment.pay_url if payment else None,
+            "deeplink": payment.deeplink if payment else None,
+            "deadline": _iso(order.payment_deadline),
+        },
+        "prep_minutes": order.prep_minutes,
+        "eta": _iso(order.eta),
+        "merchant_accept_deadline": _iso(order.merchant_accept_deadline),
+        "created_at": _iso(order.created_at),
+        "accepted_at": _iso(order.accepted_at),
+        "ready_at": _iso(order.ready_at),
+        "picked_up_at": _iso(order.picked_up_at),
+        "delivered_at": _iso(order.delivered_at),
+        "closed_at": _iso(order.closed_at),
+        "timeline": [
+            {
+                "version": event.version,
+                "kind": event.kind,
+                "from_status": event.from_status,
+                "to_status": event.to_status,
+                "actor_role": event.actor_role,
+                "reason": event.reason,
+                "created_at": _iso(event.created_at),
+            }
+            for event in events
+        ],
+    }

@@ -66,7 +66,7 @@ def _cart(request: Request, data: dict[str, Any]) -> Cart:
 
 def _detail(order: Order) -> dict[str, Any]:
     fresh = selectors.order_detail_queryset().get(pk=order.pk)
-    return dict(s.OrderDetailOutputSerializer(fresh).data)
+    return s.order_detail_body(fresh, lines=list(fresh.lines.all()), events=list(fresh.events.all()))
 
 
 # --- Customer ------------------------------------------------------------------------------------
@@ -117,16 +117,21 @@ class OrderListApi(APIView):
             # If the gateway is down the order still stands; the client retries POST orders/<id>/payment.
             with suppress(ApplicationError):
                 services.start_payment(order_id=order.pk)
-        return Response(
-            _detail(order), status=status.HTTP_201_CREATED if placement.created else status.HTTP_200_OK
-        )
+            body = _detail(order)
+        elif placement.created:
+            body = s.order_detail_body(order, lines=placement.lines, events=placement.events)
+        else:
+            body = _detail(order)
+        return Response(body, status=status.HTTP_201_CREATED if placement.created else status.HTTP_200_OK)
 
 
 class OrderDetailApi(APIView):
     @extend_schema(responses=s.OrderDetailOutputSerializer)
     def get(self, request: Request, pk: int) -> Response:
         order = get_object_or_404(selectors.order_detail_queryset(), pk=pk, customer=_user(request))
-        return Response(s.OrderDetailOutputSerializer(order).data)
+        return Response(
+            s.order_detail_body(order, lines=list(order.lines.all()), events=list(order.events.all()))
+        )
 
 
 class OrderCancelApi(APIView):

@@ -47,14 +47,15 @@ def record_change(
     actor_role: str,
     reason: str = "",
     update_fields: Collection[str] = (),
-) -> Order:
-    """Bump the version, save the given fields, write the history row and the outbox event.
-
-    The caller holds the order's row lock inside `transaction.atomic()`.
-    """
-    order.version += 1
-    order.save(update_fields=["version", "updated_at", *update_fields])
-    OrderEvent.objects.create(
+    save: bool = True,
+) -> OrderEvent:
+    """Bump the version, save the given fields, write the history row and the outbox event; returns
+    the history row. The caller holds the order's row lock inside `transaction.atomic()` (or, with
+    `save=False`, has just inserted the order with its version already set)."""
+    if save:
+        order.version += 1
+        order.save(update_fields=["version", "updated_at", *update_fields])
+    event = OrderEvent.objects.create(
         order=order,
         version=order.version,
         kind=kind,
@@ -71,7 +72,7 @@ def record_change(
         sequence=order.version,
         payload=order_event_payload(order, reason=reason),
     )
-    return order
+    return event
 
 
 def _refuse(order: Order, to_status: str) -> Exception:
@@ -98,7 +99,7 @@ def _move(
 ) -> Order:
     from_status = order.status
     order.status = to_status
-    return record_change(
+    record_change(
         order,
         kind=to_status,
         from_status=from_status,
@@ -107,6 +108,7 @@ def _move(
         reason=reason,
         update_fields=["status", *update_fields],
     )
+    return order
 
 
 # --- Merchant ------------------------------------------------------------------------------------
@@ -259,7 +261,7 @@ def assign_driver(*, order_id: int, driver: User, actor: User | None = None) -> 
     if order.driver_id is not None:
         raise OrderErrors.DRIVER_ALREADY_ASSIGNED(extra={"status": order.status})
     order.driver = driver
-    return record_change(
+    record_change(
         order,
         kind="driver_assigned",
         from_status=order.status,
@@ -267,6 +269,7 @@ def assign_driver(*, order_id: int, driver: User, actor: User | None = None) -> 
         actor_role=_driver_side_role(actor, driver_id=driver.pk),
         update_fields=["driver"],
     )
+    return order
 
 
 @transaction.atomic
@@ -278,7 +281,7 @@ def unassign_driver(*, order_id: int, driver: User, actor: User | None = None, r
     if order.status not in BEFORE_PICKUP_STATUSES:
         raise _refuse(order, "driver_unassigned")
     order.driver = None
-    return record_change(
+    record_change(
         order,
         kind="driver_unassigned",
         from_status=order.status,
@@ -287,6 +290,7 @@ def unassign_driver(*, order_id: int, driver: User, actor: User | None = None, r
         reason=reason,
         update_fields=["driver"],
     )
+    return order
 
 
 def _require_driver(order: Order, driver: User) -> None:
@@ -369,7 +373,7 @@ def update_eta(*, order_id: int, eta: datetime, actor: User | None = None) -> Or
     if order.is_terminal:
         raise _refuse(order, "eta_updated")
     order.eta = eta
-    return record_change(
+    record_change(
         order,
         kind="eta_updated",
         from_status=order.status,
@@ -377,6 +381,7 @@ def update_eta(*, order_id: int, eta: datetime, actor: User | None = None) -> Or
         actor_role=ActorRole.SYSTEM if actor is None else ActorRole.DRIVER,
         update_fields=["eta"],
     )
+    return order
 
 
 # --- Deadlines -----------------------------------------------------------------------------------

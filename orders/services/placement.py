@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from merchants.models import MenuItem, Merchant, Option, OptionGroup
@@ -26,6 +26,7 @@ from orders.geo import delivery_distance
 from orders.models import (
     ActorRole,
     Order,
+    OrderEvent,
     OrderLine,
     Payment,
     PaymentMethod,
@@ -90,6 +91,9 @@ class Quote:
 class Placement:
     order: Order
     created: bool
+    #: Filled when the order was just created, so the caller can render it without reading it back.
+    lines: list[OrderLine] = field(default_factory=list)
+    events: list[OrderEvent] = field(default_factory=list)
 
 
 def request_hash(body: dict[str, Any]) -> str:
@@ -180,7 +184,7 @@ def _price_lines(merchant: Merchant, cart_lines: Sequence[CartLine]) -> list[Pri
     return priced
 
 
-def quote_cart(*, customer: User, cart: Cart, now: datetime | None = None) -> Quote:
+def quote_cart(*, customer: User, cart: Cart, now: datetime | None = None, check_promo: bool = True) -> Quote:
     """Validate the cart against the merchant and menu as they are now, and price it."""
     now = now or timezone.now()
     merchant = _merchant(cart.merchant_id)
@@ -194,7 +198,7 @@ def quote_cart(*, customer: User, cart: Cart, now: datetime | None = None) -> Qu
     subtotal = sum(line.line_total_vnd for line in lines)
     promotion = None
     discount = 0
-    if cart.promo_code:
+    if cart.promo_code and check_promo:
         promotion = find_promotion(cart.promo_code)
         discount = check_promotion(
             promotion, customer=customer, merchant_id=merchant.pk, subtotal_vnd=subtotal, now=now
@@ -233,28 +237,42 @@ def place_order(*, customer: User, cart: Cart, idempotency_key: str, body_hash: 
     the winner's commit and then return its order.
     """
     with transaction.atomic():
-        PlacementKey.objects.bulk_create(
-            [PlacementKey(customer=customer, key=idempotency_key, request_hash=body_hash)],
-            ignore_conflicts=True,
+        key_id = _claim_key(customer=customer, key=idempotency_key, body_hash=body_hash)
+        if key_id is None:
+            key = PlacementKey.objects.select_for_update().get(customer=customer, key=idempotency_key)
+            if key.request_hash != body_hash:
+                raise OrderErrors.IDEMPOTENCY_KEY_REUSED()
+            if key.order_id is not None:
+                return Placement(order=Order.objects.get(pk=key.order_id), created=False)
+            key_id = key.pk
+        placement = _create_order(customer=customer, cart=cart)
+        PlacementKey.objects.filter(pk=key_id).update(order=placement.order)
+    return placement
+
+
+def _claim_key(*, customer: User, key: str, body_hash: str) -> int | None:
+    """Insert the (customer, key) row; its id if this request inserted it, None if it already existed.
+
+    A concurrent insert of the same key waits here until the other transaction ends (unique index)."""
+    table = PlacementKey._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (customer_id, key, request_hash, created_at) VALUES (%s, %s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (customer_id, key) DO NOTHING RETURNING id",
+            [customer.pk, key, body_hash, timezone.now()],
         )
-        key = PlacementKey.objects.select_for_update().get(customer=customer, key=idempotency_key)
-        if key.request_hash != body_hash:
-            raise OrderErrors.IDEMPOTENCY_KEY_REUSED()
-        if key.order_id is not None:
-            return Placement(order=Order.objects.get(pk=key.order_id), created=False)
-        order = _create_order(customer=customer, cart=cart)
-        key.order = order
-        key.save(update_fields=["order"])
-    return Placement(order=order, created=True)
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
-def _create_order(*, customer: User, cart: Cart) -> Order:
+def _create_order(*, customer: User, cart: Cart) -> Placement:
     now = timezone.now()
-    quote = quote_cart(customer=customer, cart=cart, now=now)
+    # The promotion is checked below under its row lock, against live counts.
+    quote = quote_cart(customer=customer, cart=cart, now=now, check_promo=False)
     promotion, discount = None, 0
-    if quote.promotion is not None:
+    if cart.promo_code:
         promotion, discount = lock_and_check_promotion(
-            promotion_id=quote.promotion.pk,
+            code=cart.promo_code,
             customer=customer,
             merchant_id=quote.merchant.pk,
             subtotal_vnd=quote.totals.subtotal_vnd,
@@ -292,8 +310,9 @@ def _create_order(*, customer: User, cart: Cart) -> Order:
         eta=quote.eta,
         merchant_accept_deadline=merchant_accept_deadline(now) if is_cash else None,
         payment_deadline=None if is_cash else now + timedelta(minutes=settings.PAYMENT_EXPIRY_MINUTES),
+        version=1,
     )
-    OrderLine.objects.bulk_create(
+    lines = OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
             menu_item_id=line.item_id,
@@ -311,14 +330,15 @@ def _create_order(*, customer: User, cart: Cart) -> Order:
         redeem(promotion=promotion, order=order, discount_vnd=priced.discount_vnd)
     if not is_cash:
         Payment.objects.create(order=order, provider="sandbox", amount_vnd=order.total_vnd)
-    record_change(
+    event = record_change(
         order,
         kind="placed" if is_cash else "payment_pending",
         from_status="",
         actor=customer,
         actor_role=ActorRole.CUSTOMER,
+        save=False,
     )
-    return order
+    return Placement(order=order, created=True, lines=lines, events=[event])
 
 
 def reorder_cart(*, order: Order) -> Cart:

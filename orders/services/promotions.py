@@ -57,12 +57,14 @@ def check_promotion(
 
 
 def lock_and_check_promotion(
-    *, promotion_id: int, customer: User, merchant_id: int, subtotal_vnd: int, now: datetime
+    *, code: str, customer: User, merchant_id: int, subtotal_vnd: int, now: datetime
 ) -> tuple[Promotion, int]:
     """Inside the placement transaction: lock the promotion row, then check it against its live counts,
     so concurrent placements queue here and never exceed its limits."""
     assert transaction.get_connection().in_atomic_block
-    promotion = Promotion.objects.select_for_update().get(pk=promotion_id)
+    promotion = Promotion.objects.select_for_update().filter(code=code.strip().upper()).first()
+    if promotion is None:
+        raise PromoErrors.INVALID(fields={"promo_code": [PromoErrors.INVALID.text.render()]})
     discount = check_promotion(
         promotion, customer=customer, merchant_id=merchant_id, subtotal_vnd=subtotal_vnd, now=now
     )

@@ -232,3 +232,16 @@ def test_admin_cancel_action_calls_the_service(placed_order: Order) -> None:
 
     placed_order.refresh_from_db()
     assert (placed_order.status, placed_order.cancelled_by) == ("cancelled", "ops")
+
+
+def test_the_hand_built_order_body_matches_the_documented_serializer(placed_order: Order) -> None:
+    from orders.api.serializers import OrderDetailOutputSerializer, order_detail_body
+    from orders.selectors import order_detail_queryset
+
+    order = order_detail_queryset().get(pk=placed_order.pk)
+    documented = dict(OrderDetailOutputSerializer(order).data)
+    rendered = order_detail_body(order, lines=list(order.lines.all()), events=list(order.events.all()))
+
+    assert set(rendered) == set(documented)
+    for name in ("lines", "timeline", "merchant", "driver", "total_vnd", "status", "payment"):
+        assert rendered[name] == documented[name], name

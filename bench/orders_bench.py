@@ -1,0 +1,253 @@
+"""Order placement over HTTP, beside a raw DRF single-row insert on the same server, in one run.
+
+    DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/orders_bench.py [--seconds 10] [--concurrency 8]
+
+Starts uvicorn (DEBUG=0, one worker, ORDERS_BENCH_ENDPOINT=1) on a free loopback port against the
+given database, seeds a merchant with a menu (3 lines with options) and a promo code, then alternates
+rounds of `POST /api/v1/bench/raw-insert` (the baseline) and `POST /api/v1/orders` (with JWT auth,
+a fresh Idempotency-Key each, a promo), and prints requests/s and p99 of both and their ratios.
+Goal: placement >= 50% of the baseline's requests/s, and p99 <= 2x the baseline's.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "loship.settings",
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-only-" + "b" * 40,
+    "FAST_PASSWORD_HASHING": "1",
+    "SECURE_SSL_REDIRECT": "0",
+    "STATIC_MANIFEST": "0",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "ORDERS_BENCH_ENDPOINT": "1",
+    "LOG_LEVEL": "WARNING",
+    "MERCHANT_ACCEPT_MINUTES": "600",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def seed(customers: int) -> dict[str, Any]:
+    """Create the bench merchant, menu, promo and customers; return what the clients send."""
+    import django
+
+    django.setup()
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from merchants.models import MenuItem, Merchant, Option, OptionGroup
+    from orders.models import Promotion
+    from users.models import Role, User
+
+    tag = uuid.uuid4().hex[:8]
+    merchant = Merchant.objects.create(
+        name=f"Bench {tag}", slug=f"bench-{tag}", lat=Decimal("10.776900"), lng=Decimal("106.700900"),
+        address="1 Lê Lợi", phone="+842838000000", min_order_vnd=40000, delivery_radius_m=8000,
+        prep_minutes=15, is_active=True,
+    )  # fmt: skip
+    _make_always_open(merchant)
+    lines = []
+    for n in range(3):
+        item = MenuItem.objects.create(
+            merchant=merchant, name=f"Món {n}", price_vnd=40000 + n * 5000, is_available=True
+        )
+        size = OptionGroup.objects.create(
+            item=item, name="Size", is_required=True, min_select=1, max_select=1
+        )
+        large = Option.objects.create(group=size, name="Lớn", price_delta_vnd=10000)
+        Option.objects.create(group=size, name="Nhỏ", price_delta_vnd=0)
+        extra = OptionGroup.objects.create(
+            item=item, name="Thêm", is_required=False, min_select=0, max_select=3
+        )
+        egg = Option.objects.create(group=extra, name="Trứng", price_delta_vnd=5000)
+        lines.append({"item_id": item.pk, "quantity": 1 + n % 2, "option_ids": [large.pk, egg.pk]})
+    now = timezone.now()
+    promo = Promotion.objects.create(
+        code=f"BENCH{tag}".upper(), kind="percent", value=10, max_discount_vnd=20000,
+        starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=1), usage_limit=10**9,
+    )  # fmt: skip
+    tokens = []
+    batch = uuid.uuid4().int % 1000
+    for n in range(customers):
+        user, _ = User.objects.get_or_create(
+            phone=f"+8497{batch:03d}{n:04d}", defaults={"roles": [Role.CUSTOMER], "full_name": f"Bench {n}"}
+        )
+        tokens.append(str(RefreshToken.for_user(user).access_token))
+    body = {
+        "merchant_id": merchant.pk,
+        "lines": lines,
+        "delivery_lat": "10.785000",
+        "delivery_lng": "106.707000",
+        "delivery_address": "20 Hai Bà Trưng",
+        "promo_code": promo.code,
+    }
+    return {"tokens": tokens, "order_body": body}
+
+
+def _make_always_open(merchant: Any) -> None:
+    """Give the bench merchant opening hours covering the whole week (model names from merchants)."""
+    from datetime import time as dtime
+
+    from merchants import models as m
+
+    interval = getattr(m, "OpeningInterval", None)
+    if interval is None:
+        return
+    fields = {f.name for f in interval._meta.get_fields()}
+    for weekday in range(7):
+        values: dict[str, Any] = {"merchant": merchant}
+        values["weekday" if "weekday" in fields else "day_of_week"] = weekday
+        values["opens_at" if "opens_at" in fields else "open_time"] = dtime(0, 0)
+        values["closes_at" if "closes_at" in fields else "close_time"] = dtime(23, 59, 59)
+        interval.objects.create(**values)
+
+
+def load(port: int, path: str, make_request: Any, seconds: float, concurrency: int) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def worker(index: int) -> None:
+        nonlocal errors
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        n = 0
+        while time.monotonic() < deadline:
+            body, headers = make_request(index, n)
+            n += 1
+            start = time.perf_counter()
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            elapsed = time.perf_counter() - start
+            with lock:
+                if response.status in (200, 201):
+                    latencies.append(elapsed)
+                else:
+                    errors += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.monotonic() - started
+    latencies.sort()
+    p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else float("nan")
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / wall,
+        "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
+        "p99_ms": p99 * 1000,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if name not in os.environ:
+            print(f"{name} must be set (a scratch database: the bench writes rows)", file=sys.stderr)
+            return 2
+    os.environ.update(ENV)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, check=True)
+    data = seed(customers=max(args.concurrency * 4, 16))
+    tokens: list[str] = data["tokens"]
+    order_body = json.dumps(data["order_body"]).encode()
+    raw_body = json.dumps({"note": "bench"}).encode()
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "loship.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--no-access-log", "--log-level", "warning"],
+        cwd=ROOT, env=dict(os.environ),
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+
+        def headers(index: int, n: int, key: bool) -> dict[str, str]:
+            token = tokens[(index * 7 + n) % len(tokens)]
+            result = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+            if key:
+                result["Idempotency-Key"] = uuid.uuid4().hex
+            return result
+
+        def raw_request(index: int, n: int) -> tuple[bytes, dict[str, str]]:
+            return raw_body, headers(index, n, key=False)
+
+        def order_request(index: int, n: int) -> tuple[bytes, dict[str, str]]:
+            return order_body, headers(index, n, key=True)
+
+        load(port, "/api/v1/bench/raw-insert", raw_request, 2, args.concurrency)  # warm-up
+        load(port, "/api/v1/orders", order_request, 2, args.concurrency)
+        results: dict[str, list[dict[str, float]]] = {"raw": [], "orders": []}
+        for _ in range(args.rounds):
+            results["raw"].append(
+                load(port, "/api/v1/bench/raw-insert", raw_request, args.seconds, args.concurrency)
+            )
+            results["orders"].append(
+                load(port, "/api/v1/orders", order_request, args.seconds, args.concurrency)
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+    def best(rows: list[dict[str, float]]) -> dict[str, float]:
+        return {
+            "rps": statistics.median(r["rps"] for r in rows),
+            "p50_ms": statistics.median(r["p50_ms"] for r in rows),
+            "p99_ms": statistics.median(r["p99_ms"] for r in rows),
+            "errors": sum(r["errors"] for r in rows),
+            "requests": sum(r["requests"] for r in rows),
+        }
+
+    raw, orders = best(results["raw"]), best(results["orders"])
+    report = {
+        "concurrency": args.concurrency,
+        "seconds_per_round": args.seconds,
+        "rounds": args.rounds,
+        "raw_insert": raw,
+        "place_order": orders,
+        "rps_ratio": orders["rps"] / raw["rps"],
+        "p99_ratio": orders["p99_ms"] / raw["p99_ms"],
+    }
+    print(json.dumps(report, indent=2))
+    ok = report["rps_ratio"] >= 0.5 and report["p99_ratio"] <= 2.0 and orders["errors"] == 0
+    print("GOAL MET" if ok else "GOAL NOT MET")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
