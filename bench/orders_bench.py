@@ -184,11 +184,9 @@ def main() -> int:
     order_body = json.dumps(data["order_body"]).encode()
     raw_body = json.dumps({"note": "bench"}).encode()
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "loship.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT, env=dict(os.environ),
-    )  # fmt: skip
+    command = [sys.executable, "-m", "uvicorn", "loship.asgi:application", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
+    server = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ))
     try:
         for _ in range(100):
             try:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from loship.errors import ApplicationError
-from merchants.models import MenuItem, Merchant, OptionGroup
+from merchants.models import MenuItem, Merchant, Option, OptionGroup
 from merchants.selectors import is_open_now
 from orders import services
 from orders.models import ActorRole, Order, OrderStatus, Promotion, PromotionKind, Rating
@@ -27,7 +27,7 @@ def _line_for(item: MenuItem) -> CartLine:
     for group in OptionGroup.objects.filter(item=item).order_by("id"):
         needed = max(group.min_select, 1 if group.is_required else 0)
         if needed:
-            available = group.options.filter(is_available=True).order_by("id")[:needed]  # type: ignore[attr-defined]
+            available = Option.objects.filter(group=group, is_available=True).order_by("id")[:needed]
             option_ids.extend(option.pk for option in available)
     return CartLine(item_id=item.pk, quantity=1, option_ids=tuple(option_ids))
 
