@@ -1,0 +1,1 @@
+"""Dispatch: a pure-Python policy (no Django) and its replay on the Grubhub MDRP instances."""

@@ -1,0 +1,66 @@
+"""What the dispatch policy reads and returns. Times are minutes (float) on one clock chosen by the caller."""
+
+from dataclasses import dataclass
+
+from drivers.dispatch.geometry import Point, TravelModel
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOrder:
+    """A placed order nobody has been assigned to yet."""
+
+    id: str
+    merchant_id: str
+    pickup: Point
+    dropoff: Point
+    placed_at: float
+    ready_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AvailableDriver:
+    """An on-shift driver: where it is now, and when and where it finishes its current route."""
+
+    id: str
+    position: Point
+    free_at: float
+    free_position: Point
+    shift_end: float
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """A driver and an ordered bundle from one merchant, with the times the policy planned for it."""
+
+    driver_id: str
+    order_ids: tuple[str, ...]
+    depart_at: float
+    pickup_at: float
+    dropoff_at: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchParams:
+    """Service times and tuning knobs of the rolling-horizon policy (all durations in minutes)."""
+
+    travel: TravelModel
+    pickup_service: float = 4.0
+    dropoff_service: float = 4.0
+    # How often the caller runs a round; a commitment is made once waiting a round could make it late.
+    round_interval: float = 1.0
+    # Commit a match once the driver's spare time before it must leave is under a round plus this.
+    commit_slack: float = 0.0
+    # Orders ready later than now + planning_horizon are left for later rounds.
+    planning_horizon: float = 40.0
+    max_bundle_size: int = 3
+    # Orders whose ready times differ by more than this are never bundled.
+    bundle_ready_gap: float = 10.0
+    candidate_drivers: int = 12
+    # Cost of one minute of a driver's empty drive to the merchant, against one minute of click-to-door.
+    empty_drive_weight: float = 0.2
+    # Minutes of click-to-door worth spending to free a driver for someone else.
+    freed_driver_value: float = 4.0
+    # Cost per order of leaving it unmatched in this round.
+    unmatched_order_cost: float = 60.0
+    # Spatial index cell side, in planar metres.
+    grid_cell_metres: float = 1500.0

@@ -1,0 +1,112 @@
+"""Replay an MDRP instance through the policy or the greedy baseline and write the README's solution files.
+
+python -m drivers.dispatch.mdrp run INSTANCE_DIR --out DIR [--dispatcher policy|greedy]
+"""
+
+import argparse
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from drivers.dispatch.entities import DispatchParams
+from drivers.dispatch.geometry import EuclideanTravel
+from drivers.dispatch.greedy import greedy_round
+from drivers.dispatch.mdrp_instance import MdrpInstance, load_instance
+from drivers.dispatch.mdrp_replay import Dispatcher, Solution, replay
+from drivers.dispatch.policy import plan_round
+
+DISPATCHERS: dict[str, Dispatcher] = {"policy": plan_round, "greedy": greedy_round}
+
+
+def instance_params(instance: MdrpInstance, tuning: DispatchParams | None = None) -> DispatchParams:
+    """The policy parameters for an instance: its travel speed and service times over the given tuning."""
+    base = tuning or DispatchParams(travel=EuclideanTravel(instance.parameters.metres_per_minute))
+    return replace(
+        base,
+        travel=EuclideanTravel(instance.parameters.metres_per_minute),
+        pickup_service=instance.parameters.pickup_service,
+        dropoff_service=instance.parameters.dropoff_service,
+    )
+
+
+def solve(
+    instance: MdrpInstance, dispatcher: str = "policy", tuning: DispatchParams | None = None
+) -> Solution:
+    """The solution of one dispatcher ("policy" or "greedy") on an instance."""
+    params = instance_params(instance, tuning)
+    return replay(instance, DISPATCHERS[dispatcher], params, round_interval=params.round_interval)
+
+
+def write_solution(solution: Solution, directory: Path) -> None:
+    """Write the three solution files in the README's space-separated format (assigned orders only)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    _write(
+        directory / "solution_info_assignments.txt",
+        "assignment_time pickup_time courier orders",
+        (
+            [_minutes(a.assignment_time), _minutes(a.pickup_time), a.courier_id, *a.order_ids]
+            for a in solution.assignments
+        ),
+    )
+    _write(
+        directory / "solution_info_orders.txt",
+        "order placement_time ready_time pickup_time dropoff_time courier",
+        (
+            [
+                d.order.id,
+                _minutes(d.order.placed_at),
+                _minutes(d.order.ready_at),
+                _minutes(d.pickup_time),
+                _minutes(d.dropoff_time),
+                d.courier_id,
+            ]
+            for d in sorted(solution.deliveries, key=lambda d: (d.order.placed_at, d.order.id))
+        ),
+    )
+    _write(
+        directory / "solution_info_couriers.txt",
+        "courier departure_time origin destination",
+        ([m.courier_id, _minutes(m.departure_time), m.origin, m.destination] for m in solution.moves),
+    )
+
+
+def run(instance_dir: Path, out_dir: Path, dispatcher: str = "policy") -> Solution:
+    """Load, replay and write one instance's solution."""
+    solution = solve(load_instance(instance_dir), dispatcher)
+    write_solution(solution, out_dir)
+    return solution
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m drivers.dispatch.mdrp")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="replay an instance and write the solution files")
+    run_parser.add_argument("instance_dir", type=Path)
+    run_parser.add_argument("--out", type=Path, required=True)
+    run_parser.add_argument("--dispatcher", choices=sorted(DISPATCHERS), default="policy")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    solution = run(args.instance_dir, args.out, args.dispatcher)
+    print(
+        f"{args.instance_dir.name}: {len(solution.deliveries)} orders delivered by {args.dispatcher} "
+        f"in {time.perf_counter() - started:.1f} s; solution in {args.out}"
+    )
+    return 0
+
+
+def _write(path: Path, header: str, rows: Iterable[list[str]]) -> None:
+    with path.open("w") as handle:
+        handle.write(header + "\n")
+        for row in rows:
+            handle.write(" ".join(row) + "\n")
+
+
+def _minutes(value: float) -> str:
+    """Integral minutes without a decimal point, others to three decimals."""
+    return str(int(value)) if value == int(value) else f"{value:.3f}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
