@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from drivers.dispatch.evaluation_files import read_instance  # noqa: E402
-from drivers.dispatch.evaluation_metrics import lower_bound_click_to_door  # noqa: E402
-from drivers.dispatch.evaluator import evaluate  # noqa: E402
-from drivers.dispatch.mdrp import run  # noqa: E402
+from drivers.dispatch.evaluation_files import read_instance
+from drivers.dispatch.evaluation_metrics import lower_bound_click_to_door
+from drivers.dispatch.evaluator import evaluate
+from drivers.dispatch.mdrp import run
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_INSTANCES = Path("/work/shared/mdrp/dev")

@@ -61,12 +61,13 @@ def make_bundle(orders: tuple[PendingOrder, ...], params: DispatchParams) -> Bun
 def plan_visit(bundle: Bundle, driver: AvailableDriver, now: float, params: DispatchParams) -> Visit | None:
     """The driver's visit for the bundle per the pickup rules, or None if it would pick up after shift end."""
     depart_at = max(now, driver.free_at)
-    empty_drive = params.travel.minutes(driver.free_position, bundle.pickup)
-    arrive_at = depart_at + empty_drive
+    arrive_at = depart_at + params.travel.minutes(driver.free_position, bundle.pickup)
     pickup_at = max(bundle.ready_at, arrive_at + params.pickup_service / 2)
     if pickup_at > driver.shift_end:
         return None
-    cost = bundle.click_to_door_sum(pickup_at) + params.empty_drive_weight * empty_drive
+    # Among drivers on time, prefer the one with the least time to spare: earlier ones stay free for others.
+    spare = max(0.0, bundle.ready_at - params.pickup_service / 2 - arrive_at)
+    cost = bundle.click_to_door_sum(pickup_at) + params.spare_time_weight * spare
     return Visit(driver=driver, depart_at=depart_at, arrive_at=arrive_at, pickup_at=pickup_at, cost=cost)
 
 

@@ -68,7 +68,7 @@ def _match(
         visits.append(options)
     columns = min_cost_assignment(
         [[(column, visit.cost) for column, visit in options.items()] for options in visits],
-        [unmatched_cost(bundle, params) for bundle in bundles],
+        [unmatched_cost(bundle, now, params) for bundle in bundles],
     )
     return [
         (bundle, None if column is None else options[column])
