@@ -44,6 +44,41 @@ def measure_instance(instance_dir: Path, out_dir: Path) -> dict[str, object]:
     return result
 
 
+def scale_check(
+    source_dir: Path, work_dir: Path, orders: int = 3213, couriers: int = 404
+) -> dict[str, object]:
+    """Replay time and feasibility on the largest dev instance copied up to the library's largest size.
+
+    Orders and couriers are repeated under new ids (same places and times), which makes the city denser
+    than any real instance: a harder timing test than the 3,213-order library instance.
+    """
+    scaled = work_dir / "scaled"
+    scaled.mkdir(parents=True, exist_ok=True)
+    for name in ("restaurants.txt", "instance_parameters.txt"):
+        (scaled / name).write_text((source_dir / name).read_text())
+    for name, count in (("orders.txt", orders), ("couriers.txt", couriers)):
+        header, *rows = (source_dir / name).read_text().splitlines()
+        # A copy keeps the row and suffixes its id, so the copies stay distinct orders and couriers.
+        copies = [
+            "\t".join([f"{row.split()[0]}_{copy}", *row.split()[1:]]) for copy in range(4) for row in rows
+        ]
+        (scaled / name).write_text("\n".join([header, *copies[:count]]) + "\n")
+    started = time.perf_counter()
+    run(scaled, work_dir / "scaled_solution", "policy")
+    elapsed = time.perf_counter() - started
+    evaluation = evaluate(scaled, work_dir / "scaled_solution")
+    assert evaluation.metrics is not None
+    return {
+        "source": source_dir.name,
+        "orders": orders,
+        "couriers": couriers,
+        "replay_seconds": round(elapsed, 2),
+        "feasible": evaluation.feasible,
+        "delivered": evaluation.metrics.delivered,
+        "click_to_door_mean": evaluation.metrics.click_to_door_mean,
+    }
+
+
 def _ratio(results: list[dict], dispatcher: str, reference: str) -> list[float]:
     ratios = []
     for result in results:
@@ -55,7 +90,7 @@ def _ratio(results: list[dict], dispatcher: str, reference: str) -> list[float]:
     return ratios
 
 
-def write_markdown(results: list[dict], path: Path) -> None:
+def write_markdown(results: list[dict], scale: dict[str, object], path: Path) -> None:
     """A table per instance of policy vs greedy vs lower bound, and the averages of the ratios."""
     lines = [
         "# MDRP dev instances: rolling-horizon policy vs greedy vs lower bound",
@@ -104,6 +139,14 @@ def write_markdown(results: list[dict], path: Path) -> None:
             f"| {policy['courier_utilization']:.3f} / {greedy['courier_utilization']:.3f} "
             f"| {policy['orders_per_courier_hour']:.3f} / {greedy['orders_per_courier_hour']:.3f} |"
         )
+    lines += [
+        "",
+        f"Scale check: {scale['source']} repeated to {scale['orders']} orders and {scale['couriers']} "
+        f"couriers (the full library's largest size, but denser) replays in {scale['replay_seconds']} s; "
+        f"feasible: "
+        f"{scale['feasible']}; delivered {scale['delivered']}; mean click-to-door "
+        f"{scale['click_to_door_mean']:.2f} min.",
+    ]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -117,6 +160,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as temporary:
         out_dir = args.out or Path(temporary)
         results = [measure_instance(instance_dir, out_dir) for instance_dir in instance_dirs]
+        largest = max(instance_dirs, key=lambda path: len((path / "orders.txt").read_text().splitlines()))
+        scale = scale_check(largest, out_dir)
     for result in results:
         policy, greedy = result["policy"], result["greedy"]
         print(
@@ -127,11 +172,13 @@ def main() -> int:
             f"feasible {policy['feasible']}/{greedy['feasible']} {policy['replay_seconds']:.1f}s"
         )
     vs_bound = _ratio(results, "policy", "lower_bound")
-    print(f"mean policy/LB {sum(vs_bound) / len(vs_bound):.4f}")
+    print(f"mean policy/LB {sum(vs_bound) / len(vs_bound):.4f}; scale check {scale}")
     if not args.no_write:
-        (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-        write_markdown(results, HERE / "RESULTS.md")
-    return 0 if all(result["policy"]["feasible"] for result in results) else 1
+        (HERE / "results.json").write_text(
+            json.dumps({"instances": results, "scale_check": scale}, indent=2) + "\n"
+        )
+        write_markdown(results, scale, HERE / "RESULTS.md")
+    return 0 if scale["feasible"] and all(result["policy"]["feasible"] for result in results) else 1
 
 
 if __name__ == "__main__":
