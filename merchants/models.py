@@ -1,1 +1,263 @@
-"""Models of the merchants app."""
+"""Merchants, their opening hours and their menus.
+
+Menus are category -> item -> option group -> option. Items hang off the merchant directly (the
+category is how the menu is shown, not who owns the item), so an item never leaks to another merchant
+through a category move. Text that customers search keeps a normalized twin (`search_text`), computed
+in Python on save (see `merchants.search.normalize`), so a search never depends on database extensions.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from merchants.search import normalize
+
+
+class Cuisine(models.TextChoices):
+    VIETNAMESE = "vietnamese", "Món Việt"
+    NOODLES = "noodles", "Bún / Phở / Mì"
+    RICE = "rice", "Cơm"
+    BANH_MI = "banh_mi", "Bánh mì"
+    SEAFOOD = "seafood", "Hải sản"
+    VEGETARIAN = "vegetarian", "Món chay"
+    DRINKS = "drinks", "Đồ uống"
+    COFFEE = "coffee", "Cà phê"
+    DESSERT = "dessert", "Tráng miệng / Chè"
+    SNACKS = "snacks", "Ăn vặt"
+    HOTPOT = "hotpot", "Lẩu"
+    GRILL = "grill", "Nướng"
+    FAST_FOOD = "fast_food", "Thức ăn nhanh"
+    JAPANESE = "japanese", "Món Nhật"
+    KOREAN = "korean", "Món Hàn"
+    CHINESE = "chinese", "Món Hoa"
+    THAI = "thai", "Món Thái"
+    WESTERN = "western", "Món Âu"
+
+
+LATITUDE_VALIDATORS = [MinValueValidator(Decimal("-90")), MaxValueValidator(Decimal("90"))]
+LONGITUDE_VALIDATORS = [MinValueValidator(Decimal("-180")), MaxValueValidator(Decimal("180"))]
+
+
+class Merchant(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    description = models.TextField(blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    address = models.CharField(max_length=255)
+    lat = models.DecimalField(max_digits=9, decimal_places=6, validators=LATITUDE_VALIDATORS)
+    lng = models.DecimalField(max_digits=9, decimal_places=6, validators=LONGITUDE_VALIDATORS)
+    cuisines = ArrayField(models.CharField(max_length=20, choices=Cuisine.choices), default=list, blank=True)
+    price_level = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(4)], help_text="1 (cheap) to 4."
+    )
+    cover_image_url = models.URLField(blank=True)
+    min_order_vnd = models.PositiveBigIntegerField(default=0, help_text="Minimum subtotal, in dong.")
+    delivery_radius_m = models.PositiveIntegerField(
+        default=5_000, validators=[MinValueValidator(100), MaxValueValidator(50_000)]
+    )
+    prep_minutes = models.PositiveSmallIntegerField(
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(180)]
+    )
+    is_busy = models.BooleanField(default=False, help_text="Busy or temporarily closed: takes no orders.")
+    is_active = models.BooleanField(default=True, help_text="Listed on the platform.")
+    rating_count = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveBigIntegerField(default=0)
+    rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0"))
+    search_text = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["lat", "lng"], name="merchant_position"),
+            models.Index(fields=["is_active", "rating_avg"], name="merchant_rating"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(lat__gte=-90, lat__lte=90), name="merchant_lat_range"),
+            models.CheckConstraint(
+                condition=models.Q(lng__gte=-180, lng__lte=180), name="merchant_lng_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price_level__gte=1, price_level__lte=4), name="merchant_price_level"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_text = normalize(" ".join([self.name, *self.cuisines]))
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        unknown = sorted(set(self.cuisines) - set(Cuisine.values))
+        if unknown:
+            raise ValidationError({"cuisines": f"Unknown cuisine: {', '.join(unknown)}"})
+
+
+class OpeningHours(models.Model):
+    """One open interval on a weekday, in Asia/Ho_Chi_Minh. `closes_at <= opens_at` runs past midnight
+    into the next day (22:00-02:00); `closes_at == opens_at` is open around the clock."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Thứ Hai"
+        TUESDAY = 1, "Thứ Ba"
+        WEDNESDAY = 2, "Thứ Tư"
+        THURSDAY = 3, "Thứ Năm"
+        FRIDAY = 4, "Thứ Sáu"
+        SATURDAY = 5, "Thứ Bảy"
+        SUNDAY = 6, "Chủ Nhật"
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens_at = models.TimeField()
+    closes_at = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "opens_at"]
+        verbose_name_plural = "opening hours"
+        indexes = [models.Index(fields=["merchant", "weekday"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(weekday__gte=0, weekday__lte=6), name="hours_weekday")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+
+    @property
+    def crosses_midnight(self) -> bool:
+        return self.closes_at <= self.opens_at
+
+
+class ClosedDate(models.Model):
+    """A day the merchant is closed (holiday, Tết); intervals starting that day do not open."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="closed_dates")
+    date = models.DateField()
+    reason = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["merchant", "date"], name="closed_date_once")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.reason}".strip()
+
+
+class MenuCategory(models.Model):
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="categories")
+    name = models.CharField(max_length=80)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name_plural = "menu categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MenuItem(models.Model):
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="items")
+    category = models.ForeignKey(
+        MenuCategory, on_delete=models.SET_NULL, null=True, blank=True, related_name="items"
+    )
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    price_vnd = models.PositiveBigIntegerField(validators=[MaxValueValidator(100_000_000)])
+    image_url = models.URLField(blank=True)
+    is_available = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    search_text = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["merchant", "is_available"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_text = normalize(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.category is not None and self.category.merchant_id != self.merchant_id:
+            raise ValidationError({"category": "The category belongs to another merchant."})
+
+
+class OptionGroup(models.Model):
+    """A choice on an item (size, toppings): `min_select`..`max_select` options; required means >= 1."""
+
+    item = models.ForeignKey(MenuItem, on_delete=models.CASCADE, related_name="option_groups")
+    name = models.CharField(max_length=80)
+    is_required = models.BooleanField(default=False)
+    min_select = models.PositiveSmallIntegerField(default=0)
+    max_select = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_select__lte=models.F("max_select")), name="option_group_min_le_max"
+            ),
+            models.CheckConstraint(condition=models.Q(max_select__gte=1), name="option_group_max_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.min_select > self.max_select:
+            raise ValidationError({"min_select": "min_select cannot exceed max_select."})
+        if self.is_required and self.min_select < 1:
+            self.min_select = 1
+
+
+class Option(models.Model):
+    group = models.ForeignKey(OptionGroup, on_delete=models.CASCADE, related_name="options")
+    name = models.CharField(max_length=80)
+    price_delta_vnd = models.PositiveBigIntegerField(default=0, validators=[MaxValueValidator(10_000_000)])
+    is_available = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffMembership(models.Model):
+    """A person working for a merchant; what they may do in the admin and the tablet API."""
+
+    class StaffRole(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MANAGER = "manager", "Manager"
+        STAFF = "staff", "Staff"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_memberships"
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=StaffRole.choices, default=StaffRole.STAFF)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="staff_membership_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.merchant} ({self.role})"

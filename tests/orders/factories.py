@@ -1,13 +1,13 @@
 """Builders for the orders tests: a merchant near District 1 with a small menu, carts, promotions."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
-from merchants.models import MenuItem, Merchant, Option, OptionGroup, StaffMembership
+from merchants.models import MenuItem, Merchant, OpeningHours, Option, OptionGroup, StaffMembership
 from orders.models import Promotion
 from tests.factories import UserFactory
 from users.models import Role
@@ -50,7 +50,11 @@ def make_merchant(**fields: Any) -> Merchant:
         "is_active": True,
     }
     defaults.update(fields)
-    return Merchant.objects.create(**defaults)
+    merchant = Merchant.objects.create(**defaults)
+    OpeningHours.objects.bulk_create(
+        OpeningHours(merchant=merchant, weekday=day, opens_at=time(0), closes_at=time(0)) for day in range(7)
+    )
+    return merchant
 
 
 def make_menu(merchant: Merchant | None = None) -> Menu:
