@@ -5,6 +5,8 @@ placement keys, payments and the money ledger.
 outbox event of that change carry it, so a client that sees a gap asks for the snapshot.
 """
 
+import secrets
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -68,6 +70,11 @@ TOTAL_EXPRESSION = (
 )
 
 
+def new_delivery_code() -> str:
+    """The 4 digits the customer tells the driver at the door (optional delivery confirmation)."""
+    return f"{secrets.randbelow(10_000):04d}"
+
+
 class Order(models.Model):
     code = models.CharField(max_length=16, unique=True)
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
@@ -93,6 +100,9 @@ class Order(models.Model):
     )
     delivery_note = models.CharField(max_length=255, blank=True)
     customer_phone = models.CharField(max_length=20, help_text="Snapshot of the customer's phone.")
+    delivery_code = models.CharField(
+        max_length=4, default=new_delivery_code, help_text="Shown to the customer; the driver may ask for it."
+    )
     distance_m = models.PositiveIntegerField(help_text="Estimated road distance merchant -> customer.")
     note = models.CharField(max_length=500, blank=True)
 
