@@ -8,6 +8,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
+from merchants.geo import FeeSchedule, tiered_fee_vnd
+from merchants.geo import travel_minutes as shared_travel_minutes
+
 
 @dataclass(frozen=True, slots=True)
 class PricingConfig:
@@ -46,12 +49,8 @@ class Totals:
 
 def delivery_fee_vnd(distance_m: int, config: PricingConfig) -> int:
     """The fee of the first tier that covers the distance; beyond the last, each started km adds."""
-    for up_to_m, fee in config.delivery_tiers:
-        if distance_m <= up_to_m:
-            return fee
-    last_m, last_fee = config.delivery_tiers[-1]
-    extra_km = -(-(distance_m - last_m) // 1000)  # ceiling division
-    return last_fee + extra_km * config.extra_km_fee_vnd
+    schedule = FeeSchedule(tiers=config.delivery_tiers, extra_km_fee_vnd=config.extra_km_fee_vnd)
+    return tiered_fee_vnd(distance_m, schedule)
 
 
 def small_order_fee_vnd(subtotal_vnd: int, min_order_vnd: int, config: PricingConfig) -> int:
@@ -86,8 +85,7 @@ def totals(
 
 
 def travel_minutes(distance_m: int, config: PricingConfig) -> int:
-    metres_per_minute = config.speed_kmh * 1000 / 60
-    return max(1, round(distance_m / metres_per_minute))
+    return shared_travel_minutes(distance_m, speed_kmh=config.speed_kmh)
 
 
 def estimated_delivery_at(
