@@ -10,6 +10,16 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import UserFactory
+from tests.processes import (  # noqa: F401  (real-process fixtures for e2e, fault and browser tests)
+    _process_registry,
+    asgi_server,
+    asgi_server_factory,
+    celery_beat,
+    celery_beat_factory,
+    celery_worker,
+    celery_worker_factory,
+    redis_server_factory,
+)
 
 
 @pytest.fixture(autouse=True)
