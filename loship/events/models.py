@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -10,6 +11,11 @@ class OutboxEvent(models.Model):
 
     `sequence` orders the events of one aggregate (an order's version), so a client that sees a gap
     knows to fetch the snapshot.
+
+    Delivery is tracked per destination (a subscriber's name): `delivered_to` lists those that have
+    it, `failed_to` those the relay gave up on after `OUTBOX_MAX_ATTEMPTS`; the event is published once
+    every destination is in one of them. A failing destination is retried after `next_attempt_at`
+    (exponential backoff) without holding up, or repeating, the others.
     """
 
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -20,7 +26,13 @@ class OutboxEvent(models.Model):
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Relay passes in which a destination failed."
+    )
+    delivered_to = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    failed_to = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -1,10 +1,13 @@
 """Write side of the outbox: record an event inside the caller's transaction."""
 
+import logging
 from typing import Any
 
 from django.db import transaction
 
 from loship.events.models import OutboxEvent
+
+logger = logging.getLogger(__name__)
 
 
 def record_event(
@@ -22,11 +25,19 @@ def record_event(
         sequence=sequence,
         payload=payload,
     )
-    transaction.on_commit(_schedule_relay)
+    transaction.on_commit(_schedule_relay, robust=True)
     return event
+
+
+#: One quick retry: when the broker is down the commit has happened, the caller must not wait or fail,
+#: and the beat sweep publishes the event once the broker is back.
+_SCHEDULE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
 def _schedule_relay() -> None:
     from loship.events.tasks import relay_outbox
 
-    relay_outbox.delay()
+    try:
+        relay_outbox.apply_async(retry=True, retry_policy=_SCHEDULE_RETRY_POLICY)
+    except Exception:
+        logger.warning("outbox: could not schedule the relay; the catch-up sweep will publish", exc_info=True)

@@ -24,3 +24,8 @@ def subscribe(topic_prefix: str, name: str, handler: Handler) -> None:
 
 def handlers_for(topic: str) -> list[tuple[str, Handler]]:
     return [entry for prefix, entries in _handlers.items() if topic.startswith(prefix) for entry in entries]
+
+
+def unsubscribe(topic_prefix: str, name: str) -> None:
+    """Forget a destination (tests register throwaway ones)."""
+    _handlers[topic_prefix] = [entry for entry in _handlers[topic_prefix] if entry[0] != name]
