@@ -32,6 +32,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 # Browsers (ops dashboard, web clients) may open WebSockets only from these origins; apps send none.
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=ALLOWED_HOSTS)
+# Live streams send {"type": "heartbeat"} this often; a client may send {"type": "ping"} any time.
+WEBSOCKET_HEARTBEAT_SECONDS = env.float("WEBSOCKET_HEARTBEAT_SECONDS", default=25.0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -151,9 +153,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "global_keyprefix": "loship:"}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The outbox relay (loship/events/relay.py): a destination that fails is retried after BASE, 2xBASE,
+# 4xBASE... seconds (capped at MAX) and given up after MAX_ATTEMPTS passes; the catch-up sweep runs
+# every OUTBOX_SWEEP_SECONDS.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=12)
+OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=1.0)
+OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=60.0)
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=5.0)
 # Periodic sweeps. Deadlines live in the database; these only look for what is due.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "outbox-catch-up": {"task": "loship.events.tasks.relay_outbox", "schedule": 5.0},
+    "outbox-catch-up": {"task": "loship.events.tasks.relay_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "orders-sweep-deadlines": {"task": "orders.tasks.sweep_deadlines", "schedule": 15.0},
 }
 CELERY_TIMEZONE = "UTC"
