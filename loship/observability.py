@@ -1,15 +1,23 @@
-"""Request ids: taken from `X-Request-ID` or made up, put on every log line and response."""
+"""Request ids: taken from `X-Request-ID` or made up, put on every log line and response, and carried
+in the headers of every Celery task sent while handling the request, so the task's log lines carry it
+too. The same Celery signals time each task's queue wait and run per queue."""
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
+from celery.signals import before_task_publish, task_postrun, task_prerun, worker_process_shutdown
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import sync_and_async_middleware
+
+from loship.metrics import TASK_QUEUE_WAIT_SECONDS, TASK_RUN_SECONDS, TASKS
+from loship.metrics_fleet import publish_snapshot, start_publisher
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -22,7 +30,11 @@ def _request_id_from(request: HttpRequest) -> str:
 
 @sync_and_async_middleware
 def request_id_middleware(get_response: Callable[[HttpRequest], Any]) -> Callable[[HttpRequest], Any]:
-    """Binds a request id for the duration of the request and echoes it in `X-Request-ID`."""
+    """Binds a request id for the duration of the request and echoes it in `X-Request-ID`.
+
+    Built once per server process, so it also starts the process's metrics publisher.
+    """
+    start_publisher()
     if iscoroutinefunction(get_response):
 
         async def async_middleware(request: HttpRequest) -> HttpResponse:
@@ -54,3 +66,63 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         return True
+
+
+# --- Celery: the request id and the queue timings travel in the task message's headers -----------
+
+REQUEST_ID_HEADER = "loship_request_id"
+PUBLISHED_AT_HEADER = "loship_published_at"
+
+
+def _on_before_task_publish(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    """Runs where a task is sent: stamps the current request id and the send time on the message."""
+    if headers is None:
+        return
+    headers.setdefault(REQUEST_ID_HEADER, request_id_var.get())
+    headers[PUBLISHED_AT_HEADER] = time.time()
+
+
+def _queue_of(task: Any) -> str:
+    delivery_info = getattr(task.request, "delivery_info", None) or {}
+    return str(delivery_info.get("routing_key") or getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "default"))
+
+
+def _on_task_prerun(task: Any = None, **_: Any) -> None:
+    """Runs in the worker before a task: binds the request id that caused it, records its queue wait."""
+    if task is None:
+        return
+    start_publisher()
+    request = task.request
+    incoming = request.get(REQUEST_ID_HEADER) or (request.get("headers") or {}).get(REQUEST_ID_HEADER)
+    request_id = incoming if isinstance(incoming, str) and _VALID_REQUEST_ID.match(incoming) else None
+    request._loship_request_id_token = request_id_var.set(request_id or f"task-{request.id}")
+    request._loship_started_at = time.time()
+    published_at = request.get(PUBLISHED_AT_HEADER) or (request.get("headers") or {}).get(PUBLISHED_AT_HEADER)
+    if isinstance(published_at, int | float):
+        TASK_QUEUE_WAIT_SECONDS.labels(queue=_queue_of(task)).observe(max(0.0, time.time() - published_at))
+
+
+def _on_task_postrun(task: Any = None, state: str | None = None, **_: Any) -> None:
+    if task is None:
+        return
+    request = task.request
+    started_at = getattr(request, "_loship_started_at", None)
+    queue = _queue_of(task)
+    if started_at is not None:
+        TASK_RUN_SECONDS.labels(queue=queue).observe(time.time() - started_at)
+    TASKS.labels(queue=queue, state=state or "UNKNOWN").inc()
+    token = getattr(request, "_loship_request_id_token", None)
+    if token is not None:
+        request_id_var.reset(token)
+
+
+def connect_celery_signals() -> None:
+    """Hook the request id and task timings into Celery (idempotent; called from OpsConfig.ready)."""
+    before_task_publish.connect(_on_before_task_publish, dispatch_uid="loship-request-id-publish")
+    task_prerun.connect(_on_task_prerun, dispatch_uid="loship-request-id-prerun")
+    task_postrun.connect(_on_task_postrun, dispatch_uid="loship-request-id-postrun")
+    worker_process_shutdown.connect(_on_worker_process_shutdown, dispatch_uid="loship-metrics-final")
+
+
+def _on_worker_process_shutdown(**_: Any) -> None:
+    publish_snapshot()

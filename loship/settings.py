@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "merchants",
     "orders",
     "drivers",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -164,6 +165,9 @@ OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-catch-up": {"task": "loship.events.tasks.relay_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "orders-sweep-deadlines": {"task": "orders.tasks.sweep_deadlines", "schedule": 15.0},
+    "ops-check-headroom": {"task": "ops.tasks.check_headroom", "schedule": 30.0},
+    "drivers-dispatch-round": {"task": "drivers.tasks.dispatch_round", "schedule": 10.0},
+    "drivers-expire-offers": {"task": "drivers.tasks.expire_offers", "schedule": 5.0},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -188,6 +192,37 @@ PAYMENT_RETURN_URL = env.str("PAYMENT_RETURN_URL", default="loship://orders/{cod
 PAYMENT_GATEWAY_TIMEOUT_SECONDS = env.float("PAYMENT_GATEWAY_TIMEOUT_SECONDS", default=5.0)
 # Benchmarks only: exposes /api/v1/bench/raw-insert, the baseline of bench/orders_bench.py.
 ORDERS_BENCH_ENDPOINT = env.bool("ORDERS_BENCH_ENDPOINT", default=False)
+# Benchmarks only: exposes /api/v1/bench/raw-list, the baseline of bench/merchants_bench.py.
+MERCHANTS_BENCH_ENDPOINT = env.bool("MERCHANTS_BENCH_ENDPOINT", default=False)
+
+# --- Drivers and dispatch ------------------------------------------------------------------------
+
+# An offer not answered within this many seconds expires (a database deadline swept by beat).
+DRIVER_OFFER_SECONDS = env.int("DRIVER_OFFER_SECONDS", default=30)
+# Live positions: saved to PostgreSQL at most this often per driver, pushed to the customers of the
+# orders a driver carries at most this often, forgotten after this long without a fix.
+DRIVER_POSITION_SAVE_SECONDS = env.float("DRIVER_POSITION_SAVE_SECONDS", default=30.0)
+DRIVER_POSITION_PUSH_SECONDS = env.float("DRIVER_POSITION_PUSH_SECONDS", default=3.0)
+DRIVER_POSITION_STALE_SECONDS = env.float("DRIVER_POSITION_STALE_SECONDS", default=120.0)
+# A fix older than this (device time) is ignored; one more than this in the future is rejected.
+DRIVER_FIX_MAX_AGE_SECONDS = env.float("DRIVER_FIX_MAX_AGE_SECONDS", default=120.0)
+DRIVER_FIX_MAX_FUTURE_SECONDS = env.float("DRIVER_FIX_MAX_FUTURE_SECONDS", default=30.0)
+# Earnings per delivered order: a base plus a rate per started km of road distance.
+DRIVER_BASE_PAY_VND = env.int("DRIVER_BASE_PAY_VND", default=12000)
+DRIVER_PAY_PER_KM_VND = env.int("DRIVER_PAY_PER_KM_VND", default=3000)
+# When set, delivery needs the customer's 4-digit code; otherwise a code, if sent, must match.
+DRIVER_DELIVERY_CODE_REQUIRED = env.bool("DRIVER_DELIVERY_CODE_REQUIRED", default=False)
+# Dispatch: an order enters the pool this many minutes before its food is ready.
+DISPATCH_LEAD_MINUTES = env.float("DISPATCH_LEAD_MINUTES", default=12.0)
+# Search radius steps (m): one step wider every DISPATCH_WIDEN_SECONDS without a driver.
+DISPATCH_RADIUS_STEPS_M = env.list("DISPATCH_RADIUS_STEPS_M", cast=int, default=[3000, 6000, 10000, 20000])
+DISPATCH_WIDEN_SECONDS = env.int("DISPATCH_WIDEN_SECONDS", default=60)
+# Ops are alerted (outbox event driver.not_found) when an order waits this long for a driver.
+DISPATCH_OPS_ALERT_MINUTES = env.int("DISPATCH_OPS_ALERT_MINUTES", default=5)
+# The beat interval of dispatch rounds (seconds), which the policy plans around.
+DISPATCH_ROUND_SECONDS = env.float("DISPATCH_ROUND_SECONDS", default=10.0)
+# A driver who declined or let an offer expire gets no new offer for this long.
+DISPATCH_DECLINE_COOLDOWN_SECONDS = env.int("DISPATCH_DECLINE_COOLDOWN_SECONDS", default=60)
 
 # --- Auth --------------------------------------------------------------------------------------
 
@@ -305,6 +340,18 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # --- Observability -----------------------------------------------------------------------------
+
+# /metrics answers a bearer token (METRICS_TOKEN) or an address in these networks; anyone else: 403.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+# Every process publishes its application metrics to Redis this often (0: never), see loship/metrics_fleet.py.
+METRICS_PUBLISH_SECONDS = env.float("METRICS_PUBLISH_SECONDS", default=5.0)
+# The headroom rule: warn under HEADROOM_TARGET x, alert at HEADROOM_ALERT_FRACTION of a measured limit.
+HEADROOM_TARGET = env.float("HEADROOM_TARGET", default=10.0)
+HEADROOM_ALERT_FRACTION = env.float("HEADROOM_ALERT_FRACTION", default=0.4)
+HEADROOM_ORDERS_WINDOW_MINUTES = env.int("HEADROOM_ORDERS_WINDOW_MINUTES", default=5)
+# Ops dashboard: an active order unchanged this long is "stuck"; an order past its ETA is "late".
+OPS_STUCK_MINUTES = env.int("OPS_STUCK_MINUTES", default=15)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")

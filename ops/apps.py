@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class OpsConfig(AppConfig):
+    name = "ops"
+    verbose_name = "Operations"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from loship.events.subscribers import subscribe
+        from loship.observability import connect_celery_signals
+        from ops.subscribers import push_ops_event
+
+        connect_celery_signals()
+        subscribe("ops.", "ops-city-feed", push_ops_event)

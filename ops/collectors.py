@@ -1,0 +1,110 @@
+"""Figures read at scrape time: queue depth (Redis), orders by state and outbox lag (PostgreSQL),
+the application metrics of every process (Redis snapshots) and the headroom factors."""
+
+import logging
+from collections.abc import Iterator
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError
+from django.db.models import Count, Min
+from django.utils import timezone
+from prometheus_client import Metric
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from loship.celery import QUEUES
+from loship.events.models import OutboxEvent
+from loship.metrics_fleet import fleet_families, redis_client
+from orders.models import Order, OrderStatus
+
+logger = logging.getLogger(__name__)
+
+# kombu's Redis transport keeps one list per queue and priority step: "<queue>", "<queue>\x06\x163", ...
+_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
+
+
+def queue_depths() -> dict[str, int]:
+    """Tasks waiting in each Celery queue (Redis list lengths, every priority step)."""
+    prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
+    pipe = redis_client().pipeline(transaction=False)
+    for queue in QUEUES:
+        for suffix in _PRIORITY_SUFFIXES:
+            pipe.llen(f"{prefix}{queue}{suffix}")
+    lengths = pipe.execute()
+    step = len(_PRIORITY_SUFFIXES)
+    return {queue: sum(lengths[i * step : (i + 1) * step]) for i, queue in enumerate(QUEUES)}
+
+
+def orders_by_state() -> dict[str, int]:
+    """Orders in each state (the status index makes this an index-only count)."""
+    counts = dict.fromkeys(OrderStatus.values, 0)
+    for row in Order.objects.order_by().values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def outbox_lag_seconds() -> tuple[float, int]:
+    """Age of the oldest unpublished outbox event (0 when none) and how many are unpublished."""
+    pending = OutboxEvent.objects.filter(published_at__isnull=True).aggregate(
+        oldest=Min("created_at"), n=Count("id")
+    )
+    if pending["oldest"] is None:
+        return 0.0, 0
+    return max(0.0, (timezone.now() - pending["oldest"]).total_seconds()), pending["n"]
+
+
+class OpsCollector(Collector):
+    """Registered on the registry that `/metrics` serves; each part fails alone (logged, skipped)."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield from fleet_families()
+        try:
+            depth = GaugeMetricFamily(
+                "loship_celery_queue_depth", "Tasks waiting in a Celery queue.", labels=["queue"]
+            )
+            for queue, n in queue_depths().items():
+                depth.add_metric([queue], n)
+            yield depth
+        except redis.RedisError:
+            logger.warning("metrics: reading queue depths failed", exc_info=True)
+        try:
+            states = GaugeMetricFamily("loship_orders", "Orders by state.", labels=["state"])
+            for state, n in orders_by_state().items():
+                states.add_metric([state], n)
+            yield states
+            lag, pending = outbox_lag_seconds()
+            yield GaugeMetricFamily(
+                "loship_outbox_lag_seconds", "Age of the oldest unpublished outbox event.", value=lag
+            )
+            yield GaugeMetricFamily("loship_outbox_pending", "Unpublished outbox events.", value=pending)
+        except DatabaseError:
+            logger.warning("metrics: reading orders/outbox failed", exc_info=True)
+        yield from _headroom_families()
+
+
+def _headroom_families() -> Iterator[Metric]:
+    from ops.headroom import current_readings
+
+    try:
+        readings = current_readings()
+    except (DatabaseError, redis.RedisError):
+        logger.warning("metrics: reading headroom failed", exc_info=True)
+        return
+    load = GaugeMetricFamily(
+        "loship_load", "Live load by figure (see ops.models.LoadFigure).", labels=["figure"]
+    )
+    limit = GaugeMetricFamily("loship_capacity_limit", "Measured limit by figure.", labels=["figure"])
+    headroom = GaugeMetricFamily(
+        "loship_headroom_factor",
+        "Measured limit / live load (alert under 2.5, warn under 10).",
+        labels=["figure"],
+    )
+    for reading in readings:
+        load.add_metric([reading.figure], reading.load)
+        if reading.limit is not None:
+            limit.add_metric([reading.figure], reading.limit)
+            headroom.add_metric([reading.figure], reading.headroom)
+    yield load
+    yield limit
+    yield headroom
