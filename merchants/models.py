@@ -11,6 +11,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -77,6 +79,7 @@ class Merchant(models.Model):
         indexes = [
             models.Index(fields=["lat", "lng"], name="merchant_position"),
             models.Index(fields=["is_active", "rating_avg"], name="merchant_rating"),
+            GinIndex(SearchVector("search_text", config="simple"), name="merchant_search"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(lat__gte=-90, lat__lte=90), name="merchant_lat_range"),
@@ -181,7 +184,10 @@ class MenuItem(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
-        indexes = [models.Index(fields=["merchant", "is_available"])]
+        indexes = [
+            models.Index(fields=["merchant", "is_available"]),
+            GinIndex(SearchVector("search_text", config="simple"), name="menu_item_search"),
+        ]
 
     def __str__(self) -> str:
         return self.name

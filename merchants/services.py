@@ -1,10 +1,39 @@
-"""Every write to merchants and menus that is a business action (the admin edits rows directly)."""
+"""Every write to merchants and menus that is a business action. The admin edits rows through its
+forms (the cache follows through signals); availability, the busy switch and opening hours go
+through these functions from the admin actions and the tablet API alike.
 
+Each function locks what it changes, records an outbox event in the same transaction, and leaves the
+cached merchant page stale once it commits.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 
-from merchants.models import Merchant
+from loship.events.services import record_event
+from merchants.cache import invalidate_merchant
+from merchants.errors import MerchantErrors
+from merchants.models import ClosedDate, MenuItem, Merchant, OpeningHours, Option
+from merchants.selectors import local_today
+
+MINUTES_PER_DAY = 24 * 60
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    weekday: int
+    opens_at: time
+    closes_at: time
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    date: date
+    reason: str = ""
 
 
 def record_merchant_rating(*, merchant_id: int, stars: int) -> Merchant:
@@ -19,4 +48,149 @@ def record_merchant_rating(*, merchant_id: int, stars: int) -> Merchant:
             Decimal("0.01"), rounding=ROUND_HALF_UP
         )
         merchant.save(update_fields=["rating_count", "rating_sum", "rating_avg", "updated_at"])
+    return merchant
+
+
+def _menu_changed(merchant_id: int, **payload: object) -> None:
+    record_event(
+        topic="merchant.menu_changed",
+        aggregate_type="merchant",
+        aggregate_id=merchant_id,
+        payload={"merchant_id": merchant_id, **payload},
+    )
+
+
+def set_item_availability(*, item_id: int, is_available: bool) -> MenuItem:
+    """Mark one dish sold out or back in stock."""
+    with transaction.atomic():
+        item = MenuItem.objects.select_for_update().get(pk=item_id)
+        if item.is_available != is_available:
+            item.is_available = is_available
+            item.save(update_fields=["is_available"])
+            _menu_changed(item.merchant_id, item_ids=[item.pk], is_available=is_available)
+    return item
+
+
+def set_option_availability(*, option_id: int, is_available: bool) -> Option:
+    """Mark one option (a size, a topping) sold out or back in stock."""
+    with transaction.atomic():
+        option = Option.objects.select_for_update().select_related("group__item").get(pk=option_id)
+        if option.is_available != is_available:
+            option.is_available = is_available
+            option.save(update_fields=["is_available"])
+            _menu_changed(option.group.item.merchant_id, option_ids=[option.pk], is_available=is_available)
+    return option
+
+
+def set_items_availability(*, item_ids: Iterable[int], is_available: bool) -> int:
+    """Bulk sold out / back in stock; returns how many dishes changed. Rows are locked in id order."""
+    with transaction.atomic():
+        items = list(
+            MenuItem.objects.select_for_update()
+            .filter(pk__in=list(item_ids))
+            .exclude(is_available=is_available)
+            .order_by("pk")
+            .values_list("pk", "merchant_id")
+        )
+        MenuItem.objects.filter(pk__in=[pk for pk, _ in items]).update(is_available=is_available)
+        by_merchant: dict[int, list[int]] = {}
+        for pk, merchant_id in items:
+            by_merchant.setdefault(merchant_id, []).append(pk)
+        for merchant_id, pks in by_merchant.items():
+            _menu_changed(merchant_id, item_ids=pks, is_available=is_available)
+            invalidate_merchant(merchant_id)
+    return len(items)
+
+
+def set_options_availability(*, option_ids: Iterable[int], is_available: bool) -> int:
+    """Bulk sold out / back in stock for options; returns how many changed."""
+    with transaction.atomic():
+        options = list(
+            Option.objects.select_for_update(of=("self",))
+            .filter(pk__in=list(option_ids))
+            .exclude(is_available=is_available)
+            .order_by("pk")
+            .values_list("pk", "group__item__merchant_id")
+        )
+        Option.objects.filter(pk__in=[pk for pk, _ in options]).update(is_available=is_available)
+        by_merchant: dict[int, list[int]] = {}
+        for pk, merchant_id in options:
+            by_merchant.setdefault(merchant_id, []).append(pk)
+        for merchant_id, pks in by_merchant.items():
+            _menu_changed(merchant_id, option_ids=pks, is_available=is_available)
+            invalidate_merchant(merchant_id)
+    return len(options)
+
+
+def set_busy(*, merchant_id: int, is_busy: bool) -> Merchant:
+    """Switch "busy / temporarily closed" on or off: a busy merchant takes no new orders."""
+    with transaction.atomic():
+        merchant = Merchant.objects.select_for_update().get(pk=merchant_id)
+        if merchant.is_busy != is_busy:
+            merchant.is_busy = is_busy
+            merchant.save(update_fields=["is_busy", "updated_at"])
+            record_event(
+                topic="merchant.busy_changed",
+                aggregate_type="merchant",
+                aggregate_id=merchant.pk,
+                payload={"merchant_id": merchant.pk, "is_busy": is_busy},
+            )
+    return merchant
+
+
+def _minutes(value: time) -> int:
+    return value.hour * 60 + value.minute
+
+
+def _week_spans(interval: Interval) -> list[tuple[int, int]]:
+    """The interval as [start, end) minutes of the week, split where it wraps past Sunday night."""
+    opens, closes = _minutes(interval.opens_at), _minutes(interval.closes_at)
+    length = MINUTES_PER_DAY if opens == closes else (closes - opens) % MINUTES_PER_DAY
+    start = interval.weekday * MINUTES_PER_DAY + opens
+    end = start + length
+    if end <= MINUTES_PER_WEEK:
+        return [(start, end)]
+    return [(start, MINUTES_PER_WEEK), (0, end - MINUTES_PER_WEEK)]
+
+
+def check_intervals(intervals: Sequence[Interval]) -> None:
+    """Refuse intervals that overlap anywhere in the week (past-midnight tails included)."""
+    reached = 0
+    for start, end in sorted(span for interval in intervals for span in _week_spans(interval)):
+        if start < reached:
+            raise MerchantErrors.HOURS_OVERLAP(
+                fields={"intervals": [MerchantErrors.HOURS_OVERLAP.text.render()]}
+            )
+        reached = max(reached, end)
+
+
+def replace_opening_hours(
+    *, merchant_id: int, intervals: Sequence[Interval], closures: Sequence[Closure] | None = None
+) -> Merchant:
+    """Replace the weekly hours (and, if given, the closed dates from today on) in one transaction."""
+    check_intervals(intervals)
+    with transaction.atomic():
+        merchant = Merchant.objects.select_for_update().get(pk=merchant_id)
+        OpeningHours.objects.filter(merchant=merchant).delete()
+        OpeningHours.objects.bulk_create(
+            OpeningHours(
+                merchant=merchant, weekday=row.weekday, opens_at=row.opens_at, closes_at=row.closes_at
+            )
+            for row in intervals
+        )
+        if closures is not None:
+            today = local_today()
+            ClosedDate.objects.filter(merchant=merchant, date__gte=today).delete()
+            ClosedDate.objects.bulk_create(
+                ClosedDate(merchant=merchant, date=row.date, reason=row.reason)
+                for row in {closure.date: closure for closure in closures}.values()
+                if row.date >= today
+            )
+        record_event(
+            topic="merchant.hours_changed",
+            aggregate_type="merchant",
+            aggregate_id=merchant.pk,
+            payload={"merchant_id": merchant.pk},
+        )
+        invalidate_merchant(merchant.pk)
     return merchant

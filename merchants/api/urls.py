@@ -1,3 +1,33 @@
-from django.urls import URLPattern, URLResolver
+from django.conf import settings
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from merchants.api import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("merchants", views.NearbyMerchantsApi.as_view(), name="merchant-nearby"),
+    path("merchants/<int:pk>", views.MerchantDetailApi.as_view(), name="merchant-detail"),
+    path(
+        "merchants/<int:pk>/delivery-preview",
+        views.DeliveryPreviewApi.as_view(),
+        name="merchant-delivery-preview",
+    ),
+    path("merchant/merchants", views.MyMerchantsApi.as_view(), name="merchant-mine"),
+    path("merchant/merchants/<int:pk>/busy", views.MerchantBusyApi.as_view(), name="merchant-busy"),
+    path("merchant/merchants/<int:pk>/hours", views.MerchantHoursApi.as_view(), name="merchant-hours"),
+    path(
+        "merchant/items/<int:pk>/availability",
+        views.ItemAvailabilityApi.as_view(),
+        name="menu-item-availability",
+    ),
+    path(
+        "merchant/options/<int:pk>/availability",
+        views.OptionAvailabilityApi.as_view(),
+        name="option-availability",
+    ),
+]
+
+if settings.MERCHANTS_BENCH_ENDPOINT:
+    # Benchmarks only (bench/merchants_bench.py): a plain DRF list of 20 rows. Off in production.
+    from merchants.api.bench import RawListBenchApi
+
+    urlpatterns.append(path("bench/raw-list", RawListBenchApi.as_view(), name="bench-raw-list"))

@@ -1,0 +1,376 @@
+"""Merchants in the admin: ops see and edit everything; merchant staff see and edit only the merchants
+they work for, and only these models.
+
+Scoping is by membership (`StaffMembership`): every queryset is filtered to the staff's merchants, every
+foreign-key choice too, and an object URL of another merchant is a 404 (a 403 where Django asks for a
+permission on a known object). Owners and managers edit the profile, hours and menu; plain staff see
+them and use the availability actions. Availability changes go through `merchants.services`, form
+edits save rows directly and the cached merchant page follows through signals (`merchants.signals`).
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+
+from merchants import services
+from merchants.models import (
+    ClosedDate,
+    Cuisine,
+    MenuCategory,
+    MenuItem,
+    Merchant,
+    OpeningHours,
+    Option,
+    OptionGroup,
+    StaffMembership,
+)
+from users.models import Role, User
+
+MANAGING_ROLES = {StaffMembership.StaffRole.OWNER, StaffMembership.StaffRole.MANAGER}
+
+
+def _user(request: HttpRequest) -> User | None:
+    user = request.user
+    return user if isinstance(user, User) and user.is_active and user.is_staff else None
+
+
+def _is_ops(request: HttpRequest) -> bool:
+    user = _user(request)
+    return user is not None and user.is_ops
+
+
+def _roles(request: HttpRequest) -> dict[int, str]:
+    """merchant id -> the staff member's role there, read once per request."""
+    cached: dict[int, str] | None = getattr(request, "_merchant_roles", None)
+    if cached is None:
+        user = _user(request)
+        cached = {}
+        if user is not None and user.has_role(Role.MERCHANT_STAFF):
+            cached = dict(StaffMembership.objects.filter(user=user).values_list("merchant_id", "role"))
+        request._merchant_roles = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _managed_ids(request: HttpRequest) -> list[int]:
+    return [merchant_id for merchant_id, role in _roles(request).items() if role in MANAGING_ROLES]
+
+
+def merchant_id_of(obj: Model) -> int | None:
+    """The merchant an object of these models belongs to."""
+    if isinstance(obj, Merchant):
+        return obj.pk
+    if isinstance(obj, OptionGroup):
+        return obj.item.merchant_id
+    if isinstance(obj, Option):
+        return obj.group.item.merchant_id
+    return getattr(obj, "merchant_id", None)
+
+
+class MerchantScoped:
+    """Permission rules shared by the model admins and the inlines of the merchants app."""
+
+    def _may_see(self, request: HttpRequest, obj: Model | None) -> bool:
+        if _is_ops(request):
+            return True
+        roles = _roles(request)
+        return bool(roles) and (obj is None or merchant_id_of(obj) in roles)
+
+    def _may_manage(self, request: HttpRequest, obj: Model | None) -> bool:
+        if _is_ops(request):
+            return True
+        managed = _managed_ids(request)
+        return bool(managed) and (obj is None or merchant_id_of(obj) in managed)
+
+
+class ScopedModelAdmin(MerchantScoped, admin.ModelAdmin[Any]):
+    #: The lookup from this model to its merchant's id.
+    merchant_lookup = "merchant_id"
+    list_per_page = 50
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        rows = super().get_queryset(request)
+        if _is_ops(request):
+            return rows
+        return rows.filter(**{f"{self.merchant_lookup}__in": list(_roles(request))})
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._may_see(request, None)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_see(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_manage(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._may_manage(request, None)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_manage(request, obj)
+
+    def _check_visible(self, request: HttpRequest, object_id: str | None) -> None:
+        # Another merchant's object is not found, rather than Django's redirect to the index.
+        if object_id is None:
+            return
+        try:
+            pk = int(object_id)
+        except ValueError:
+            raise Http404 from None
+        if not self.get_queryset(request).filter(pk=pk).exists():
+            raise Http404
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        self._check_visible(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        self._check_visible(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        self._check_visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        choices = _scoped_choices(db_field.name, request)
+        if choices is not None:
+            kwargs["queryset"] = choices
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def _scoped_choices(field_name: str, request: HttpRequest) -> QuerySet[Any] | None:
+    """What a staff member may pick for a foreign key: rows of the merchants they manage."""
+    if _is_ops(request):
+        return None
+    managed = _managed_ids(request)
+    return {
+        "merchant": Merchant.objects.filter(pk__in=managed),
+        "category": MenuCategory.objects.filter(merchant_id__in=managed),
+        "item": MenuItem.objects.filter(merchant_id__in=managed),
+        "group": OptionGroup.objects.filter(item__merchant_id__in=managed),
+    }.get(field_name)
+
+
+class ScopedInline(MerchantScoped):
+    """Inlines follow the parent: seen with it, edited by its owner or managers."""
+
+    extra = 0
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_see(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_manage(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_manage(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_manage(request, obj)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        choices = _scoped_choices(db_field.name, request)
+        if choices is not None:
+            kwargs["queryset"] = choices
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+class OpeningHoursInline(ScopedInline, admin.TabularInline[OpeningHours, Merchant]):
+    model = OpeningHours
+    fields = ["weekday", "opens_at", "closes_at"]
+
+
+class ClosedDateInline(ScopedInline, admin.TabularInline[ClosedDate, Merchant]):
+    model = ClosedDate
+    fields = ["date", "reason"]
+
+
+class MenuCategoryInline(ScopedInline, admin.TabularInline[MenuCategory, Merchant]):
+    model = MenuCategory
+    fields = ["name", "position"]
+
+
+class MenuItemInline(ScopedInline, admin.TabularInline[MenuItem, Merchant]):
+    model = MenuItem
+    fields = ["name", "category", "price_vnd", "is_available", "position"]
+    show_change_link = True
+
+
+class OptionGroupInline(ScopedInline, admin.TabularInline[OptionGroup, MenuItem]):
+    model = OptionGroup
+    fields = ["name", "is_required", "min_select", "max_select", "position"]
+    show_change_link = True
+
+
+class OptionInline(ScopedInline, admin.TabularInline[Option, OptionGroup]):
+    model = Option
+    fields = ["name", "price_delta_vnd", "is_available", "position"]
+
+
+class MerchantForm(forms.ModelForm[Merchant]):
+    cuisines = forms.MultipleChoiceField(
+        choices=Cuisine.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = Merchant
+        fields = [
+            "name", "slug", "description", "phone", "address", "cover_image_url", "lat", "lng",
+            "delivery_radius_m", "cuisines", "price_level", "min_order_vnd", "prep_minutes", "is_busy",
+            "is_active",
+        ]  # fmt: skip
+
+
+@admin.register(Merchant)
+class MerchantAdmin(ScopedModelAdmin):
+    merchant_lookup = "pk"
+    form = MerchantForm
+    list_display = ["name", "address", "price_level", "rating_avg", "rating_count", "is_busy", "is_active"]
+    list_filter = ["is_busy", "is_active", "price_level"]
+    search_fields = ["name", "slug", "address", "search_text"]
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [OpeningHoursInline, ClosedDateInline, MenuCategoryInline, MenuItemInline]
+    actions = ["mark_busy", "mark_not_busy"]
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "description", "phone", "address", "cover_image_url")}),
+        ("Location", {"fields": ("lat", "lng", "delivery_radius_m")}),
+        ("Catalog", {"fields": ("cuisines", "price_level", "min_order_vnd", "prep_minutes")}),
+        ("Status", {"fields": ("is_busy", "is_active", "rating_avg", "rating_count")}),
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Merchant | None = None) -> list[str]:
+        readonly = ["rating_avg", "rating_count"]
+        if not _is_ops(request):
+            readonly += ["slug", "is_active"]
+        return readonly
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Merchant | None = None) -> dict[str, Any]:
+        return dict(self.prepopulated_fields) if _is_ops(request) else {}
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _is_ops(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _is_ops(request)
+
+    @admin.action(description="Mark busy / temporarily closed")
+    def mark_busy(self, request: HttpRequest, queryset: QuerySet[Merchant]) -> None:
+        for merchant_id in queryset.order_by("pk").values_list("pk", flat=True):
+            services.set_busy(merchant_id=merchant_id, is_busy=True)
+        self.message_user(request, "Đã chuyển sang bận / Marked busy.", messages.SUCCESS)
+
+    @admin.action(description="Open for orders again (not busy)")
+    def mark_not_busy(self, request: HttpRequest, queryset: QuerySet[Merchant]) -> None:
+        for merchant_id in queryset.order_by("pk").values_list("pk", flat=True):
+            services.set_busy(merchant_id=merchant_id, is_busy=False)
+        self.message_user(request, "Đã mở nhận đơn / Taking orders again.", messages.SUCCESS)
+
+
+class AvailabilityAdmin(ScopedModelAdmin):
+    """Bulk "sold out" / "back in stock" for any staff role; the queryset is already scoped."""
+
+    actions = ["mark_sold_out", "mark_back_in_stock"]
+
+    def set_availability(self, *, ids: list[int], is_available: bool) -> int:
+        raise NotImplementedError
+
+    @admin.action(description="Mark sold out")
+    def mark_sold_out(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        changed = self.set_availability(ids=list(queryset.values_list("pk", flat=True)), is_available=False)
+        self.message_user(request, f"Đã báo hết {changed} / {changed} marked sold out.", messages.SUCCESS)
+
+    @admin.action(description="Mark back in stock")
+    def mark_back_in_stock(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        changed = self.set_availability(ids=list(queryset.values_list("pk", flat=True)), is_available=True)
+        self.message_user(request, f"Đã mở bán lại {changed} / {changed} back in stock.", messages.SUCCESS)
+
+
+@admin.register(MenuItem)
+class MenuItemAdmin(AvailabilityAdmin):
+    list_display = ["name", "merchant", "category", "price_vnd", "is_available", "position"]
+    list_filter = ["is_available"]
+    list_select_related = ["merchant", "category"]
+    search_fields = ["name", "search_text", "merchant__name"]
+    inlines = [OptionGroupInline]
+    fields = [
+        "merchant",
+        "category",
+        "name",
+        "description",
+        "price_vnd",
+        "image_url",
+        "is_available",
+        "position",
+    ]
+
+    def set_availability(self, *, ids: list[int], is_available: bool) -> int:
+        return services.set_items_availability(item_ids=ids, is_available=is_available)
+
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
+        if _is_ops(request) or len(_roles(request)) > 1:
+            return ["is_available", ("merchant", admin.RelatedOnlyFieldListFilter)]
+        return ["is_available"]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        managed = _managed_ids(request)
+        if "merchant" not in initial and len(managed) == 1 and not _is_ops(request):
+            initial["merchant"] = managed[0]
+        return initial
+
+
+@admin.register(OptionGroup)
+class OptionGroupAdmin(ScopedModelAdmin):
+    merchant_lookup = "item__merchant_id"
+    list_display = ["name", "item", "is_required", "min_select", "max_select"]
+    list_select_related = ["item"]
+    search_fields = ["name", "item__name"]
+    inlines = [OptionInline]
+    fields = ["item", "name", "is_required", "min_select", "max_select", "position"]
+
+
+@admin.register(Option)
+class OptionAdmin(AvailabilityAdmin):
+    merchant_lookup = "group__item__merchant_id"
+    list_display = ["name", "group", "item_name", "price_delta_vnd", "is_available"]
+    list_filter = ["is_available"]
+    list_select_related = ["group__item"]
+    search_fields = ["name", "group__name", "group__item__name"]
+    fields = ["group", "name", "price_delta_vnd", "is_available", "position"]
+
+    def set_availability(self, *, ids: list[int], is_available: bool) -> int:
+        return services.set_options_availability(option_ids=ids, is_available=is_available)
+
+    @admin.display(description="item")
+    def item_name(self, option: Option) -> str:
+        return option.group.item.name
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(admin.ModelAdmin[StaffMembership]):
+    """Who works where: ops only."""
+
+    list_display = ["user", "merchant", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__phone", "user__full_name", "merchant__name"]
+    raw_id_fields = ["user", "merchant"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_ops(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _is_ops(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _is_ops(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _is_ops(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _is_ops(request)

@@ -1,0 +1,225 @@
+"""Input and output shapes of the catalog and merchant-tablet APIs."""
+
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from merchants.catalog import MAX_QUERY_WORDS, Sort
+from merchants.models import Cuisine, Merchant
+from users.api.serializers import StrictSerializer
+
+
+class CommaSeparatedListField(serializers.ListField):
+    """A list from repeated query parameters or comma-separated values (`cuisine=rice,noodles`)."""
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if isinstance(data, str):
+            data = [data]
+        if isinstance(data, list):
+            data = [part.strip() for value in data for part in str(value).split(",") if part.strip()]
+        return super().to_internal_value(data)
+
+
+class NearbyInputSerializer(serializers.Serializer):
+    lat = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=Decimal(-90), max_value=Decimal(90)
+    )
+    lng = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=Decimal(-180), max_value=Decimal(180)
+    )
+    radius_m = serializers.IntegerField(min_value=100, max_value=30_000, default=5_000)
+    sort = serializers.ChoiceField(choices=Sort.CHOICES, default=Sort.DISTANCE)
+    open_now = serializers.BooleanField(default=False)
+    cuisine = CommaSeparatedListField(
+        child=serializers.ChoiceField(choices=Cuisine.choices), required=False, default=list, max_length=20
+    )
+    price_level = CommaSeparatedListField(
+        child=serializers.IntegerField(min_value=1, max_value=4), required=False, default=list, max_length=4
+    )
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=100,
+        help_text=f"Merchant or dish name; accents and case are ignored, words match by prefix "
+        f"(first {MAX_QUERY_WORDS} words).",
+    )
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+
+class MatchedDishSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    price_vnd = serializers.IntegerField()
+    is_available = serializers.BooleanField()
+
+
+class NearbyMerchantSerializer(serializers.ModelSerializer[Merchant]):
+    distance_m = serializers.SerializerMethodField()
+    is_open = serializers.BooleanField()
+    accepting_orders = serializers.SerializerMethodField()
+    matched_dishes = MatchedDishSerializer(many=True)
+
+    class Meta:
+        model = Merchant
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "address",
+            "lat",
+            "lng",
+            "cuisines",
+            "price_level",
+            "cover_image_url",
+            "rating_avg",
+            "rating_count",
+            "min_order_vnd",
+            "prep_minutes",
+            "delivery_radius_m",
+            "distance_m",
+            "is_open",
+            "is_busy",
+            "accepting_orders",
+            "matched_dishes",
+        ]
+        read_only_fields = fields
+
+    def get_distance_m(self, merchant: Any) -> int:
+        return round(merchant.distance_m)
+
+    def get_accepting_orders(self, merchant: Any) -> bool:
+        return bool(merchant.is_open and not merchant.is_busy)
+
+
+class OptionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    price_delta_vnd = serializers.IntegerField()
+    is_available = serializers.BooleanField()
+
+
+class OptionGroupOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    is_required = serializers.BooleanField()
+    min_select = serializers.IntegerField()
+    max_select = serializers.IntegerField()
+    options = OptionOutputSerializer(many=True)
+
+
+class MenuItemOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    price_vnd = serializers.IntegerField()
+    image_url = serializers.CharField()
+    is_available = serializers.BooleanField()
+    option_groups = OptionGroupOutputSerializer(many=True)
+
+
+class MenuSectionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True, help_text="null for dishes outside any category")
+    name = serializers.CharField()
+    items = MenuItemOutputSerializer(many=True)
+
+
+class OpeningIntervalSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday ... 6 = Sunday")
+    opens_at = serializers.TimeField(format="%H:%M", help_text="Local time (Asia/Ho_Chi_Minh), HH:MM")
+    closes_at = serializers.TimeField(
+        format="%H:%M",
+        help_text="HH:MM; at or before `opens_at` runs past midnight, equal to it means around the clock",
+    )
+
+
+class ClosedDateSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    reason = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+
+
+class MerchantPageSerializer(serializers.Serializer):
+    """The merchant page; documents the body the view renders from the cached plain data."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    description = serializers.CharField()
+    phone = serializers.CharField()
+    address = serializers.CharField()
+    lat = serializers.DecimalField(max_digits=9, decimal_places=6)
+    lng = serializers.DecimalField(max_digits=9, decimal_places=6)
+    cuisines = serializers.ListField(child=serializers.ChoiceField(choices=Cuisine.choices))
+    price_level = serializers.IntegerField()
+    cover_image_url = serializers.CharField()
+    min_order_vnd = serializers.IntegerField()
+    delivery_radius_m = serializers.IntegerField()
+    prep_minutes = serializers.IntegerField()
+    is_busy = serializers.BooleanField()
+    is_open = serializers.BooleanField()
+    accepting_orders = serializers.BooleanField()
+    rating_avg = serializers.DecimalField(max_digits=3, decimal_places=2)
+    rating_count = serializers.IntegerField()
+    opening_hours = OpeningIntervalSerializer(many=True)
+    closed_dates = ClosedDateSerializer(many=True)
+    menu = MenuSectionOutputSerializer(many=True)
+
+
+class DeliveryPreviewInputSerializer(serializers.Serializer):
+    lat = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=Decimal(-90), max_value=Decimal(90)
+    )
+    lng = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=Decimal(-180), max_value=Decimal(180)
+    )
+
+
+class DeliveryPreviewOutputSerializer(serializers.Serializer):
+    merchant_id = serializers.IntegerField()
+    distance_m = serializers.IntegerField(help_text="Straight-line distance")
+    road_distance_m = serializers.IntegerField(help_text="Estimated road distance, which the fee uses")
+    delivery_radius_m = serializers.IntegerField()
+    within_radius = serializers.BooleanField()
+    delivery_fee_vnd = serializers.IntegerField()
+    eta_minutes = serializers.IntegerField(help_text="Preparation + travel + handover, from now")
+    min_order_vnd = serializers.IntegerField()
+
+
+# --- Merchant tablet ----------------------------------------------------------------------------
+
+
+class AvailabilityInputSerializer(StrictSerializer):
+    is_available = serializers.BooleanField()
+
+
+class AvailabilityOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    is_available = serializers.BooleanField()
+
+
+class BusyInputSerializer(StrictSerializer):
+    is_busy = serializers.BooleanField()
+
+
+class MyMerchantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    role = serializers.CharField(help_text="owner, manager, staff; ops for operations staff")
+    is_busy = serializers.BooleanField()
+    is_active = serializers.BooleanField()
+
+
+class HoursInputSerializer(StrictSerializer):
+    intervals = OpeningIntervalSerializer(many=True, max_length=50)
+    closed_dates = ClosedDateSerializer(
+        many=True, required=False, max_length=366, help_text="If given, replaces closed dates from today on"
+    )
+
+
+class HoursOutputSerializer(serializers.Serializer):
+    merchant_id = serializers.IntegerField()
+    intervals = OpeningIntervalSerializer(many=True)
+    closed_dates = ClosedDateSerializer(many=True)

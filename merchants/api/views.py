@@ -1,0 +1,235 @@
+"""Catalog (customers, no login needed) and merchant-tablet views: validate, call, render."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from merchants import services
+from merchants.api import serializers as s
+from merchants.catalog import NearbyQuery, delivery_preview, matched_dishes, merchant_page, nearby_merchants
+from merchants.errors import MerchantErrors
+from merchants.models import ClosedDate, MenuItem, Merchant, OpeningHours, Option, StaffMembership
+from merchants.selectors import is_ops, local_today, membership_role, merchants_for_staff
+from users.models import Role, User
+
+MANAGING_ROLES = (StaffMembership.StaffRole.OWNER, StaffMembership.StaffRole.MANAGER)
+
+
+class NearbyMerchantsApi(ListAPIView[Merchant]):
+    """Merchants near a point: by distance or rating, filtered, searchable without accents."""
+
+    permission_classes = [AllowAny]
+    serializer_class = s.NearbyMerchantSerializer
+    queryset = Merchant.objects.none()
+    filter_backends: list[Any] = []
+
+    @extend_schema(parameters=[s.NearbyInputSerializer])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        params = s.NearbyInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        query = NearbyQuery(
+            lat=float(data["lat"]),
+            lng=float(data["lng"]),
+            radius_m=data["radius_m"],
+            sort=data["sort"],
+            open_now=data["open_now"],
+            cuisines=tuple(data["cuisine"]),
+            price_levels=tuple(data["price_level"]),
+            q=data["q"],
+        )
+        page = self.paginate_queryset(nearby_merchants(query)) or []
+        dishes = matched_dishes([merchant.pk for merchant in page], query.q)
+        for merchant in page:
+            merchant.matched_dishes = dishes.get(merchant.pk, [])  # type: ignore[attr-defined]
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class MerchantDetailApi(APIView):
+    """The merchant page with its full menu (cached; open-now is computed on every request)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=s.MerchantPageSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        page = merchant_page(pk)
+        if page is None:
+            raise MerchantErrors.MERCHANT_NOT_FOUND()
+        return Response(page)
+
+
+class DeliveryPreviewApi(APIView):
+    """Distance, delivery fee and ETA from the merchant to a point, priced as an order would be."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(parameters=[s.DeliveryPreviewInputSerializer], responses=s.DeliveryPreviewOutputSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        params = s.DeliveryPreviewInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        merchant = (
+            Merchant.objects.filter(pk=pk, is_active=True)
+            .only("id", "lat", "lng", "delivery_radius_m", "prep_minutes", "min_order_vnd")
+            .first()
+        )
+        if merchant is None:
+            raise MerchantErrors.MERCHANT_NOT_FOUND()
+        preview = delivery_preview(
+            merchant, lat=float(params.validated_data["lat"]), lng=float(params.validated_data["lng"])
+        )
+        return Response(s.DeliveryPreviewOutputSerializer(preview).data)
+
+
+# --- Merchant tablet ----------------------------------------------------------------------------
+
+
+class IsMerchantStaff(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(
+            isinstance(user, User) and user.is_active and (user.has_role(Role.MERCHANT_STAFF) or user.is_ops)
+        )
+
+
+def _user(request: Request) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _workplace(request: Request, pk: int, *, manage: bool = False) -> Merchant:
+    """A merchant the caller works for (ops: any); someone else's is a 404. `manage` also requires
+    the owner or manager role (403 for plain staff, who may see it)."""
+    user = _user(request)
+    merchant = Merchant.objects.filter(pk=pk).first()
+    role = "ops" if is_ops(user) else membership_role(user, pk)
+    if merchant is None or role is None:
+        raise MerchantErrors.MERCHANT_NOT_FOUND()
+    if manage and role not in ("ops", *MANAGING_ROLES):
+        raise MerchantErrors.ROLE_REQUIRED()
+    return merchant
+
+
+def _scoped(request: Request, queryset: QuerySet[Any], merchant_path: str) -> QuerySet[Any]:
+    user = _user(request)
+    if is_ops(user):
+        return queryset
+    return queryset.filter(**{f"{merchant_path}__in": merchants_for_staff(user)})
+
+
+class MyMerchantsApi(APIView):
+    permission_classes = [IsMerchantStaff]
+    pagination_class = None
+
+    @extend_schema(responses=s.MyMerchantSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        memberships = StaffMembership.objects.filter(user=_user(request)).select_related("merchant")
+        rows = [
+            {
+                "id": m.merchant.pk,
+                "name": m.merchant.name,
+                "slug": m.merchant.slug,
+                "role": m.role,
+                "is_busy": m.merchant.is_busy,
+                "is_active": m.merchant.is_active,
+            }
+            for m in memberships.order_by("merchant__name", "merchant_id")
+        ]
+        return Response(s.MyMerchantSerializer(rows, many=True).data)
+
+
+class MerchantBusyApi(APIView):
+    """Switch "busy / temporarily closed" on or off (any staff role)."""
+
+    permission_classes = [IsMerchantStaff]
+
+    @extend_schema(request=s.BusyInputSerializer, responses=s.MyMerchantSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        merchant = _workplace(request, pk)
+        data = s.BusyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        merchant = services.set_busy(merchant_id=merchant.pk, is_busy=data.validated_data["is_busy"])
+        role = "ops" if is_ops(_user(request)) else membership_role(_user(request), pk)
+        body = {
+            "id": merchant.pk,
+            "name": merchant.name,
+            "slug": merchant.slug,
+            "role": role,
+            "is_busy": merchant.is_busy,
+            "is_active": merchant.is_active,
+        }
+        return Response(s.MyMerchantSerializer(body).data)
+
+
+def _hours_body(merchant: Merchant) -> dict[str, Any]:
+    return {
+        "merchant_id": merchant.pk,
+        "intervals": list(OpeningHours.objects.filter(merchant=merchant).order_by("weekday", "opens_at")),
+        "closed_dates": list(
+            ClosedDate.objects.filter(merchant=merchant, date__gte=local_today()).order_by("date")
+        ),
+    }
+
+
+class MerchantHoursApi(APIView):
+    """Weekly opening hours and upcoming closed dates; replacing them needs the owner or a manager."""
+
+    permission_classes = [IsMerchantStaff]
+
+    @extend_schema(responses=s.HoursOutputSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.HoursOutputSerializer(_hours_body(_workplace(request, pk))).data)
+
+    @extend_schema(request=s.HoursInputSerializer, responses=s.HoursOutputSerializer)
+    def put(self, request: Request, pk: int) -> Response:
+        merchant = _workplace(request, pk, manage=True)
+        data = s.HoursInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        closures = data.validated_data.get("closed_dates")
+        merchant = services.replace_opening_hours(
+            merchant_id=merchant.pk,
+            intervals=[services.Interval(**row) for row in data.validated_data["intervals"]],
+            closures=None if closures is None else [services.Closure(**row) for row in closures],
+        )
+        return Response(s.HoursOutputSerializer(_hours_body(merchant)).data)
+
+
+class ItemAvailabilityApi(APIView):
+    """Mark a dish sold out or back in stock (any staff role of its merchant)."""
+
+    permission_classes = [IsMerchantStaff]
+
+    @extend_schema(request=s.AvailabilityInputSerializer, responses=s.AvailabilityOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        item = _scoped(request, MenuItem.objects.filter(pk=pk), "merchant").first()
+        if item is None:
+            raise MerchantErrors.ITEM_NOT_FOUND()
+        data = s.AvailabilityInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = services.set_item_availability(
+            item_id=item.pk, is_available=data.validated_data["is_available"]
+        )
+        return Response(s.AvailabilityOutputSerializer(item).data)
+
+
+class OptionAvailabilityApi(APIView):
+    """Mark an option (size, topping) sold out or back in stock."""
+
+    permission_classes = [IsMerchantStaff]
+
+    @extend_schema(request=s.AvailabilityInputSerializer, responses=s.AvailabilityOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        option = _scoped(request, Option.objects.filter(pk=pk), "group__item__merchant").first()
+        if option is None:
+            raise MerchantErrors.OPTION_NOT_FOUND()
+        data = s.AvailabilityInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        option = services.set_option_availability(
+            option_id=option.pk, is_available=data.validated_data["is_available"]
+        )
+        return Response(s.AvailabilityOutputSerializer(option).data)

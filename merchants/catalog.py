@@ -1,0 +1,297 @@
+"""What customers browse: merchants near a point (distance, filters, Vietnamese search) and the
+merchant page with its full menu.
+
+Distance is computed in SQL (haversine over an indexed bounding box), so filtering, ordering and
+paging happen in the database. Search matches normalized words by prefix with PostgreSQL's built-in
+full-text machinery (`to_tsvector('simple', search_text)`, GIN-indexed; no extension needed): every
+word of the query must start a word of the merchant's name or cuisines, or of one of its dish names.
+"""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import ASin, Cast, Cos, Power, Radians, Sin, Sqrt
+from django.utils import timezone
+
+from merchants.cache import cached_page
+from merchants.geo import EARTH_RADIUS_M, FeeSchedule, bounding_box, delivery_distance, tiered_fee_vnd
+from merchants.geo import travel_minutes as travel_minutes_for
+from merchants.models import ClosedDate, MenuCategory, MenuItem, Merchant, OpeningHours, Option, OptionGroup
+from merchants.search import normalize
+from merchants.selectors import LOCAL_TZ, open_at, open_now_condition
+
+#: More words than this add nothing but cost; the rest of a long query is ignored.
+MAX_QUERY_WORDS = 8
+#: Dishes reported per merchant in a search result.
+MATCHED_DISHES_SHOWN = 5
+UNCATEGORIZED = "Món khác"
+
+
+class Sort:
+    DISTANCE = "distance"
+    RATING = "rating"
+    CHOICES = (DISTANCE, RATING)
+
+
+@dataclass(frozen=True, slots=True)
+class NearbyQuery:
+    lat: float
+    lng: float
+    radius_m: int
+    sort: str = Sort.DISTANCE
+    open_now: bool = False
+    cuisines: tuple[str, ...] = ()
+    price_levels: tuple[int, ...] = ()
+    q: str = ""
+    at: datetime | None = field(default=None)
+
+
+def search_query(text: str) -> SearchQuery | None:
+    """Every normalized word as a prefix, all required: "bun bo" -> `bun:* & bo:*`. None if empty."""
+    words = normalize(text).split()[:MAX_QUERY_WORDS]
+    if not words:
+        return None
+    # normalize() leaves only [a-z0-9] words, so the raw tsquery cannot be malformed.
+    return SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw", config="simple")
+
+
+def _search_vector() -> SearchVector:
+    # The exact expression of the GIN indexes `merchant_search` and `menu_item_search`.
+    return SearchVector("search_text", config="simple")
+
+
+def _distance_m(lat: float, lng: float) -> ExpressionWrapper:
+    """Haversine distance in metres from (lat, lng) to each row, as a SQL expression."""
+    phi, lam = math.radians(lat), math.radians(lng)
+    row_phi = Radians(Cast("lat", FloatField()))
+    row_lam = Radians(Cast("lng", FloatField()))
+    half_chord = Power(Sin((row_phi - Value(phi)) / Value(2.0)), Value(2.0)) + Value(math.cos(phi)) * Cos(
+        row_phi
+    ) * Power(Sin((row_lam - Value(lam)) / Value(2.0)), Value(2.0))
+    return ExpressionWrapper(Value(2.0 * EARTH_RADIUS_M) * ASin(Sqrt(half_chord)), output_field=FloatField())
+
+
+def nearby_merchants(query: NearbyQuery) -> QuerySet[Merchant]:
+    """Listed merchants within `radius_m` of the point, annotated with `distance_m` and `is_open`,
+    filtered and ordered as asked; ties broken by id so pages are stable."""
+    min_lat, max_lat, min_lng, max_lng = bounding_box(query.lat, query.lng, query.radius_m)
+    merchants = (
+        Merchant.objects.filter(
+            is_active=True, lat__gte=min_lat, lat__lte=max_lat, lng__gte=min_lng, lng__lte=max_lng
+        )
+        .annotate(
+            distance_m=_distance_m(query.lat, query.lng),
+            is_open=ExpressionWrapper(open_now_condition(query.at), output_field=BooleanField()),
+        )
+        .filter(distance_m__lte=query.radius_m)
+    )
+    if query.open_now:
+        merchants = merchants.filter(is_open=True, is_busy=False)
+    if query.cuisines:
+        merchants = merchants.filter(cuisines__overlap=list(query.cuisines))
+    if query.price_levels:
+        merchants = merchants.filter(price_level__in=query.price_levels)
+    terms = search_query(query.q)
+    if terms is not None:
+        dish_matches = MenuItem.objects.alias(vector=_search_vector()).filter(
+            merchant=OuterRef("pk"), vector=terms
+        )
+        merchants = merchants.alias(vector=_search_vector()).filter(Q(vector=terms) | Exists(dish_matches))
+    if query.sort == Sort.RATING:
+        return merchants.order_by("-rating_avg", "-rating_count", "distance_m", "pk")
+    return merchants.order_by("distance_m", "pk")
+
+
+def matched_dishes(merchant_ids: list[int], q: str) -> dict[int, list[dict[str, Any]]]:
+    """The dishes of these merchants whose names match `q` (at most a few each), in menu order."""
+    terms = search_query(q)
+    if terms is None or not merchant_ids:
+        return {}
+    rows = (
+        MenuItem.objects.alias(vector=_search_vector())
+        .filter(merchant_id__in=merchant_ids, vector=terms)
+        .order_by("merchant_id", "position", "id")
+        .values("id", "merchant_id", "name", "price_vnd", "is_available")
+    )
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        dishes = found[row.pop("merchant_id")]
+        if len(dishes) < MATCHED_DISHES_SHOWN:
+            dishes.append(row)
+    return found
+
+
+# --- The merchant page --------------------------------------------------------------------------
+
+
+def _hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+def _option_group(group: OptionGroup) -> dict[str, Any]:
+    return {
+        "id": group.pk,
+        "name": group.name,
+        "is_required": group.is_required,
+        "min_select": group.min_select,
+        "max_select": group.max_select,
+        "options": [
+            {
+                "id": option.pk,
+                "name": option.name,
+                "price_delta_vnd": option.price_delta_vnd,
+                "is_available": option.is_available,
+            }
+            for option in group.options.all()
+        ],
+    }
+
+
+def _item(item: MenuItem) -> dict[str, Any]:
+    return {
+        "id": item.pk,
+        "name": item.name,
+        "description": item.description,
+        "price_vnd": item.price_vnd,
+        "image_url": item.image_url,
+        "is_available": item.is_available,
+        "option_groups": [_option_group(group) for group in item.option_groups.all()],
+    }
+
+
+def build_page(merchant_id: int, *, today: date | None = None) -> dict[str, Any] | None:
+    """The merchant's profile, hours and full menu as plain data, in 7 queries whatever the menu's
+    size; None if the merchant is not listed. Time-dependent answers (open now) are added on render."""
+    today = today or timezone.now().astimezone(LOCAL_TZ).date()
+    merchant = (
+        Merchant.objects.filter(pk=merchant_id, is_active=True)
+        .prefetch_related(
+            Prefetch("opening_hours", queryset=OpeningHours.objects.order_by("weekday", "opens_at", "id")),
+            Prefetch(
+                "closed_dates",
+                # Yesterday's closure still matters after midnight (an interval belongs to its start day).
+                queryset=ClosedDate.objects.filter(date__gte=today - timedelta(days=1)).order_by("date"),
+            ),
+            Prefetch("categories", queryset=MenuCategory.objects.order_by("position", "id")),
+            Prefetch("items", queryset=MenuItem.objects.order_by("position", "id")),
+            Prefetch("items__option_groups", queryset=OptionGroup.objects.order_by("position", "id")),
+            Prefetch("items__option_groups__options", queryset=Option.objects.order_by("position", "id")),
+        )
+        .first()
+    )
+    if merchant is None:
+        return None
+    items_by_category: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
+    for item in merchant.items.all():
+        items_by_category[item.category_id].append(_item(item))
+    sections = [
+        {"id": category.pk, "name": category.name, "items": items_by_category[category.pk]}
+        for category in merchant.categories.all()
+        if items_by_category.get(category.pk)
+    ]
+    if items_by_category.get(None):
+        sections.append({"id": None, "name": UNCATEGORIZED, "items": items_by_category[None]})
+    return {
+        "id": merchant.pk,
+        "name": merchant.name,
+        "slug": merchant.slug,
+        "description": merchant.description,
+        "phone": merchant.phone,
+        "address": merchant.address,
+        "lat": str(merchant.lat),
+        "lng": str(merchant.lng),
+        "cuisines": list(merchant.cuisines),
+        "price_level": merchant.price_level,
+        "cover_image_url": merchant.cover_image_url,
+        "min_order_vnd": merchant.min_order_vnd,
+        "delivery_radius_m": merchant.delivery_radius_m,
+        "prep_minutes": merchant.prep_minutes,
+        "is_busy": merchant.is_busy,
+        "rating_avg": str(merchant.rating_avg),
+        "rating_count": merchant.rating_count,
+        "opening_hours": [
+            {"weekday": hours.weekday, "opens_at": _hhmm(hours.opens_at), "closes_at": _hhmm(hours.closes_at)}
+            for hours in merchant.opening_hours.all()
+        ],
+        "closed_dates": [
+            {"date": closed.date.isoformat(), "reason": closed.reason}
+            for closed in merchant.closed_dates.all()
+        ],
+        "menu": sections,
+    }
+
+
+def render_page(page: dict[str, Any], *, at: datetime | None = None) -> dict[str, Any]:
+    """Add what depends on the clock to a (possibly cached) page: open now, upcoming closed dates."""
+    local = (at or timezone.now()).astimezone(LOCAL_TZ)
+    hours = [
+        OpeningHours(
+            weekday=row["weekday"],
+            opens_at=time.fromisoformat(row["opens_at"]),
+            closes_at=time.fromisoformat(row["closes_at"]),
+        )
+        for row in page["opening_hours"]
+    ]
+    closed = {date.fromisoformat(row["date"]) for row in page["closed_dates"]}
+    is_open = open_at(hours, closed, local=local)
+    today = local.date().isoformat()
+    return {
+        **page,
+        "closed_dates": [row for row in page["closed_dates"] if row["date"] >= today],
+        "is_open": is_open,
+        "accepting_orders": is_open and not page["is_busy"],
+    }
+
+
+def merchant_page(merchant_id: int, *, at: datetime | None = None) -> dict[str, Any] | None:
+    """The merchant page as customers see it now: cached menu, fresh open-now."""
+    page = cached_page(merchant_id, lambda: build_page(merchant_id))
+    return None if page is None else render_page(page, at=at)
+
+
+# --- Delivery preview ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPreview:
+    merchant_id: int
+    distance_m: int
+    road_distance_m: int
+    delivery_radius_m: int
+    within_radius: bool
+    delivery_fee_vnd: int
+    eta_minutes: int
+    min_order_vnd: int
+
+
+def delivery_preview(merchant: Merchant, *, lat: float, lng: float) -> DeliveryPreview:
+    """What delivering to (lat, lng) would cost and take, priced exactly as orders price it."""
+    distance = delivery_distance(merchant, lat=Decimal(str(lat)), lng=Decimal(str(lng)))
+    travel = travel_minutes_for(distance.road_m, speed_kmh=settings.ORDER_DRIVER_SPEED_KMH)
+    return DeliveryPreview(
+        merchant_id=merchant.pk,
+        distance_m=distance.straight_m,
+        road_distance_m=distance.road_m,
+        delivery_radius_m=merchant.delivery_radius_m,
+        within_radius=distance.straight_m <= merchant.delivery_radius_m,
+        delivery_fee_vnd=tiered_fee_vnd(distance.road_m, FeeSchedule.from_settings()),
+        eta_minutes=merchant.prep_minutes + travel + settings.ORDER_ETA_BUFFER_MINUTES,
+        min_order_vnd=merchant.min_order_vnd,
+    )
