@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -85,10 +86,15 @@ class MerchantScoped:
         return bool(managed) and (obj is None or merchant_id_of(obj) in managed)
 
 
+#: Image links are typed without a scheme more often than not; assume https.
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+
+
 class ScopedModelAdmin(MerchantScoped, admin.ModelAdmin[Any]):
     #: The lookup from this model to its merchant's id.
     merchant_lookup = "merchant_id"
     list_per_page = 50
+    formfield_overrides = URL_FIELDS
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         rows = super().get_queryset(request)
@@ -160,6 +166,7 @@ class ScopedInline(MerchantScoped):
     """Inlines follow the parent: seen with it, edited by its owner or managers."""
 
     extra = 0
+    formfield_overrides = URL_FIELDS
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return self._may_see(request, obj)
@@ -216,6 +223,7 @@ class MerchantForm(forms.ModelForm[Merchant]):
     cuisines = forms.MultipleChoiceField(
         choices=Cuisine.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
+    cover_image_url = forms.URLField(required=False, assume_scheme="https")
 
     class Meta:
         model = Merchant
@@ -317,7 +325,7 @@ class MenuItemAdmin(AvailabilityAdmin):
         return ["is_available"]
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        initial = super().get_changeform_initial_data(request)
+        initial: dict[str, Any] = dict(super().get_changeform_initial_data(request))
         managed = _managed_ids(request)
         if "merchant" not in initial and len(managed) == 1 and not _is_ops(request):
             initial["merchant"] = managed[0]

@@ -18,10 +18,8 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import (
     BooleanField,
-    Exists,
     ExpressionWrapper,
     FloatField,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -110,10 +108,9 @@ def nearby_merchants(query: NearbyQuery) -> QuerySet[Merchant]:
         merchants = merchants.filter(price_level__in=query.price_levels)
     terms = search_query(query.q)
     if terms is not None:
-        dish_matches = MenuItem.objects.alias(vector=_search_vector()).filter(
-            merchant=OuterRef("pk"), vector=terms
-        )
-        merchants = merchants.alias(vector=_search_vector()).filter(Q(vector=terms) | Exists(dish_matches))
+        # One pass over the dish index (a hashed subplan), not one probe per merchant.
+        serving = MenuItem.objects.alias(vector=_search_vector()).filter(vector=terms).values("merchant_id")
+        merchants = merchants.alias(vector=_search_vector()).filter(Q(vector=terms) | Q(pk__in=serving))
     if query.sort == Sort.RATING:
         return merchants.order_by("-rating_avg", "-rating_count", "distance_m", "pk")
     return merchants.order_by("distance_m", "pk")

@@ -213,9 +213,12 @@ class MyMerchantSerializer(serializers.Serializer):
 
 
 class HoursInputSerializer(StrictSerializer):
-    intervals = OpeningIntervalSerializer(many=True, max_length=50)
-    closed_dates = ClosedDateSerializer(
-        many=True, required=False, max_length=366, help_text="If given, replaces closed dates from today on"
+    intervals = serializers.ListField(child=OpeningIntervalSerializer(), max_length=50)
+    closed_dates = serializers.ListField(
+        child=ClosedDateSerializer(),
+        required=False,
+        max_length=366,
+        help_text="If given, replaces the closed dates from today on",
     )
 
 

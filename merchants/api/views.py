@@ -47,7 +47,7 @@ class NearbyMerchantsApi(ListAPIView[Merchant]):
         page = self.paginate_queryset(nearby_merchants(query)) or []
         dishes = matched_dishes([merchant.pk for merchant in page], query.q)
         for merchant in page:
-            merchant.matched_dishes = dishes.get(merchant.pk, [])  # type: ignore[attr-defined]
+            merchant.matched_dishes = dishes.get(merchant.pk, [])
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
