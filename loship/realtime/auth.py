@@ -40,10 +40,18 @@ def _user_for_token(raw_token: str) -> Any:
 
 
 class JWTAuthMiddleware(BaseMiddleware):
-    """Puts the token's user (or AnonymousUser) on `scope["user"]`."""
+    """Puts the token's user (or AnonymousUser for a bad token) on `scope["user"]` and sets
+    `scope["auth_method"] = "jwt"`. Without a token it keeps the user of the session middleware in
+    front of it (`auth_method` "session"), which only the ops feed accepts, and only from an allowed
+    origin."""
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         raw_token = token_from_scope(scope)
         scope = dict(scope)
-        scope["user"] = await _user_for_token(raw_token) if raw_token else AnonymousUser()
+        if raw_token:
+            scope["user"] = await _user_for_token(raw_token)
+            scope["auth_method"] = "jwt"
+        else:
+            scope.setdefault("user", AnonymousUser())
+            scope["auth_method"] = "session"
         return await super().__call__(scope, receive, send)

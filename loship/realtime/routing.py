@@ -1,5 +1,11 @@
-"""WebSocket routes of cross-cutting streams (ops city feed)."""
+"""WebSocket routes of the live streams (customer order, merchant, ops city feed)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-websocket_urlpatterns: list[URLPattern | URLResolver] = []
+from loship.realtime import consumers
+
+websocket_urlpatterns: list[URLPattern | URLResolver] = [
+    path("ws/orders/<int:order_id>/", consumers.OrderStreamConsumer.as_asgi()),
+    path("ws/merchants/<int:merchant_id>/", consumers.MerchantStreamConsumer.as_asgi()),
+    path("ws/ops/city/", consumers.OpsCityConsumer.as_asgi()),
+]

@@ -1,0 +1,256 @@
+"""The live streams: customer order stream, merchant stream and the ops city feed.
+
+Every stream: authenticate (JWT from `?token=` / `bearer.<token>` subprotocol, or for the ops feed the
+admin's session cookie), check the browser's origin, check the user may see the groups, join them,
+send the snapshot, then forward pushed events. Refusals are accepted and closed at once with a code
+the client can act on: 4401 (no or bad credentials), 4403 (not allowed, or a foreign origin), 1013
+(the channel layer is unreachable: retry). Heartbeats: the server sends `{"type": "heartbeat"}`
+every WEBSOCKET_HEARTBEAT_SECONDS; a client may send `{"type": "ping"}` (answered with `pong`) or
+`{"type": "snapshot"}` (answered with a fresh snapshot, e.g. after it saw a gap in `sequence`).
+
+Exactly once at the socket: pushed events can arrive twice (a relay retried) or out of date (the
+snapshot already shows them). Order events are forwarded only when their `sequence` is newer than
+what this socket has for that order; other events are forwarded once per `event_id`.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from typing import Any
+from urllib.parse import urlsplit
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+from django.utils.http import is_same_domain
+
+from loship.metrics import WEBSOCKET_CONNECTIONS
+from loship.realtime import snapshots
+from loship.realtime.auth import BEARER_SUBPROTOCOL_PREFIX
+from loship.realtime.groups import OPS_GROUP, merchant_group, order_group
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_TRY_AGAIN_LATER = 1013
+#: How many orders / event ids a socket remembers for de-duplication.
+DEDUP_MEMORY = 5000
+
+
+def origin_allowed(origin: str) -> bool:
+    """Is a browser `Origin` one of WEBSOCKET_ALLOWED_ORIGINS (full origins, hosts, `.domain` or `*`)?"""
+    parsed = urlsplit(origin)
+    if not parsed.scheme or not parsed.hostname:
+        return False
+    for pattern in settings.WEBSOCKET_ALLOWED_ORIGINS:
+        if pattern == "*" or pattern.rstrip("/") == origin.rstrip("/"):
+            return True
+        if "://" not in pattern and (
+            is_same_domain(parsed.hostname, pattern) or is_same_domain(parsed.netloc, pattern)
+        ):
+            return True
+    return False
+
+
+class Dedup:
+    """What one socket has already forwarded: the newest sequence per order, and recent event ids."""
+
+    def __init__(self) -> None:
+        self.sequences: OrderedDict[int, int] = OrderedDict()
+        self.event_ids: OrderedDict[str, None] = OrderedDict()
+
+    def seen_order(self, order_id: int, sequence: int) -> None:
+        if sequence > self.sequences.get(order_id, 0):
+            self.sequences[order_id] = sequence
+            self.sequences.move_to_end(order_id)
+            if len(self.sequences) > DEDUP_MEMORY:
+                self.sequences.popitem(last=False)
+
+    def is_new(self, event: dict[str, Any]) -> bool:
+        if str(event.get("type", "")).startswith("order.") and event.get("order_id") is not None:
+            order_id, sequence = int(event["order_id"]), int(event.get("sequence") or 0)
+            if sequence <= self.sequences.get(order_id, 0):
+                return False
+            self.seen_order(order_id, sequence)
+            return True
+        event_id = event.get("event_id")
+        if event_id is None:
+            return True
+        if event_id in self.event_ids:
+            return False
+        self.event_ids[event_id] = None
+        if len(self.event_ids) > DEDUP_MEMORY:
+            self.event_ids.popitem(last=False)
+        return True
+
+
+class StreamConsumer(AsyncJsonWebsocketConsumer):
+    """Authentication, origin, groups, snapshot, de-duplication and heartbeats for every stream."""
+
+    stream = "stream"
+    #: Whether an admin session cookie (from an allowed origin) may stand in for a JWT.
+    accepts_session = False
+
+    async def connect(self) -> None:
+        self.joined: list[str] = []
+        self.counted = False
+        self.dedup = Dedup()
+        self.heartbeat: asyncio.Task[None] | None = None
+        user = self.scope.get("user")
+        refusal = self.refusal(user)
+        if refusal is None:
+            groups = await self.groups_for(user)
+            refusal = CLOSE_FORBIDDEN if groups is None else None
+        if refusal is not None:
+            await self.accept(self.chosen_subprotocol())
+            await self.close(code=refusal)
+            return
+        try:
+            for group in groups or []:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.joined.append(group)
+        except Exception:
+            logger.warning("realtime: channel layer unreachable, refusing %s", self.stream, exc_info=True)
+            await self.accept(self.chosen_subprotocol())
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return
+        await self.accept(self.chosen_subprotocol())
+        WEBSOCKET_CONNECTIONS.labels(stream=self.stream).inc()
+        self.counted = True
+        await self.send_snapshot()
+        self.heartbeat = asyncio.create_task(self.beat())
+
+    def refusal(self, user: Any) -> int | None:
+        """4401 without an authenticated user, 4403 for a foreign origin (or a cookie without one)."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return CLOSE_UNAUTHENTICATED
+        origin = self.header("origin")
+        by_session = self.scope.get("auth_method") != "jwt"
+        if by_session and (not self.accepts_session or not origin):
+            return CLOSE_UNAUTHENTICATED
+        if origin and not origin_allowed(origin):
+            return CLOSE_FORBIDDEN
+        return None
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.scope.get("headers", []):
+            if key.decode("latin1").lower() == name:
+                return str(value.decode("latin1"))
+        return None
+
+    def chosen_subprotocol(self) -> str | None:
+        """Echo a protocol the client offered (browsers drop a connection that answers none)."""
+        offered = list(self.scope.get("subprotocols", []))
+        plain = [protocol for protocol in offered if not protocol.startswith(BEARER_SUBPROTOCOL_PREFIX)]
+        return (plain or offered or [None])[0]
+
+    async def groups_for(self, user: Any) -> list[str] | None:
+        """The groups this user may join on this stream, or None (4403)."""
+        raise NotImplementedError
+
+    async def snapshot(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def send_snapshot(self) -> None:
+        body = await self.snapshot()
+        if body.get("type") == "order.snapshot":
+            self.dedup.seen_order(int(body["order_id"]), int(body["sequence"]))
+        for order in body.get("orders", []):
+            self.dedup.seen_order(int(order["order_id"]), int(order["version"]))
+        await self.send_json(body)
+
+    async def beat(self) -> None:
+        interval = float(settings.WEBSOCKET_HEARTBEAT_SECONDS)
+        while True:
+            await asyncio.sleep(interval)
+            await self.send_json({"type": "heartbeat", "at": timezone.now().isoformat()})
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
+            await self.send_json({"type": "pong", "at": timezone.now().isoformat()})
+        elif kind == "snapshot":
+            await self.send_snapshot()
+        else:
+            await self.send_json({"type": "error", "code": "unknown_message"})
+
+    async def stream_event(self, message: dict[str, Any]) -> None:
+        event = message["event"]
+        if self.dedup.is_new(event):
+            await self.send_json(event)
+
+    async def disconnect(self, code: int) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+        if self.counted:
+            WEBSOCKET_CONNECTIONS.labels(stream=self.stream).dec()
+            self.counted = False
+        for group in self.joined:
+            with contextlib.suppress(Exception):  # the layer may be down; memberships expire anyway
+                await self.channel_layer.group_discard(group, self.channel_name)
+        self.joined = []
+
+
+class OrderStreamConsumer(StreamConsumer):
+    """`/ws/orders/<order_id>/`: one order's status, ETA, timeline and the driver's position."""
+
+    stream = "customer"
+
+    @property
+    def order_id(self) -> int:
+        return int(self.scope["url_route"]["kwargs"]["order_id"])
+
+    async def groups_for(self, user: Any) -> list[str] | None:
+        allowed = await database_sync_to_async(snapshots.customer_may_watch)(
+            user=user, order_id=self.order_id
+        )
+        return [order_group(self.order_id)] if allowed else None
+
+    async def snapshot(self) -> dict[str, Any]:
+        return await database_sync_to_async(snapshots.order_stream_snapshot)(self.order_id)
+
+    async def stream_event(self, message: dict[str, Any]) -> None:
+        """A gap in the order's sequence (a lost push) is healed with a fresh snapshot."""
+        event = message["event"]
+        if str(event.get("type", "")).startswith("order.") and event.get("order_id") == self.order_id:
+            known = self.dedup.sequences.get(self.order_id, 0)
+            if int(event.get("sequence") or 0) > known + 1:
+                await self.send_snapshot()
+                return
+        await super().stream_event(message)
+
+
+class MerchantStreamConsumer(StreamConsumer):
+    """`/ws/merchants/<merchant_id>/`: new orders, cancellations, driver arrival (staff of the merchant)."""
+
+    stream = "merchant"
+
+    @property
+    def merchant_id(self) -> int:
+        return int(self.scope["url_route"]["kwargs"]["merchant_id"])
+
+    async def groups_for(self, user: Any) -> list[str] | None:
+        allowed = await database_sync_to_async(snapshots.staff_may_watch)(
+            user=user, merchant_id=self.merchant_id
+        )
+        return [merchant_group(self.merchant_id)] if allowed else None
+
+    async def snapshot(self) -> dict[str, Any]:
+        return await database_sync_to_async(snapshots.merchant_stream_snapshot)(self.merchant_id)
+
+
+class OpsCityConsumer(StreamConsumer):
+    """`/ws/ops/city/`: every order change, driver and offer event of the city (ops only; the admin
+    page may use its session cookie)."""
+
+    stream = "ops"
+    accepts_session = True
+
+    async def groups_for(self, user: Any) -> list[str] | None:
+        return [OPS_GROUP] if user.is_ops else None
+
+    async def snapshot(self) -> dict[str, Any]:
+        return await database_sync_to_async(snapshots.ops_stream_snapshot)()

@@ -1,0 +1,60 @@
+"""Outbox -> Channels groups: every `order.*` event goes to the order's stream, the merchant's stream
+(once the order is the merchant's business), the assigned driver and the ops city feed; a driver's
+arrival at the restaurant (`job.arrived_at_pickup` from the drivers app) also goes to the merchant.
+
+Pushes raise on a channel-layer error so the relay retries this destination (with backoff) until
+Redis is back; the streams drop what they already sent (by `sequence` / `event_id`), so a retried or
+doubled delivery never reaches a socket twice.
+"""
+
+from typing import Any
+
+from loship.events.models import OutboxEvent
+from loship.events.subscribers import subscribe
+from loship.realtime.groups import OPS_GROUP, driver_group, merchant_group, order_group, push_or_raise
+
+ORDER_STREAMS = "realtime.order_streams"
+MERCHANT_ARRIVALS = "realtime.merchant_arrivals"
+#: Payment states in which an e-wallet order is not yet (or never) the merchant's business.
+HIDDEN_FROM_MERCHANT = frozenset({"pending", "failed", "expired"})
+
+
+def stream_body(event: OutboxEvent) -> dict[str, Any]:
+    """The JSON a socket receives for an outbox event."""
+    return {
+        **event.payload,
+        "type": event.topic,
+        "event_id": str(event.event_id),
+        "sequence": event.sequence,
+        "at": event.created_at.isoformat(),
+    }
+
+
+def push_order_event(event: OutboxEvent) -> None:
+    payload = event.payload
+    body = stream_body(event)
+    push_or_raise(order_group(payload["order_id"]), body)
+    if payload.get("payment_status") not in HIDDEN_FROM_MERCHANT:
+        push_or_raise(merchant_group(payload["merchant_id"]), body)
+    if payload.get("driver_id"):
+        push_or_raise(driver_group(payload["driver_id"]), body)
+    push_or_raise(OPS_GROUP, body)
+
+
+def push_driver_arrival(event: OutboxEvent) -> None:
+    from orders.models import Order
+
+    merchant_id = (
+        Order.objects.filter(pk=event.payload["order_id"]).values_list("merchant_id", flat=True).first()
+    )
+    if merchant_id is None:
+        return
+    body = {**stream_body(event), "merchant_id": merchant_id}
+    body.pop("sequence")  # a job's position in its bundle, not an order version
+    body["job_sequence"] = event.payload.get("sequence")
+    push_or_raise(merchant_group(merchant_id), body)
+
+
+def register() -> None:
+    subscribe("order.", ORDER_STREAMS, push_order_event)
+    subscribe("job.arrived_at_pickup", MERCHANT_ARRIVALS, push_driver_arrival)

@@ -1,0 +1,79 @@
+"""What each stream sends on connect (and on request): the current state, read fresh from PostgreSQL.
+
+Snapshots carry the order versions they show, so the stream drops pushed events the client already
+has (sequence <= snapshot) and a reconnecting client always ends up at the latest state.
+"""
+
+from typing import Any
+
+from django.core.cache import cache
+
+from loship.realtime.groups import last_position_key
+from merchants.selectors import merchants_for_staff
+from orders.models import TERMINAL_STATUSES, Order
+from orders.selectors import HIDDEN_FROM_MERCHANT, order_event_payload, order_snapshot
+from users.models import User
+
+#: Open orders listed in a merchant or ops snapshot (newest first).
+SNAPSHOT_ORDER_LIMIT = 500
+
+
+def last_driver_position(order_id: int) -> dict[str, Any] | None:
+    """The last `driver.position` pushed for the order, if recent (best effort: None when Redis is away)."""
+    try:
+        position = cache.get(last_position_key(order_id))
+    except Exception:
+        return None
+    return position if isinstance(position, dict) else None
+
+
+def customer_may_watch(*, user: User, order_id: int) -> bool:
+    """The order's customer and ops may watch an order's stream."""
+    customer_id = Order.objects.filter(pk=order_id).values_list("customer_id", flat=True).first()
+    return customer_id is not None and (customer_id == user.pk or user.is_ops)
+
+
+def order_stream_snapshot(order_id: int) -> dict[str, Any]:
+    order = Order.objects.select_related("merchant").get(pk=order_id)
+    return {
+        "type": "order.snapshot",
+        "order_id": order.pk,
+        "sequence": order.version,
+        "status": order.status,
+        "eta": order.eta.isoformat() if order.eta else None,
+        "order": order_snapshot(order),
+        "driver_position": last_driver_position(order.pk),
+    }
+
+
+def staff_may_watch(*, user: User, merchant_id: int) -> bool:
+    return user.is_ops or merchants_for_staff(user).filter(pk=merchant_id).exists()
+
+
+def _open_orders() -> Any:
+    return Order.objects.exclude(status__in=TERMINAL_STATUSES).order_by("-created_at", "-id")
+
+
+def merchant_stream_snapshot(merchant_id: int) -> dict[str, Any]:
+    orders = (
+        _open_orders()
+        .filter(merchant_id=merchant_id)
+        .exclude(payment_status__in=HIDDEN_FROM_MERCHANT)[:SNAPSHOT_ORDER_LIMIT]
+    )
+    return {
+        "type": "merchant.snapshot",
+        "merchant_id": merchant_id,
+        "orders": [order_event_payload(order, reason=order.status_reason) for order in orders],
+    }
+
+
+def ops_stream_snapshot() -> dict[str, Any]:
+    orders = list(_open_orders()[:SNAPSHOT_ORDER_LIMIT])
+    counts: dict[str, int] = {}
+    for status in _open_orders().values_list("status", flat=True):
+        counts[status] = counts.get(status, 0) + 1
+    return {
+        "type": "ops.snapshot",
+        "counts": counts,
+        "orders": [order_event_payload(order, reason=order.status_reason) for order in orders],
+    }
