@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "loship.events.apps.EventsConfig",
+    "loship.realtime.apps.RealtimeConfig",
     "users",
     "merchants",
     "orders",
