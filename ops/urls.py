@@ -1,12 +1,5 @@
-from django.contrib import admin
-from django.urls import URLPattern, path
-
-from ops import views
+from django.urls import URLPattern
 
 app_name = "ops"
 
-urlpatterns: list[URLPattern] = [
-    path("dashboard/", admin.site.admin_view(views.ops_dashboard), name="dashboard"),
-    path("orders/<int:order_id>/action", admin.site.admin_view(views.order_action), name="order-action"),
-    path("merchant/", admin.site.admin_view(views.merchant_dashboard), name="merchant-dashboard"),
-]
+urlpatterns: list[URLPattern] = []

@@ -17,8 +17,25 @@ def record_event(
 
     Must be called inside `transaction.atomic()`; if the transaction rolls back, the event never was.
     """
-    assert transaction.get_connection().in_atomic_block, "record_event needs the caller's transaction"
-    event = OutboxEvent.objects.create(
+    event = pending_event(
+        topic=topic,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        payload=payload,
+        sequence=sequence,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def pending_event(
+    *, topic: str, aggregate_type: str, aggregate_id: object, payload: dict[str, Any], sequence: int = 0
+) -> OutboxEvent:
+    """`record_event` for a caller that inserts the row itself, batched with its own writes (order
+    placement): the event, unsaved, with the relay already asked to run after commit. The caller must
+    insert it in the same transaction."""
+    assert transaction.get_connection().in_atomic_block, "an outbox event needs the caller's transaction"
+    event = OutboxEvent(
         topic=topic,
         aggregate_type=aggregate_type,
         aggregate_id=str(aggregate_id),
