@@ -1,5 +1,12 @@
-from django.urls import URLPattern
+from django.contrib import admin
+from django.urls import URLPattern, path
+
+from ops import views
 
 app_name = "ops"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("dashboard/", admin.site.admin_view(views.ops_dashboard), name="dashboard"),
+    path("orders/<int:order_id>/action", admin.site.admin_view(views.order_action), name="order-action"),
+    path("merchant/", admin.site.admin_view(views.merchant_dashboard), name="merchant-dashboard"),
+]

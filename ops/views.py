@@ -1,0 +1,121 @@
+"""The ops dashboard and the merchant dashboard: custom admin pages (behind the admin login).
+
+Ops see the city; merchant staff see only the merchants they work for (another merchant is a 404).
+Actions on late and stuck orders call the owning apps' services, never write rows here.
+"""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from loship.errors import ApplicationError
+from merchants.models import Merchant
+from merchants.selectors import is_ops, merchants_for_staff
+from ops import actions, drivers_board, selectors
+from ops.charts import bar_chart
+from ops.headroom import current_readings, lowest_headroom
+from ops.models import HeadroomAlert
+from users.models import User
+
+OPS_FEED_PATH = "/ws/ops/city/"
+
+
+def _ops_user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User) or not is_ops(user):
+        raise PermissionDenied
+    return user
+
+
+def ops_dashboard(request: HttpRequest) -> HttpResponse:
+    _ops_user(request)
+    now = timezone.now()
+    today, last_hour = selectors.today_and_last_hour(now)
+    readings = current_readings()
+    quarter_hours = selectors.orders_per_quarter_hour(today)
+    context: dict[str, Any] = {
+        **admin.site.each_context(request),
+        "title": "Ops dashboard",
+        "now": now,
+        "windows": [
+            ("Today", selectors.order_figures(today)),
+            ("Last hour", selectors.order_figures(last_hour)),
+        ],
+        "unassigned": selectors.unassigned_orders().count(),
+        "drivers": drivers_board.driver_counts(),
+        "driver_rows": drivers_board.driver_rows(),
+        "orders_chart": bar_chart(
+            [(slot.strftime("%H:%M"), n) for slot, n in quarter_hours],
+            title="Orders per 15 minutes",
+            label_every=4,
+        ),
+        "delivery_chart": bar_chart(
+            selectors.delivery_time_distribution(today), title="Click-to-door minutes"
+        ),
+        "readings": readings,
+        "lowest": lowest_headroom(readings),
+        "open_alerts": list(HeadroomAlert.objects.filter(closed_at__isnull=True)),
+        "live_orders": list(selectors.active_orders()),
+        "late_or_stuck": selectors.late_or_stuck_orders(now),
+        "feed_path": OPS_FEED_PATH,
+    }
+    return render(request, "ops/dashboard.html", context)
+
+
+@require_POST
+def order_action(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Cancel with refund, or take the order from its driver (back to dispatch) and optionally give it
+    to a named driver. Refusals come back as the service's message."""
+    user = _ops_user(request)
+    action = request.POST.get("action", "")
+    reason = request.POST.get("reason", "").strip()[:200]
+    try:
+        if action == "cancel":
+            actions.cancel_with_refund(actor=user, order_id=order_id, reason=reason)
+            messages.success(request, f"Order {order_id} cancelled (refunded if paid).")
+        elif action == "reassign":
+            driver_id = request.POST.get("driver_id", "").strip()
+            actions.reassign(
+                actor=user,
+                order_id=order_id,
+                driver_id=int(driver_id) if driver_id.isdigit() else None,
+                reason=reason,
+            )
+            messages.success(request, f"Order {order_id} reassigned.")
+        else:
+            messages.error(request, "Unknown action.")
+    except ApplicationError as error:
+        messages.error(request, f"Order {order_id}: {error.message}")
+    return HttpResponseRedirect(reverse("ops:dashboard"))
+
+
+def merchant_dashboard(request: HttpRequest) -> HttpResponse:
+    """Merchant staff: their merchants only (`?merchant=<id>` picks one); ops may open any merchant."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    choices = Merchant.objects.all() if is_ops(user) else merchants_for_staff(user)
+    if not is_ops(user) and not choices.exists():
+        raise PermissionDenied
+    wanted = request.GET.get("merchant", "")
+    if wanted:
+        merchant = choices.filter(pk=int(wanted)).first() if wanted.isdigit() else None
+        if merchant is None:
+            raise Http404
+    else:
+        merchant = choices.order_by("name").first()
+    today, _ = selectors.today_and_last_hour()
+    context: dict[str, Any] = {
+        **admin.site.each_context(request),
+        "title": "Merchant dashboard",
+        "merchant": merchant,
+        "merchant_choices": list(choices.order_by("name")[:50]) if not is_ops(user) else [],
+        "figures": selectors.merchant_figures(merchant, today) if merchant else None,
+    }
+    return render(request, "ops/merchant_dashboard.html", context)
