@@ -1,5 +1,9 @@
 """WebSocket routes of the drivers app."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-websocket_urlpatterns: list[URLPattern | URLResolver] = []
+from drivers.consumers import DriverConsumer
+
+websocket_urlpatterns: list[URLPattern | URLResolver] = [
+    path("ws/driver/", DriverConsumer.as_asgi()),
+]

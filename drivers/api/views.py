@@ -1,0 +1,247 @@
+"""Driver app API and the ops dispatch endpoints: validate, call a service or selector, render."""
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from drivers import selectors, services
+from drivers.api import serializers as s
+from drivers.errors import DriverErrors, JobErrors, LocationErrors
+from drivers.events import offer_payload
+from drivers.models import Job
+from loship.errors import CommonErrors
+from users.models import Role, User
+
+
+class IsDriver(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not isinstance(user, User) or not user.has_role(Role.DRIVER):
+            raise DriverErrors.NOT_A_DRIVER()
+        return True
+
+
+class IsOps(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return isinstance(request.user, User) and request.user.is_ops
+
+
+def _user(request: Request) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+class DriverApi(APIView):
+    permission_classes = [IsDriver]
+
+
+class ProfileApi(DriverApi):
+    @extend_schema(responses=s.DriverProfileOutputSerializer, tags=["driver"])
+    def get(self, request: Request) -> Response:
+        return Response(selectors.profile_view(services.ensure_profile(user=_user(request))))
+
+    @extend_schema(
+        request=s.DriverProfileInputSerializer, responses=s.DriverProfileOutputSerializer, tags=["driver"]
+    )
+    def patch(self, request: Request) -> Response:
+        data = s.DriverProfileInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        profile = services.update_profile(user=_user(request), **data.validated_data)
+        return Response(selectors.profile_view(profile))
+
+
+class OnlineApi(DriverApi):
+    @extend_schema(
+        request=s.ShiftInputSerializer,
+        responses=s.DriverProfileOutputSerializer,
+        tags=["driver"],
+        summary="Go online (optionally until a shift end)",
+    )
+    def post(self, request: Request) -> Response:
+        data = s.ShiftInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        profile = services.go_online(user=_user(request), shift_ends_at=data.validated_data["shift_ends_at"])
+        return Response(selectors.profile_view(profile))
+
+
+class OfflineApi(DriverApi):
+    @extend_schema(
+        request=None, responses=s.DriverProfileOutputSerializer, tags=["driver"], summary="Go offline"
+    )
+    def post(self, request: Request) -> Response:
+        return Response(selectors.profile_view(services.go_offline(user=_user(request))))
+
+
+class ShiftApi(DriverApi):
+    @extend_schema(request=s.ShiftInputSerializer, responses=s.DriverProfileOutputSerializer, tags=["driver"])
+    def put(self, request: Request) -> Response:
+        data = s.ShiftInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        profile = services.set_shift_end(
+            user=_user(request), shift_ends_at=data.validated_data["shift_ends_at"]
+        )
+        return Response(selectors.profile_view(profile))
+
+
+class CurrentJobApi(DriverApi):
+    @extend_schema(
+        responses=s.CurrentJobOutputSerializer, tags=["driver"], summary="The current bundle's jobs"
+    )
+    def get(self, request: Request) -> Response:
+        jobs = selectors.active_jobs(_user(request).pk)
+        return Response({"jobs": [selectors.job_view(job) for job in jobs]})
+
+
+class OfferListApi(DriverApi):
+    @extend_schema(responses=s.OffersOutputSerializer, tags=["driver"], summary="Open offers")
+    def get(self, request: Request) -> Response:
+        offers = selectors.open_offers(_user(request).pk)
+        return Response({"offers": [offer_payload(offer) for offer in offers]})
+
+
+class OfferAcceptApi(DriverApi):
+    @extend_schema(request=None, responses=s.CurrentJobOutputSerializer, tags=["driver"], summary="Accept")
+    def post(self, request: Request, offer_id: int) -> Response:
+        user = _user(request)
+        services.accept_offer(driver=user, offer_id=offer_id)
+        jobs = selectors.active_jobs(user.pk).filter(offer_id=offer_id)
+        return Response({"jobs": [selectors.job_view(job) for job in jobs]})
+
+
+class OfferDeclineApi(DriverApi):
+    @extend_schema(request=None, responses=s.OfferOutputSerializer, tags=["driver"], summary="Decline")
+    def post(self, request: Request, offer_id: int) -> Response:
+        offer = services.decline_offer(driver=_user(request), offer_id=offer_id)
+        return Response(offer_payload(offer))
+
+
+class JobDetailApi(DriverApi):
+    @extend_schema(responses=s.JobOutputSerializer, tags=["driver"])
+    def get(self, request: Request, job_id: int) -> Response:
+        job = Job.objects.select_related("order__merchant").filter(pk=job_id, driver=_user(request)).first()
+        if job is None:
+            raise JobErrors.NOT_FOUND()
+        return Response(selectors.job_view(job))
+
+
+class JobStepApi(DriverApi):
+    @extend_schema(
+        request=s.JobStepInputSerializer,
+        responses=s.JobOutputSerializer,
+        tags=["driver"],
+        summary="Move a job to its next state (arrived, picked up, delivered, failed...)",
+    )
+    def post(self, request: Request, job_id: int) -> Response:
+        data = s.JobStepInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        job = services.advance_job(
+            driver=_user(request),
+            job_id=job_id,
+            to_state=values["to"],
+            reason=values["reason"],
+            delivery_code=values["delivery_code"],
+            cash_collected_vnd=values["cash_collected_vnd"],
+        )
+        job = Job.objects.select_related("order__merchant").get(pk=job.pk)
+        return Response(selectors.job_view(job))
+
+
+class DriverOrderApi(DriverApi):
+    @extend_schema(
+        responses=s.DriverOrderOutputSerializer, tags=["driver"], summary="An offered or assigned order"
+    )
+    def get(self, request: Request, order_id: int) -> Response:
+        order = selectors.visible_order(_user(request).pk, order_id)
+        if order is None:
+            raise CommonErrors.NOT_FOUND()
+        return Response(selectors.driver_order_view(order))
+
+
+class EarningsApi(DriverApi):
+    @extend_schema(
+        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Local day; today by default.")],
+        responses=s.DailySummaryOutputSerializer,
+        tags=["driver"],
+        summary="Earnings of one day",
+    )
+    def get(self, request: Request) -> Response:
+        field = s.serializers.DateField()
+        raw = request.query_params.get("date")
+        day = field.run_validation(raw) if raw else selectors.today()
+        return Response(selectors.daily_summary(_user(request).pk, day))
+
+
+class CashApi(DriverApi):
+    @extend_schema(responses=s.CashOutputSerializer, tags=["driver"], summary="Cash on delivery owed")
+    def get(self, request: Request) -> Response:
+        user = _user(request)
+        profile = services.ensure_profile(user=user)
+        to_collect = sum(job.cash_to_collect_vnd for job in selectors.active_jobs(user.pk))
+        return Response({"cash_balance_vnd": profile.cash_balance_vnd, "cash_to_collect_vnd": to_collect})
+
+
+class LocationBatchApi(DriverApi):
+    @extend_schema(
+        request=s.LocationBatchInputSerializer,
+        responses=s.LocationReportOutputSerializer,
+        tags=["driver"],
+        summary="Batched location fixes",
+        description="Each fix: lat, lng, timestamp (ms), heading, speed, accuracy. Invalid fixes are "
+        "rejected one by one with a code; too old or out-of-order ones are ignored. A batch where every "
+        "fix is invalid is a 400 `location_coordinates_invalid`.",
+    )
+    def post(self, request: Request) -> Response:
+        data = s.LocationBatchInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = _user(request)
+        services.ensure_profile(user=user)
+        fixes = data.validated_data["fixes"]
+        report = services.record_location_fixes(driver_id=user.pk, fixes=fixes)
+        if len(report.rejected) == len(fixes):
+            raise LocationErrors.COORDINATES_INVALID(
+                fields={"fixes": {str(item["index"]): [item["code"]] for item in report.rejected}}
+            )
+        return Response(report.as_dict())
+
+
+# --- Ops -----------------------------------------------------------------------------------------
+
+
+class OpsAssignApi(APIView):
+    permission_classes = [IsOps]
+
+    @extend_schema(
+        request=s.OpsAssignInputSerializer,
+        responses=s.CurrentJobOutputSerializer,
+        tags=["ops"],
+        summary="Assign",
+    )
+    def post(self, request: Request) -> Response:
+        data = s.OpsAssignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        offer = services.assign_by_ops(actor=_user(request), **data.validated_data)
+        jobs = Job.objects.select_related("order__merchant").filter(offer=offer)
+        return Response({"jobs": [selectors.job_view(job) for job in jobs]})
+
+
+class OpsUnassignApi(APIView):
+    permission_classes = [IsOps]
+
+    @extend_schema(
+        request=s.OpsUnassignInputSerializer,
+        responses=s.JobOutputSerializer,
+        tags=["ops"],
+        summary="Unassign",
+    )
+    def post(self, request: Request) -> Response:
+        data = s.OpsUnassignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = services.unassign_by_ops(actor=_user(request), **data.validated_data)
+        job = Job.objects.select_related("order__merchant").get(pk=job.pk)
+        return Response(selectors.job_view(job))

@@ -1,0 +1,84 @@
+"""The driver stream `/ws/driver/`: location fixes up; offers and job updates down.
+
+On connect the driver joins its group and gets a snapshot (profile, open offers, current jobs), so a
+reconnect after any outage shows the latest state. Messages from the app:
+    {"type": "location", "fixes": [{"lat", "lng", "timestamp", "heading", "speed", "accuracy"}, ...]}
+    {"type": "snapshot"}                                    (ask for the snapshot again)
+answered with {"type": "location.ack", "accepted", "ignored", "rejected"} / a snapshot.
+"""
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from drivers import selectors
+from drivers.services.profiles import MAX_FIXES_PER_BATCH, ensure_profile, record_location_fixes
+from loship.metrics import WEBSOCKET_CONNECTIONS
+from loship.realtime.groups import driver_group
+from users.models import Role, User
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+@database_sync_to_async
+def _snapshot(user: User) -> dict[str, Any]:
+    return selectors.driver_snapshot(ensure_profile(user=user))
+
+
+@database_sync_to_async
+def _record(user_id: int, fixes: list[Any]) -> dict[str, Any]:
+    report = record_location_fixes(driver_id=user_id, fixes=fixes)
+    return {"type": "location.ack", **report.as_dict()}
+
+
+class DriverConsumer(AsyncJsonWebsocketConsumer):
+    user: User
+    user_id: int = 0
+    group: str = ""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if not isinstance(user, User) or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if not user.has_role(Role.DRIVER):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.user = user
+        self.user_id = user.pk
+        self.group = driver_group(user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        subprotocol = next((p for p in self.scope.get("subprotocols", []) if p.startswith("bearer.")), None)
+        await self.accept(subprotocol=subprotocol)
+        WEBSOCKET_CONNECTIONS.labels(stream="driver").inc()
+        await self.send_json(await _snapshot(self.user))
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            WEBSOCKET_CONNECTIONS.labels(stream="driver").dec()
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "location":
+            fixes = content.get("fixes")
+            if not isinstance(fixes, list) or not 1 <= len(fixes) <= MAX_FIXES_PER_BATCH:
+                await self.send_json({"type": "error", "code": "location_batch_invalid"})
+                return
+            await self.send_json(await _record(self.user_id, fixes))
+        elif kind == "snapshot":
+            await self.send_json(await _snapshot(self.user))
+        else:
+            await self.send_json({"type": "error", "code": "message_type_unknown"})
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None
+
+    async def stream_event(self, message: dict[str, Any]) -> None:
+        await self.send_json(message["event"])

@@ -1,0 +1,193 @@
+"""Live driver positions in Redis: a GEO set for nearest-driver queries, a sorted set of last-seen times
+(stale drivers are pruned from both), and one small hash per driver (last fix time, heading, when the
+position was last saved to PostgreSQL and last pushed to customers).
+
+One Lua script applies a batch of fixes atomically per call, so two connections sending fixes for the
+same driver can never move it backwards: a fix no newer than the stored one is ignored.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+import redis
+from django.conf import settings
+
+GEO_KEY = "loship:drivers:geo"
+SEEN_KEY = "loship:drivers:seen"
+FIX_KEY = "loship:drivers:fix:{}"
+CARRYING_KEY = "loship:drivers:carrying:{}"
+
+#: Redis GEO only stores latitudes within the Web Mercator range.
+MAX_GEO_LATITUDE = 85.05112878
+
+_APPLY_FIXES = """
+-- KEYS[1] geo, KEYS[2] seen; ARGV: now_ms, db_every_ms, push_every_ms, then 6 values per fix:
+-- driver_id, at_ms, lng, lat, heading, speed. Returns 3 values per fix: applied, db_due, push_due
+-- (push_due is the list of order ids the driver carries, or 0).
+local now = tonumber(ARGV[1])
+local db_every = tonumber(ARGV[2])
+local push_every = tonumber(ARGV[3])
+local out = {}
+for i = 4, #ARGV, 6 do
+  local driver = ARGV[i]
+  local at = tonumber(ARGV[i + 1])
+  local fix_key = 'loship:drivers:fix:' .. driver
+  local last = tonumber(redis.call('HGET', fix_key, 'at') or '-1')
+  if at <= last then
+    out[#out + 1] = 0; out[#out + 1] = 0; out[#out + 1] = 0
+  else
+    redis.call('GEOADD', KEYS[1], ARGV[i + 2], ARGV[i + 3], driver)
+    redis.call('ZADD', KEYS[2], at, driver)
+    local saved = tonumber(redis.call('HGET', fix_key, 'saved') or '0')
+    local pushed = tonumber(redis.call('HGET', fix_key, 'pushed') or '0')
+    local db_due = 0
+    if now - saved >= db_every then db_due = 1; saved = now end
+    local push_due = 0
+    if now - pushed >= push_every then
+      local carrying = redis.call('SMEMBERS', 'loship:drivers:carrying:' .. driver)
+      if #carrying > 0 then push_due = carrying; pushed = now end
+    end
+    redis.call('HSET', fix_key, 'at', at, 'lng', ARGV[i + 2], 'lat', ARGV[i + 3],
+               'heading', ARGV[i + 4], 'speed', ARGV[i + 5], 'saved', saved, 'pushed', pushed)
+    redis.call('PEXPIRE', fix_key, 86400000)
+    out[#out + 1] = 1; out[#out + 1] = db_due; out[#out + 1] = push_due
+  end
+end
+return out
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """One GPS reading from a driver's phone (device time, aware UTC)."""
+
+    lat: float
+    lng: float
+    at: datetime
+    heading: float | None = None
+    speed: float | None = None
+    accuracy: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedFix:
+    driver_id: int
+    fix: Fix
+    applied: bool
+    save_to_db: bool
+    carrying_order_ids: tuple[int, ...]
+
+
+def coordinates_valid(lat: float, lng: float) -> bool:
+    """Finite, in range, storable in Redis GEO, and not the (0, 0) a phone sends without a GPS lock."""
+    if not (math.isfinite(lat) and math.isfinite(lng)):
+        return False
+    if not (-MAX_GEO_LATITUDE <= lat <= MAX_GEO_LATITUDE and -180 <= lng <= 180):
+        return False
+    return not (lat == 0 and lng == 0)
+
+
+_client: redis.Redis | None = None
+
+
+def client() -> redis.Redis:
+    """One connection pool per process to the Redis of REDIS_URL."""
+    global _client
+    if _client is None:
+        _client = redis.Redis.from_url(settings.REDIS_URL)
+    return _client
+
+
+_script: Any = None
+
+
+def apply_fixes(entries: list[tuple[int, Fix]], *, now: datetime) -> list[AppliedFix]:
+    """Store the fixes (oldest first per driver) in one atomic script call."""
+    global _script
+    if not entries:
+        return []
+    if _script is None:
+        _script = client().register_script(_APPLY_FIXES)
+    args: list[Any] = [
+        _ms(now),
+        int(settings.DRIVER_POSITION_SAVE_SECONDS * 1000),
+        int(settings.DRIVER_POSITION_PUSH_SECONDS * 1000),
+    ]
+    for driver_id, fix in entries:
+        args += [driver_id, _ms(fix.at), fix.lng, fix.lat, fix.heading or 0, fix.speed or 0]
+    raw = _script(keys=[GEO_KEY, SEEN_KEY], args=args)
+    results = []
+    for position, (driver_id, fix) in enumerate(entries):
+        applied, db_due, carrying = raw[3 * position : 3 * position + 3]
+        results.append(
+            AppliedFix(
+                driver_id=driver_id,
+                fix=fix,
+                applied=bool(applied),
+                save_to_db=bool(db_due),
+                carrying_order_ids=tuple(int(order_id) for order_id in carrying) if carrying else (),
+            )
+        )
+    return results
+
+
+def prune_stale(*, now: datetime) -> int:
+    """Forget drivers with no fix for DRIVER_POSITION_STALE_SECONDS; returns how many were removed."""
+    cutoff = _ms(now) - int(settings.DRIVER_POSITION_STALE_SECONDS * 1000)
+    redis_client = client()
+    stale = cast(list[bytes], redis_client.zrangebyscore(SEEN_KEY, "-inf", cutoff))
+    if not stale:
+        return 0
+    pipe = redis_client.pipeline()
+    pipe.zrem(GEO_KEY, *stale)
+    pipe.zrem(SEEN_KEY, *stale)
+    pipe.execute()
+    return len(stale)
+
+
+def nearby_driver_ids(*, lat: float, lng: float, radius_m: float, count: int) -> list[int]:
+    """Drivers with a live position within radius_m, nearest first."""
+    members = cast(
+        list[bytes],
+        client().geosearch(
+            GEO_KEY, longitude=lng, latitude=lat, radius=radius_m, unit="m", sort="ASC", count=count
+        ),
+    )
+    return [int(member) for member in members]
+
+
+def positions(driver_ids: list[int]) -> dict[int, tuple[float, float]]:
+    """(lat, lng) of each driver that has a live position."""
+    if not driver_ids:
+        return {}
+    found = cast(list[Any], client().geopos(GEO_KEY, *driver_ids))
+    return {
+        driver_id: (float(point[1]), float(point[0]))
+        for driver_id, point in zip(driver_ids, found, strict=True)
+        if point is not None
+    }
+
+
+def forget(driver_id: int) -> None:
+    """Drop the driver's live position (going offline)."""
+    pipe = client().pipeline()
+    pipe.zrem(GEO_KEY, driver_id)
+    pipe.zrem(SEEN_KEY, driver_id)
+    pipe.execute()
+
+
+def set_carrying(driver_id: int, order_ids: list[int]) -> None:
+    """The orders whose customers see this driver move (replaces the previous set)."""
+    key = CARRYING_KEY.format(driver_id)
+    pipe = client().pipeline()
+    pipe.delete(key)
+    if order_ids:
+        pipe.sadd(key, *order_ids)
+        pipe.expire(key, 6 * 3600)
+    pipe.execute()
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)

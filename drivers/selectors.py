@@ -1,0 +1,138 @@
+"""Reads of the drivers app shared by the API, the WebSocket consumer and ops."""
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from drivers.events import job_payload, offer_payload
+from drivers.models import ACTIVE_JOB_STATES, DriverProfile, Job, JobState, Offer, OfferStatus
+from orders.models import Order
+from orders.selectors import order_snapshot
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def open_offers(driver_id: int, *, now: datetime | None = None) -> QuerySet[Offer]:
+    now = now or timezone.now()
+    return Offer.objects.filter(driver_id=driver_id, status=OfferStatus.OFFERED, expires_at__gt=now).order_by(
+        "pk"
+    )
+
+
+def active_jobs(driver_id: int) -> QuerySet[Job]:
+    return (
+        Job.objects.filter(driver_id=driver_id, state__in=ACTIVE_JOB_STATES)
+        .select_related("order__merchant")
+        .order_by("offer_id", "sequence")
+    )
+
+
+def visible_order(driver_id: int, order_id: int) -> Order | None:
+    """The order if it was offered or assigned to this driver; None otherwise (the API answers 404)."""
+    offered = Offer.objects.filter(driver_id=driver_id, order_ids__contains=[order_id]).exists()
+    if not offered and not Job.objects.filter(driver_id=driver_id, order_id=order_id).exists():
+        return None
+    return Order.objects.select_related("merchant").filter(pk=order_id).first()
+
+
+def driver_order_view(order: Order) -> dict[str, Any]:
+    """What a driver sees of an order: the snapshot without the customer's delivery code."""
+    snapshot = order_snapshot(order)
+    snapshot["customer_phone"] = order.customer_phone
+    return snapshot
+
+
+def daily_summary(driver_id: int, day: date) -> dict[str, Any]:
+    """Deliveries, earnings and cash of one local (Ho Chi Minh City) day."""
+    start = datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
+    ended = Job.objects.filter(
+        driver_id=driver_id, ended_at__gte=start, ended_at__lt=start + timedelta(days=1)
+    )
+    totals = ended.aggregate(
+        delivered=Count("pk", filter=Q(state=JobState.DELIVERED)),
+        failed=Count("pk", filter=Q(state=JobState.FAILED)),
+        base=Sum("base_pay_vnd", filter=Q(state=JobState.DELIVERED), default=0),
+        distance=Sum("distance_pay_vnd", filter=Q(state=JobState.DELIVERED), default=0),
+        distance_m=Sum("distance_m", filter=Q(state=JobState.DELIVERED), default=0),
+        cash=Sum("cash_collected_vnd", default=0),
+    )
+    return {
+        "date": day.isoformat(),
+        "delivered": totals["delivered"],
+        "failed": totals["failed"],
+        "distance_m": totals["distance_m"],
+        "base_pay_vnd": totals["base"],
+        "distance_pay_vnd": totals["distance"],
+        "earnings_vnd": totals["base"] + totals["distance"],
+        "cash_collected_vnd": totals["cash"],
+        "orders": [
+            {
+                "job_id": job.pk,
+                "order_id": job.order_id,
+                "state": job.state,
+                "ended_at": job.ended_at.isoformat() if job.ended_at else None,
+                "earned_vnd": job.earned_vnd,
+                "cash_collected_vnd": job.cash_collected_vnd,
+            }
+            for job in ended.order_by("ended_at", "pk")
+        ],
+    }
+
+
+def today(now: datetime | None = None) -> date:
+    return (now or timezone.now()).astimezone(LOCAL_TZ).date()
+
+
+def profile_view(profile: DriverProfile) -> dict[str, Any]:
+    return {
+        "user_id": profile.user_id,
+        "vehicle": profile.vehicle,
+        "plate": profile.plate,
+        "phone": profile.phone,
+        "is_online": profile.is_online,
+        "shift_ends_at": profile.shift_ends_at.isoformat() if profile.shift_ends_at else None,
+        "last_lat": str(profile.last_lat) if profile.last_lat is not None else None,
+        "last_lng": str(profile.last_lng) if profile.last_lng is not None else None,
+        "last_fix_at": profile.last_fix_at.isoformat() if profile.last_fix_at else None,
+        "cash_balance_vnd": profile.cash_balance_vnd,
+    }
+
+
+def job_view(job: Job) -> dict[str, Any]:
+    order = job.order
+    return {
+        **job_payload(job),
+        "order_code": order.code,
+        "order_status": order.status,
+        "merchant": {
+            "id": order.merchant_id,
+            "name": order.merchant.name,
+            "lat": str(order.merchant.lat),
+            "lng": str(order.merchant.lng),
+            "address": order.merchant.address,
+        },
+        "delivery": {
+            "address": order.delivery_address,
+            "lat": str(order.delivery_lat),
+            "lng": str(order.delivery_lng),
+            "note": order.delivery_note,
+            "customer_phone": order.customer_phone,
+        },
+        "distance_m": job.distance_m,
+        "cash_to_collect_vnd": job.cash_to_collect_vnd,
+        "cash_collected_vnd": job.cash_collected_vnd,
+        "pay_vnd": job.base_pay_vnd + job.distance_pay_vnd,
+    }
+
+
+def driver_snapshot(profile: DriverProfile) -> dict[str, Any]:
+    """What the driver app redraws on (re)connect: profile, open offers, current jobs."""
+    return {
+        "type": "snapshot",
+        "profile": profile_view(profile),
+        "offers": [offer_payload(offer) for offer in open_offers(profile.user_id)],
+        "jobs": [job_view(job) for job in active_jobs(profile.user_id)],
+    }

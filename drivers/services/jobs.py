@@ -1,0 +1,198 @@
+"""A driver's job through the industry's states, calling the orders app's driver-side transitions.
+
+    en_route_to_pickup -> arrived_at_pickup -> picked_up -> en_route_to_dropoff -> arrived_at_dropoff
+        -> delivered | failed           (cancelled: order cancelled, or unassigned by ops, before pickup)
+
+Each step refreshes the ETAs from the driver's live position; delivery books the cash collected on a
+cash order against the driver's balance and earns the base plus distance pay.
+"""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from drivers import location
+from drivers.errors import JobErrors
+from drivers.eta import dropoff_etas, pickup_eta, point
+from drivers.events import record_job_event
+from drivers.models import (
+    ACTIVE_JOB_STATES,
+    CARRYING_JOB_STATES,
+    DispatchRequest,
+    DriverProfile,
+    Job,
+    JobState,
+    Offer,
+)
+from orders.models import Order
+from orders.services import lifecycle
+from users.models import User
+
+S = JobState
+
+#: Allowed source states of each driver-made step.
+ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    S.ARRIVED_AT_PICKUP: (S.EN_ROUTE_TO_PICKUP,),
+    S.PICKED_UP: (S.EN_ROUTE_TO_PICKUP, S.ARRIVED_AT_PICKUP),
+    S.EN_ROUTE_TO_DROPOFF: (S.PICKED_UP,),
+    S.ARRIVED_AT_DROPOFF: (S.PICKED_UP, S.EN_ROUTE_TO_DROPOFF),
+    S.DELIVERED: (S.PICKED_UP, S.EN_ROUTE_TO_DROPOFF, S.ARRIVED_AT_DROPOFF),
+    S.FAILED: (S.PICKED_UP, S.EN_ROUTE_TO_DROPOFF, S.ARRIVED_AT_DROPOFF),
+}
+DRIVER_STEPS = tuple(ALLOWED_FROM)
+
+
+def _lock_job(job_id: int, *, driver_id: int | None = None) -> tuple[DriverProfile, Offer, Job]:
+    """Lock profile, offer and job in the house order; 404 if the job is not the driver's."""
+    found = Job.objects.filter(pk=job_id)
+    if driver_id is not None:
+        found = found.filter(driver_id=driver_id)
+    job = found.first()
+    if job is None:
+        raise JobErrors.NOT_FOUND()
+    profile = DriverProfile.objects.select_for_update().get(pk=job.driver_id)
+    offer = Offer.objects.select_for_update().get(pk=job.offer_id)
+    job = Job.objects.select_for_update().select_related("order__merchant").get(pk=job_id)
+    return profile, offer, job
+
+
+def advance_job(
+    *,
+    driver: User,
+    job_id: int,
+    to_state: str,
+    reason: str = "",
+    delivery_code: str | None = None,
+    cash_collected_vnd: int | None = None,
+    now: datetime | None = None,
+) -> Job:
+    """Move the driver's job one step; illegal steps are a 409 `job_transition_not_allowed`."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        profile, offer, job = _lock_job(job_id, driver_id=driver.pk)
+        if to_state not in ALLOWED_FROM or job.state not in ALLOWED_FROM[to_state]:
+            raise JobErrors.TRANSITION_NOT_ALLOWED(
+                extra={"state": job.state}, from_state=job.state, to_state=to_state
+            )
+        order = job.order
+        if to_state == S.ARRIVED_AT_PICKUP:
+            job.arrived_at_pickup_at = now
+        elif to_state == S.PICKED_UP:
+            _pick_up(job, offer=offer, driver=driver, now=now)
+        elif to_state == S.ARRIVED_AT_DROPOFF:
+            job.arrived_at_dropoff_at = now
+        elif to_state == S.DELIVERED:
+            _deliver(job, profile=profile, driver=driver, code=delivery_code, cash=cash_collected_vnd)
+        elif to_state == S.FAILED:
+            lifecycle.mark_delivery_failed(
+                order_id=order.pk, actor=driver, reason=reason or "delivery_failed"
+            )
+            job.failure_reason = (reason or "delivery_failed")[:255]
+        job.state = to_state
+        if to_state in (S.DELIVERED, S.FAILED):
+            job.ended_at = now
+        else:
+            _refresh_etas(job, now=now)
+        job.save()
+        record_job_event(job)
+        if to_state in (S.DELIVERED, S.FAILED):
+            _close_offer_if_done(offer, now=now)
+            request = DispatchRequest.objects.select_for_update().filter(pk=order.pk).first()
+            if request is not None:
+                request.status = "closed"
+                request.save(update_fields=["status", "updated_at"])
+        _sync_carrying_after_commit(driver.pk)
+    return job
+
+
+def _pick_up(job: Job, *, offer: Offer, driver: User, now: datetime) -> None:
+    lifecycle.mark_picked_up(order_id=job.order_id, driver=driver)
+    job.picked_up_at = now
+    merchant = job.order.merchant
+    dropoff = point(job.order.delivery_lat, job.order.delivery_lng)
+    [eta] = dropoff_etas(start=now, origin=point(merchant.lat, merchant.lng), dropoffs=[dropoff])
+    lifecycle.update_eta(order_id=job.order_id, eta=eta)
+
+
+def _deliver(job: Job, *, profile: DriverProfile, driver: User, code: str | None, cash: int | None) -> None:
+    order: Order = job.order
+    if (code is not None or settings.DRIVER_DELIVERY_CODE_REQUIRED) and code != order.delivery_code:
+        raise JobErrors.DELIVERY_CODE_WRONG(fields={"delivery_code": ["wrong"]})
+    expected = job.cash_to_collect_vnd
+    if cash is not None and cash != expected:
+        raise JobErrors.CASH_MISMATCH(fields={"cash_collected_vnd": [str(expected)]}, expected=expected)
+    lifecycle.mark_delivered(order_id=order.pk, driver=driver)
+    if expected:
+        job.cash_collected_vnd = expected
+        profile.cash_balance_vnd += expected
+        profile.save(update_fields=["cash_balance_vnd", "updated_at"])
+
+
+def _refresh_etas(job: Job, *, now: datetime) -> None:
+    """Fresh pickup and drop-off ETAs from the driver's live position (kept as they were without one)."""
+    position = location.positions([job.driver_id]).get(job.driver_id)
+    if position is None:
+        return
+    driver_at = point(*position)
+    order = job.order
+    merchant_at = point(order.merchant.lat, order.merchant.lng)
+    dropoff_at = point(order.delivery_lat, order.delivery_lng)
+    if job.state in (S.EN_ROUTE_TO_PICKUP, S.ARRIVED_AT_PICKUP):
+        job.pickup_eta = pickup_eta(
+            now=now, driver_at=driver_at, merchant=merchant_at, ready_at=order.ready_at
+        )
+        [job.dropoff_eta] = dropoff_etas(start=job.pickup_eta, origin=merchant_at, dropoffs=[dropoff_at])
+    else:
+        [job.dropoff_eta] = dropoff_etas(start=now, origin=driver_at, dropoffs=[dropoff_at])
+
+
+def _close_offer_if_done(offer: Offer, *, now: datetime) -> None:
+    if not Job.objects.filter(offer=offer, state__in=ACTIVE_JOB_STATES).exists():
+        offer.completed_at = now
+        offer.save(update_fields=["completed_at"])
+
+
+def _sync_carrying_after_commit(driver_id: int) -> None:
+    def sync() -> None:
+        carrying = list(
+            Job.objects.filter(driver_id=driver_id, state__in=CARRYING_JOB_STATES).values_list(
+                "order_id", flat=True
+            )
+        )
+        location.set_carrying(driver_id, carrying)
+
+    transaction.on_commit(sync)
+
+
+def cancel_job(
+    *, job_id: int, reason: str, now: datetime, actor: User | None = None, unassign: bool = False
+) -> Job:
+    """End a job before pickup. With `unassign`, the order is also taken back from the driver in the
+    orders app and returns to the pool; otherwise (the order ended) only the job closes."""
+    from drivers.services.pool import return_to_pool
+
+    with transaction.atomic():
+        _, offer, job = _lock_job(job_id)
+        if job.state not in (S.EN_ROUTE_TO_PICKUP, S.ARRIVED_AT_PICKUP):
+            if job.state == S.CANCELLED:
+                return job
+            raise JobErrors.TRANSITION_NOT_ALLOWED(
+                extra={"state": job.state}, from_state=job.state, to_state=S.CANCELLED
+            )
+        job.state = S.CANCELLED
+        job.failure_reason = reason[:255]
+        job.ended_at = now
+        job.save()
+        record_job_event(job)
+        _close_offer_if_done(offer, now=now)
+        request = DispatchRequest.objects.select_for_update().filter(pk=job.order_id).first()
+        if unassign:
+            order = lifecycle.unassign_driver(
+                order_id=job.order_id, driver=job.driver, actor=actor, reason=reason
+            )
+            if request is not None and not order.is_terminal:
+                return_to_pool(request=request, now=now)
+        _sync_carrying_after_commit(job.driver_id)
+    return job

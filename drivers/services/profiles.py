@@ -1,0 +1,226 @@
+"""Driver profile, availability and live location."""
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from drivers import location
+from drivers.errors import DriverErrors, LocationErrors
+from drivers.events import record_driver_event
+from drivers.models import DriverProfile, Offer, OfferStatus
+from loship.metrics import LOCATION_FIXES
+from loship.realtime.groups import order_group, push
+from users.models import Role, User
+
+MAX_SHIFT_HOURS = 16
+MAX_FIXES_PER_BATCH = 100
+
+
+def ensure_profile(*, user: User) -> DriverProfile:
+    """The driver's profile, created empty on first use; a user without the driver role is refused."""
+    if not user.has_role(Role.DRIVER):
+        raise DriverErrors.NOT_A_DRIVER()
+    profile, _ = DriverProfile.objects.get_or_create(user=user, defaults={"phone": user.phone})
+    return profile
+
+
+@transaction.atomic
+def update_profile(*, user: User, **fields: Any) -> DriverProfile:
+    """Change vehicle, plate or work phone."""
+    ensure_profile(user=user)
+    profile = DriverProfile.objects.select_for_update().get(pk=user.pk)
+    allowed = {"vehicle", "plate", "phone"}
+    changed = [name for name in fields if name in allowed]
+    for name in changed:
+        setattr(profile, name, fields[name])
+    if changed:
+        profile.save(update_fields=[*changed, "updated_at"])
+    return profile
+
+
+def _check_shift_end(shift_ends_at: datetime | None, now: datetime) -> None:
+    if shift_ends_at is not None and not now < shift_ends_at <= now + timedelta(hours=MAX_SHIFT_HOURS):
+        raise DriverErrors.SHIFT_END_INVALID(fields={"shift_ends_at": ["now .. now + 16 h"]})
+
+
+@transaction.atomic
+def go_online(
+    *, user: User, shift_ends_at: datetime | None = None, now: datetime | None = None
+) -> DriverProfile:
+    """The driver takes offers from now on (until `shift_ends_at`, if given)."""
+    now = now or timezone.now()
+    _check_shift_end(shift_ends_at, now)
+    ensure_profile(user=user)
+    profile = DriverProfile.objects.select_for_update().get(pk=user.pk)
+    was_online = profile.is_online
+    profile.is_online = True
+    profile.shift_ends_at = shift_ends_at
+    profile.save(update_fields=["is_online", "shift_ends_at", "updated_at"])
+    if not was_online:
+        record_driver_event(
+            user.pk, "online", shift_ends_at=shift_ends_at.isoformat() if shift_ends_at else None
+        )
+    return profile
+
+
+@transaction.atomic
+def go_offline(*, user: User) -> DriverProfile:
+    """No new offers; open offers are withdrawn. Jobs in progress continue until delivered."""
+    from drivers.services.offers import withdraw_offer
+
+    ensure_profile(user=user)
+    profile = DriverProfile.objects.select_for_update().get(pk=user.pk)
+    if not profile.is_online:
+        return profile
+    profile.is_online = False
+    profile.save(update_fields=["is_online", "updated_at"])
+    for offer in (
+        Offer.objects.select_for_update().filter(driver=user, status=OfferStatus.OFFERED).order_by("pk")
+    ):
+        withdraw_offer(offer=offer)
+    record_driver_event(user.pk, "offline")
+    transaction.on_commit(lambda: location.forget(user.pk))
+    return profile
+
+
+@transaction.atomic
+def set_shift_end(
+    *, user: User, shift_ends_at: datetime | None, now: datetime | None = None
+) -> DriverProfile:
+    """When the driver stops today: dispatch plans no pickup after it."""
+    _check_shift_end(shift_ends_at, now or timezone.now())
+    ensure_profile(user=user)
+    profile = DriverProfile.objects.select_for_update().get(pk=user.pk)
+    profile.shift_ends_at = shift_ends_at
+    profile.save(update_fields=["shift_ends_at", "updated_at"])
+    return profile
+
+
+# --- Location ------------------------------------------------------------------------------------
+
+
+@dataclass
+class LocationReport:
+    """What became of a batch: applied, ignored (too old or not newer than the last one), rejected."""
+
+    accepted: int = 0
+    ignored: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "ignored": self.ignored, "rejected": self.rejected}
+
+
+def parse_fix(raw: Mapping[str, Any], *, now: datetime) -> location.Fix | str:
+    """A fix from the app's JSON, or the error code that rejects it."""
+    try:
+        lat, lng = float(raw["lat"]), float(raw["lng"])
+        timestamp_ms = float(raw["timestamp"])
+        heading = _optional_float(raw.get("heading"))
+        speed = _optional_float(raw.get("speed"))
+        accuracy = _optional_float(raw.get("accuracy"))
+    except (KeyError, TypeError, ValueError):
+        return "location_fix_malformed"
+    if not location.coordinates_valid(lat, lng):
+        return LocationErrors.COORDINATES_INVALID.code
+    if not math.isfinite(timestamp_ms):
+        return "location_timestamp_invalid"
+    at = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
+    if at > now + timedelta(seconds=settings.DRIVER_FIX_MAX_FUTURE_SECONDS):
+        return "location_timestamp_invalid"
+    if heading is not None and not 0 <= heading <= 360:
+        return "location_heading_invalid"
+    if (speed is not None and speed < 0) or (accuracy is not None and accuracy < 0):
+        return "location_fix_malformed"
+    return location.Fix(lat=lat, lng=lng, at=at, heading=heading, speed=speed, accuracy=accuracy)
+
+
+def _optional_float(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError("not finite")
+    return number
+
+
+def record_location_fixes(
+    *, driver_id: int, fixes: Sequence[Mapping[str, Any]], now: datetime | None = None
+) -> LocationReport:
+    """Validate and store a batch of one driver's fixes: invalid ones are rejected with a code, too old
+    or out-of-order ones ignored; the newest goes to Redis GEO, to PostgreSQL at a throttled rate and
+    (every 3 s at most) to the customers of the orders the driver carries."""
+    if len(fixes) > MAX_FIXES_PER_BATCH:
+        raise LocationErrors.TOO_MANY_FIXES(max=MAX_FIXES_PER_BATCH)
+    now = now or timezone.now()
+    report = LocationReport()
+    too_old = now - timedelta(seconds=settings.DRIVER_FIX_MAX_AGE_SECONDS)
+    valid: list[location.Fix] = []
+    for index, raw in enumerate(fixes):
+        parsed = parse_fix(raw, now=now) if isinstance(raw, Mapping) else "location_fix_malformed"
+        if isinstance(parsed, str):
+            report.rejected.append({"index": index, "code": parsed})
+        elif parsed.at < too_old:
+            report.ignored += 1
+        else:
+            valid.append(parsed)
+    valid.sort(key=lambda fix: fix.at)
+    applied = location.apply_fixes([(driver_id, fix) for fix in valid], now=now)
+    newest_saved: location.Fix | None = None
+    carrying: tuple[int, ...] = ()
+    newest_pushed: location.Fix | None = None
+    for result in applied:
+        if not result.applied:
+            report.ignored += 1
+            continue
+        report.accepted += 1
+        if result.save_to_db:
+            newest_saved = result.fix
+        if result.carrying_order_ids:
+            carrying, newest_pushed = result.carrying_order_ids, result.fix
+    if newest_saved is not None:
+        _save_position(driver_id, newest_saved)
+    if newest_pushed is not None:
+        _push_position(carrying, newest_pushed)
+    _count(report)
+    return report
+
+
+def _save_position(driver_id: int, fix: location.Fix) -> None:
+    DriverProfile.objects.filter(pk=driver_id).update(
+        last_lat=Decimal(f"{fix.lat:.6f}"),
+        last_lng=Decimal(f"{fix.lng:.6f}"),
+        last_heading=fix.heading,
+        last_fix_at=fix.at,
+    )
+
+
+def _push_position(order_ids: tuple[int, ...], fix: location.Fix) -> None:
+    for order_id in order_ids:
+        push(
+            order_group(order_id),
+            {
+                "type": "driver.position",
+                "order_id": order_id,
+                "lat": fix.lat,
+                "lng": fix.lng,
+                "heading": fix.heading,
+                "at": fix.at.isoformat(),
+            },
+        )
+
+
+def _count(report: LocationReport) -> None:
+    if report.accepted:
+        LOCATION_FIXES.labels(outcome="accepted").inc(report.accepted)
+    if report.ignored:
+        LOCATION_FIXES.labels(outcome="ignored").inc(report.ignored)
+    if report.rejected:
+        LOCATION_FIXES.labels(outcome="rejected").inc(len(report.rejected))

@@ -1,0 +1,57 @@
+"""How the drivers app reacts to outbox events (registered in DriversConfig.ready()).
+
+- `order.*` from the orders app feed the dispatch pool and trigger a round;
+- the drivers app's own `offer.*`, `job.*` and `driver.*` events are pushed to the driver's group,
+  the order's group (jobs) and the ops feed.
+Handlers run in the relay and are idempotent: an event may be delivered twice.
+"""
+
+from typing import Any
+
+from django.db import transaction
+
+from drivers import services
+from loship.events.models import OutboxEvent
+from loship.events.subscribers import subscribe
+from loship.realtime.groups import OPS_GROUP, driver_group, order_group, push
+
+#: Order events after which the order needs no driver any more.
+CLOSING_KINDS = {"rejected", "cancelled", "delivered", "delivery_failed"}
+
+
+def on_order_event(event: OutboxEvent) -> None:
+    kind = event.topic.removeprefix("order.")
+    order_id = int(event.payload["order_id"])
+    if kind in ("accepted", "preparing"):
+        if services.enter_pool(order_id=order_id) is not None:
+            _request_round()
+    elif kind == "ready_for_pickup":
+        if services.mark_food_ready(order_id=order_id) is not None:
+            _request_round()
+    elif kind in CLOSING_KINDS:
+        services.close_dispatch(order_id=order_id)
+    elif kind == "driver_unassigned" and services.release_order(order_id=order_id) is not None:
+        _request_round()
+
+
+def _request_round() -> None:
+    from drivers.tasks import dispatch_round
+
+    transaction.on_commit(lambda: dispatch_round.delay())
+
+
+def push_drivers_event(event: OutboxEvent) -> None:
+    """Offers and jobs to the driver, jobs to the customer's order, everything to ops."""
+    body: dict[str, Any] = {"type": event.topic, "event_id": str(event.event_id), **event.payload}
+    driver_id = event.payload.get("driver_id")
+    if driver_id is not None and not event.topic.startswith("driver.not_found"):
+        push(driver_group(driver_id), body)
+    if event.topic.startswith("job."):
+        push(order_group(event.payload["order_id"]), body)
+    push(OPS_GROUP, body)
+
+
+def register() -> None:
+    subscribe("order.", "drivers.dispatch_pool", on_order_event)
+    for prefix in ("offer.", "job.", "driver."):
+        subscribe(prefix, "drivers.push", push_drivers_event)
