@@ -107,21 +107,15 @@ def seed(customers: int) -> dict[str, Any]:
 
 
 def _make_always_open(merchant: Any) -> None:
-    """Give the bench merchant opening hours covering the whole week (model names from merchants)."""
+    """Open around the clock every day (opens_at == closes_at means all day)."""
     from datetime import time as dtime
 
-    from merchants import models as m
+    from merchants.models import OpeningHours
 
-    interval = getattr(m, "OpeningInterval", None)
-    if interval is None:
-        return
-    fields = {f.name for f in interval._meta.get_fields()}
-    for weekday in range(7):
-        values: dict[str, Any] = {"merchant": merchant}
-        values["weekday" if "weekday" in fields else "day_of_week"] = weekday
-        values["opens_at" if "opens_at" in fields else "open_time"] = dtime(0, 0)
-        values["closes_at" if "closes_at" in fields else "close_time"] = dtime(23, 59, 59)
-        interval.objects.create(**values)
+    OpeningHours.objects.bulk_create(
+        OpeningHours(merchant=merchant, weekday=day, opens_at=dtime(0), closes_at=dtime(0))
+        for day in range(7)
+    )
 
 
 def load(port: int, path: str, make_request: Any, seconds: float, concurrency: int) -> dict[str, float]:

@@ -206,6 +206,10 @@ class OrderLineOutputSerializer(serializers.ModelSerializer[OrderLine]):
 
 
 class OrderEventOutputSerializer(serializers.ModelSerializer[OrderEvent]):
+    # Plain strings in the schema: the order states are documented once, on `status`.
+    from_status = serializers.CharField(help_text="The order state before (empty for the first event).")
+    to_status = serializers.CharField(help_text="The order state after.")
+
     class Meta:
         model = OrderEvent
         fields = ["version", "kind", "from_status", "to_status", "actor_role", "reason", "created_at"]

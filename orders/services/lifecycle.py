@@ -7,12 +7,14 @@ An illegal transition raises a 409 with a code (`order_transition_not_allowed`, 
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from loship.events.services import record_event
+from loship.events.models import OutboxEvent
+from loship.events.services import pending_event, record_event
 from orders.errors import OrderErrors
 from orders.models import (
     BEFORE_PICKUP_STATUSES,
@@ -38,24 +40,11 @@ def lock_order(order_id: int) -> Order:
     return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
 
 
-def record_change(
-    order: Order,
-    *,
-    kind: str,
-    from_status: str,
-    actor: User | None,
-    actor_role: str,
-    reason: str = "",
-    update_fields: Collection[str] = (),
-    save: bool = True,
+def new_order_event(
+    order: Order, *, kind: str, from_status: str, actor: User | None, actor_role: str, reason: str = ""
 ) -> OrderEvent:
-    """Bump the version, save the given fields, write the history row and the outbox event; returns
-    the history row. The caller holds the order's row lock inside `transaction.atomic()` (or, with
-    `save=False`, has just inserted the order with its version already set)."""
-    if save:
-        order.version += 1
-        order.save(update_fields=["version", "updated_at", *update_fields])
-    event = OrderEvent.objects.create(
+    """The (unsaved) history row of the order's current version."""
+    return OrderEvent(
         order=order,
         version=order.version,
         kind=kind,
@@ -65,13 +54,47 @@ def record_change(
         actor_role=actor_role,
         reason=reason[:255],
     )
-    record_event(
-        topic=f"order.{kind}",
-        aggregate_type="order",
-        aggregate_id=order.pk,
-        sequence=order.version,
-        payload=order_event_payload(order, reason=reason),
+
+
+def _announcement(order: Order, *, kind: str, reason: str) -> dict[str, Any]:
+    return {
+        "topic": f"order.{kind}",
+        "aggregate_type": "order",
+        "aggregate_id": order.pk,
+        "sequence": order.version,
+        "payload": order_event_payload(order, reason=reason),
+    }
+
+
+def announce_change(order: Order, *, kind: str, reason: str = "") -> None:
+    """The outbox event of the order's current version (published after commit)."""
+    record_event(**_announcement(order, kind=kind, reason=reason))
+
+
+def pending_announcement(order: Order, *, kind: str, reason: str = "") -> OutboxEvent:
+    """`announce_change` for a caller that inserts the outbox row in its own batch (placement)."""
+    return pending_event(**_announcement(order, kind=kind, reason=reason))
+
+
+def record_change(
+    order: Order,
+    *,
+    kind: str,
+    from_status: str,
+    actor: User | None,
+    actor_role: str,
+    reason: str = "",
+    update_fields: Collection[str] = (),
+) -> OrderEvent:
+    """Bump the version, save the given fields, write the history row and the outbox event; returns
+    the history row. The caller holds the order's row lock inside `transaction.atomic()`."""
+    order.version += 1
+    order.save(update_fields=["version", "updated_at", *update_fields])
+    event = new_order_event(
+        order, kind=kind, from_status=from_status, actor=actor, actor_role=actor_role, reason=reason
     )
+    event.save(force_insert=True)
+    announce_change(order, kind=kind, reason=reason)
     return event
 
 

@@ -16,12 +16,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from merchants.models import MenuItem, Merchant, Option, OptionGroup
-from merchants.selectors import is_open_now
-from orders.errors import CartErrors, OrderErrors
+from merchants.models import Merchant
+from orders.errors import CartErrors, OrderErrors, PromoErrors
 from orders.geo import delivery_distance
 from orders.models import (
     ActorRole,
@@ -35,8 +34,9 @@ from orders.models import (
     Promotion,
 )
 from orders.pricing import PricingConfig, Totals, estimated_delivery_at, totals
-from orders.services.lifecycle import merchant_accept_deadline, record_change
-from orders.services.promotions import check_promotion, find_promotion, lock_and_check_promotion, redeem
+from orders.services.cart_rows import CartContext, Claim, OptionRow, load_cart_context, write_batch
+from orders.services.lifecycle import merchant_accept_deadline, new_order_event, pending_announcement
+from orders.services.promotions import check_promotion, count_use_sql, redemption_for
 from users.models import User
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -102,45 +102,38 @@ def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _merchant(merchant_id: int) -> Merchant:
-    merchant = Merchant.objects.filter(pk=merchant_id, is_active=True).first()
+def _option_ids(cart_lines: Sequence[CartLine]) -> list[int]:
+    return sorted({option_id for line in cart_lines for option_id in line.option_ids})
+
+
+def _check_merchant(context: CartContext) -> Merchant:
+    merchant = context.merchant
     if merchant is None:
         raise CartErrors.MERCHANT_NOT_FOUND(
             fields={"merchant_id": [CartErrors.MERCHANT_NOT_FOUND.text.render()]}
         )
-    return merchant
-
-
-def _check_merchant_open(merchant: Merchant, now: datetime) -> None:
-    if not is_open_now(merchant, at=now):
+    if not context.is_open:
         raise CartErrors.MERCHANT_CLOSED(extra={"merchant_id": merchant.pk})
     if merchant.is_busy:
         raise CartErrors.MERCHANT_BUSY(extra={"merchant_id": merchant.pk})
+    return merchant
 
 
-def _price_lines(merchant: Merchant, cart_lines: Sequence[CartLine]) -> list[PricedLine]:
+def _price_lines(context: CartContext, cart_lines: Sequence[CartLine]) -> list[PricedLine]:
     """Check every line against the live menu and price it; refusals name the line."""
     if not cart_lines:
         raise CartErrors.EMPTY_CART(fields={"lines": [CartErrors.EMPTY_CART.text.render()]})
-    item_ids = {line.item_id for line in cart_lines}
-    items = {item.pk: item for item in MenuItem.objects.filter(merchant=merchant, pk__in=item_ids)}
-    groups_by_item: dict[int, list[OptionGroup]] = defaultdict(list)
-    for group in OptionGroup.objects.filter(item_id__in=items).order_by("id"):
-        groups_by_item[group.item_id].append(group)
-    options = {
-        option.pk: option
-        for option in Option.objects.filter(group__item_id__in=items).select_related("group")
-    }
     priced = []
     for index, line in enumerate(cart_lines):
-        item = items.get(line.item_id)
+        item = context.items.get(line.item_id)
         if item is None or not item.is_available:
             name = item.name if item else str(line.item_id)
             raise CartErrors.ITEM_UNAVAILABLE(extra={"line": index, "item_id": line.item_id}, name=name)
-        chosen: dict[int, list[Option]] = defaultdict(list)
+        chosen: dict[int, list[OptionRow]] = defaultdict(list)
         for option_id in dict.fromkeys(line.option_ids):
-            option = options.get(option_id)
-            if option is None or option.group.item_id != item.pk:
+            option = context.options.get(option_id)
+            group = context.groups.get(option.group_id) if option else None
+            if option is None or group is None or group.item_id != item.id:
                 raise CartErrors.OPTION_UNAVAILABLE(
                     extra={"line": index, "option_id": option_id}, name=str(option_id)
                 )
@@ -149,57 +142,59 @@ def _price_lines(merchant: Merchant, cart_lines: Sequence[CartLine]) -> list[Pri
                     extra={"line": index, "option_id": option_id}, name=option.name
                 )
             chosen[option.group_id].append(option)
-        for group in groups_by_item[item.pk]:
-            count = len(chosen[group.pk])
-            extra = {"line": index, "item_id": item.pk, "group_id": group.pk}
+        for group in item.groups:
+            count = len(chosen[group.id])
+            extra = {"line": index, "item_id": item.id, "group_id": group.id}
             if count == 0 and (group.is_required or group.min_select > 0):
                 raise CartErrors.OPTION_REQUIRED(extra=extra, group=group.name, item=item.name)
             if count < group.min_select:
                 raise CartErrors.TOO_FEW_OPTIONS(extra=extra, group=group.name, min=group.min_select)
             if group.max_select and count > group.max_select:
                 raise CartErrors.TOO_MANY_OPTIONS(extra=extra, group=group.name, max=group.max_select)
-        picked = [option for group in groups_by_item[item.pk] for option in chosen[group.pk]]
-        unit_price = item.price_vnd + sum(option.price_delta_vnd for option in picked)
+        # The snapshot lists the chosen options in menu order (group by group).
+        picked = [(group, option) for group in item.groups for option in chosen[group.id]]
+        options: list[dict[str, Any]] = [
+            {
+                "option_id": option.id,
+                "group_id": group.id,
+                "group": group.name,
+                "name": option.name,
+                "price_delta_vnd": option.price_delta_vnd,
+            }
+            for group, option in picked
+        ]
+        unit_price = item.price_vnd + sum(option.price_delta_vnd for _, option in picked)
         priced.append(
             PricedLine(
-                item_id=item.pk,
+                item_id=item.id,
                 name=item.name,
                 base_price_vnd=item.price_vnd,
                 unit_price_vnd=unit_price,
                 quantity=line.quantity,
                 line_total_vnd=unit_price * line.quantity,
-                options=[
-                    {
-                        "option_id": option.pk,
-                        "group_id": option.group_id,
-                        "group": option.group.name,
-                        "name": option.name,
-                        "price_delta_vnd": option.price_delta_vnd,
-                    }
-                    for option in picked
-                ],
+                options=options,
                 note=line.note,
             )
         )
     return priced
 
 
-def quote_cart(*, customer: User, cart: Cart, now: datetime | None = None, check_promo: bool = True) -> Quote:
-    """Validate the cart against the merchant and menu as they are now, and price it."""
-    now = now or timezone.now()
-    merchant = _merchant(cart.merchant_id)
-    _check_merchant_open(merchant, now)
+def _price(*, customer: User, cart: Cart, context: CartContext, now: datetime) -> tuple[Quote, int]:
+    """The quote of a cart against a loaded context, and the discount of its promo code (0 if none)."""
+    merchant = _check_merchant(context)
     distance = delivery_distance(merchant, lat=cart.delivery_lat, lng=cart.delivery_lng)
     if distance.straight_m > merchant.delivery_radius_m:
         raise CartErrors.OUTSIDE_DELIVERY_RADIUS(
             extra={"distance_m": distance.straight_m, "delivery_radius_m": merchant.delivery_radius_m}
         )
-    lines = _price_lines(merchant, cart.lines)
+    lines = _price_lines(context, cart.lines)
     subtotal = sum(line.line_total_vnd for line in lines)
     promotion = None
     discount = 0
-    if cart.promo_code and check_promo:
-        promotion = find_promotion(cart.promo_code)
+    if cart.promo_code:
+        promotion = context.promotion
+        if promotion is None:
+            raise PromoErrors.INVALID(fields={"promo_code": [PromoErrors.INVALID.text.render()]})
         discount = check_promotion(
             promotion, customer=customer, merchant_id=merchant.pk, subtotal_vnd=subtotal, now=now
         )
@@ -214,7 +209,7 @@ def quote_cart(*, customer: User, cart: Cart, now: datetime | None = None, check
     eta = estimated_delivery_at(
         now=now, prep_minutes=merchant.prep_minutes, distance_m=distance.road_m, config=config
     )
-    return Quote(
+    quote = Quote(
         merchant=merchant,
         lines=lines,
         totals=priced,
@@ -223,6 +218,21 @@ def quote_cart(*, customer: User, cart: Cart, now: datetime | None = None, check
         promotion=promotion,
         cart=cart,
     )
+    return quote, discount
+
+
+def quote_cart(*, customer: User, cart: Cart, now: datetime | None = None) -> Quote:
+    """Validate the cart against the merchant and menu as they are now, and price it (writes nothing)."""
+    now = now or timezone.now()
+    context = load_cart_context(
+        merchant_id=cart.merchant_id,
+        item_ids=[line.item_id for line in cart.lines],
+        option_ids=_option_ids(cart.lines),
+        promo_code=cart.promo_code,
+        now=now,
+    )
+    quote, _ = _price(customer=customer, cart=cart, context=context, now=now)
+    return quote
 
 
 def _new_code() -> str:
@@ -233,11 +243,25 @@ def place_order(*, customer: User, cart: Cart, idempotency_key: str, body_hash: 
     """Place the cart as an order once per (customer, key): the same key and body return the first
     order; the same key with another body is `idempotency_key_reused` (422).
 
-    Concurrent requests with one key serialize on the unique (customer, key) row: the losers wait for
-    the winner's commit and then return its order.
+    Re-validates and re-prices on the server inside one transaction. Concurrent requests with one key
+    serialize on the unique (customer, key) row: the losers wait for the winner's commit and then
+    return its order. Concurrent uses of one promotion serialize on its row lock, so its usage limits
+    hold. Two round trips inside the transaction: claim-and-read, then the write batch.
     """
+    now = timezone.now()
     with transaction.atomic():
-        key_id = _claim_key(customer=customer, key=idempotency_key, body_hash=body_hash)
+        context = load_cart_context(
+            merchant_id=cart.merchant_id,
+            item_ids=[line.item_id for line in cart.lines],
+            option_ids=_option_ids(cart.lines),
+            promo_code=cart.promo_code,
+            now=now,
+            claim_for=(customer.pk, idempotency_key, body_hash, len(cart.lines)),
+            lock_promotion=bool(cart.promo_code),
+        )
+        claim = context.claim
+        assert claim is not None
+        key_id = claim.key_id
         if key_id is None:
             key = PlacementKey.objects.select_for_update().get(customer=customer, key=idempotency_key)
             if key.request_hash != body_hash:
@@ -245,48 +269,15 @@ def place_order(*, customer: User, cart: Cart, idempotency_key: str, body_hash: 
             if key.order_id is not None:
                 return Placement(order=Order.objects.get(pk=key.order_id), created=False)
             key_id = key.pk
-        placement = _create_order(customer=customer, cart=cart)
-        PlacementKey.objects.filter(pk=key_id).update(order=placement.order)
-    return placement
+        quote, discount = _price(customer=customer, cart=cart, context=context, now=now)
+        return _create_order(customer=customer, quote=quote, claim=claim, key_id=key_id, now=now)
 
 
-def _claim_key(*, customer: User, key: str, body_hash: str) -> int | None:
-    """Insert the (customer, key) row; its id if this request inserted it, None if it already existed.
-
-    A concurrent insert of the same key waits here until the other transaction ends (unique index)."""
-    table = PlacementKey._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (customer_id, key, request_hash, created_at) VALUES (%s, %s, %s, %s) "  # noqa: S608
-            "ON CONFLICT (customer_id, key) DO NOTHING RETURNING id",
-            [customer.pk, key, body_hash, timezone.now()],
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row else None
-
-
-def _create_order(*, customer: User, cart: Cart) -> Placement:
-    now = timezone.now()
-    # The promotion is checked below under its row lock, against live counts.
-    quote = quote_cart(customer=customer, cart=cart, now=now, check_promo=False)
-    promotion, discount = None, 0
-    if cart.promo_code:
-        promotion, discount = lock_and_check_promotion(
-            code=cart.promo_code,
-            customer=customer,
-            merchant_id=quote.merchant.pk,
-            subtotal_vnd=quote.totals.subtotal_vnd,
-            now=now,
-        )
-    priced = totals(
-        subtotal_vnd=quote.totals.subtotal_vnd,
-        distance_m=quote.distance_m,
-        min_order_vnd=quote.merchant.min_order_vnd,
-        discount_vnd=discount,
-        config=PricingConfig.from_settings(),
-    )
+def _create_order(*, customer: User, quote: Quote, claim: Claim, key_id: int, now: datetime) -> Placement:
+    cart, priced, promotion = quote.cart, quote.totals, quote.promotion
     is_cash = cart.payment_method == PaymentMethod.CASH
-    order = Order.objects.create(
+    order = Order(
+        id=claim.order_id,
         code=_new_code(),
         customer=customer,
         merchant=quote.merchant,
@@ -312,8 +303,9 @@ def _create_order(*, customer: User, cart: Cart) -> Placement:
         payment_deadline=None if is_cash else now + timedelta(minutes=settings.PAYMENT_EXPIRY_MINUTES),
         version=1,
     )
-    lines = OrderLine.objects.bulk_create(
+    lines = [
         OrderLine(
+            id=line_id,
             order=order,
             menu_item_id=line.item_id,
             name=line.name,
@@ -324,20 +316,26 @@ def _create_order(*, customer: User, cart: Cart) -> Placement:
             options=line.options,
             note=line.note,
         )
-        for line in quote.lines
-    )
-    if promotion is not None:
-        redeem(promotion=promotion, order=order, discount_vnd=priced.discount_vnd)
-    if not is_cash:
-        Payment.objects.create(order=order, provider="sandbox", amount_vnd=order.total_vnd)
-    event = record_change(
+        for line_id, line in zip(claim.line_ids, quote.lines, strict=True)
+    ]
+    event = new_order_event(
         order,
         kind="placed" if is_cash else "payment_pending",
         from_status="",
         actor=customer,
         actor_role=ActorRole.CUSTOMER,
-        save=False,
     )
+    announcement = pending_announcement(order, kind=event.kind)
+    inserts: list[list[Any]] = [[order], lines, [event], [announcement]]
+    updates: list[tuple[str, tuple[int, ...]]] = [
+        ("UPDATE orders_placementkey SET order_id = %s WHERE id = %s", (order.pk, key_id))
+    ]
+    if promotion is not None:
+        inserts.append([redemption_for(promotion=promotion, order=order, discount_vnd=priced.discount_vnd)])
+        updates.append(count_use_sql(promotion))
+    if not is_cash:
+        inserts.append([Payment(order=order, provider="sandbox", amount_vnd=order.total_vnd)])
+    write_batch(inserts=inserts, updates=updates)
     return Placement(order=order, created=True, lines=lines, events=[event])
 
 

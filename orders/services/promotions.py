@@ -6,21 +6,12 @@ order is rejected or cancelled before delivery; the row stays, with `released_at
 
 from datetime import datetime
 
-from django.db import transaction
 from django.utils import timezone
 
 from orders.errors import PromoErrors
 from orders.models import Order, Promotion, PromotionRedemption
 from orders.pricing import promo_discount_vnd
 from users.models import User
-
-
-def find_promotion(code: str) -> Promotion:
-    """The promotion with this code (any case), or `promo_invalid`."""
-    promotion = Promotion.objects.filter(code=code.strip().upper()).first()
-    if promotion is None or not promotion.is_active:
-        raise PromoErrors.INVALID(fields={"promo_code": [PromoErrors.INVALID.text.render()]})
-    return promotion
 
 
 def check_promotion(
@@ -56,27 +47,21 @@ def check_promotion(
     )
 
 
-def lock_and_check_promotion(
-    *, code: str, customer: User, merchant_id: int, subtotal_vnd: int, now: datetime
-) -> tuple[Promotion, int]:
-    """Inside the placement transaction: lock the promotion row, then check it against its live counts,
-    so concurrent placements queue here and never exceed its limits."""
-    assert transaction.get_connection().in_atomic_block
-    promotion = Promotion.objects.select_for_update().filter(code=code.strip().upper()).first()
-    if promotion is None:
-        raise PromoErrors.INVALID(fields={"promo_code": [PromoErrors.INVALID.text.render()]})
-    discount = check_promotion(
-        promotion, customer=customer, merchant_id=merchant_id, subtotal_vnd=subtotal_vnd, now=now
-    )
-    return promotion, discount
-
-
-def redeem(*, promotion: Promotion, order: Order, discount_vnd: int) -> PromotionRedemption:
-    """Count one use (the caller holds the promotion's row lock from `lock_and_check_promotion`)."""
-    promotion.used_count += 1
-    promotion.save(update_fields=["used_count"])
-    return PromotionRedemption.objects.create(
+def redemption_for(*, promotion: Promotion, order: Order, discount_vnd: int) -> PromotionRedemption:
+    """The (unsaved) record of one use, written in placement's batch beside `count_use_sql`."""
+    return PromotionRedemption(
         promotion=promotion, order=order, customer_id=order.customer_id, discount_vnd=discount_vnd
+    )
+
+
+def count_use_sql(promotion: Promotion) -> tuple[str, tuple[int, ...]]:
+    """The UPDATE that counts one use. Only under the promotion's row lock (placement takes it when it
+    reads the promotion), so the check just made against `used_count` still holds; the table's check
+    constraint (`used_count <= usage_limit`) is the last line of defence."""
+    promotion.used_count += 1
+    return (
+        "UPDATE orders_promotion SET used_count = used_count + 1 WHERE id = %s",
+        (promotion.pk,),
     )
 
 

@@ -121,13 +121,81 @@ def test_an_item_of_another_merchant_is_unavailable(customer_client: APIClient, 
     assert quote(customer_client, body).json()["error"]["code"] == "item_unavailable"
 
 
-def test_a_closed_merchant_is_refused(customer_client: APIClient, menu: Menu, monkeypatch: Any) -> None:
-    monkeypatch.setattr("orders.services.placement.is_open_now", lambda merchant, at=None: False)
+def _local_today() -> Any:
+    from django.utils import timezone
 
-    response = quote(customer_client, cart_body(menu))
+    from merchants.selectors import LOCAL_TZ
 
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "merchant_closed"
+    return timezone.now().astimezone(LOCAL_TZ).date()
+
+
+def _no_hours(menu: Menu) -> None:
+    menu.merchant.opening_hours.all().delete()
+
+
+def _hours_only_tomorrow(menu: Menu) -> None:
+    tomorrow = (_local_today().weekday() + 1) % 7
+    menu.merchant.opening_hours.exclude(weekday=tomorrow).delete()
+
+
+def _closed_today(menu: Menu) -> None:
+    from merchants.models import ClosedDate
+
+    yesterday = (_local_today().weekday() - 1) % 7
+    menu.merchant.opening_hours.filter(weekday=yesterday).delete()  # no spill-over into today
+    ClosedDate.objects.create(merchant=menu.merchant, date=_local_today(), reason="Tết")
+
+
+@pytest.mark.parametrize("close", [_no_hours, _hours_only_tomorrow, _closed_today])
+def test_a_closed_merchant_is_refused_and_nothing_is_placed(
+    customer_client: APIClient, menu: Menu, place: Callable[..., Any], close: Callable[[Menu], None]
+) -> None:
+    close(menu)
+
+    quoted = quote(customer_client, cart_body(menu))
+    placed = place()
+
+    for response in (quoted, placed):
+        assert response.status_code == 409
+        assert response.json()["error"]["code"] == "merchant_closed"
+    assert not Order.objects.exists()
+
+
+def test_last_nights_hours_running_past_midnight_keep_the_merchant_open(
+    customer_client: APIClient, menu: Menu
+) -> None:
+    from datetime import time, timedelta
+
+    from merchants.models import ClosedDate, OpeningHours
+
+    today = _local_today()
+    yesterday = today - timedelta(days=1)
+    menu.merchant.opening_hours.all().delete()
+    # Opens yesterday at 23:59:59 and runs to 23:59:58 today: only yesterday's row covers now.
+    OpeningHours.objects.create(
+        merchant=menu.merchant,
+        weekday=yesterday.weekday(),
+        opens_at=time(23, 59, 59),
+        closes_at=time(23, 59, 58),
+    )
+
+    open_now = quote(customer_client, cart_body(menu))
+    ClosedDate.objects.create(merchant=menu.merchant, date=yesterday)
+    closed_yesterday = quote(customer_client, cart_body(menu))
+
+    assert open_now.status_code == 200, open_now.json()
+    assert closed_yesterday.json()["error"]["code"] == "merchant_closed"
+
+
+def test_an_unknown_or_delisted_merchant_is_404(customer_client: APIClient, menu: Menu) -> None:
+    missing = quote(customer_client, cart_body(menu, merchant_id=menu.merchant.pk + 10_000))
+    menu.merchant.is_active = False
+    menu.merchant.save()
+    delisted = quote(customer_client, cart_body(menu))
+
+    for response in (missing, delisted):
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "merchant_not_found"
 
 
 @pytest.mark.parametrize(
