@@ -9,7 +9,8 @@ class OpsConfig(AppConfig):
     def ready(self) -> None:
         from loship.events.subscribers import subscribe
         from loship.observability import connect_celery_signals
-        from ops.subscribers import push_ops_event
+        from ops.subscribers import observe_dispatch_latency, push_ops_event
 
         connect_celery_signals()
         subscribe("ops.", "ops-city-feed", push_ops_event)
+        subscribe("order.driver_assigned", "ops-dispatch-latency", observe_dispatch_latency)

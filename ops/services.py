@@ -64,12 +64,7 @@ def _raise_alert(reading: Reading) -> None:
             alert = HeadroomAlert.objects.create(
                 figure=reading.figure, load=reading.load, peak_load=reading.load, limit=reading.limit
             )
-            alert.notified_via = notify_ops(
-                title_vi="Cảnh báo tải: " + reading.label,
-                title_en="Load alert: " + reading.label,
-                body_vi=f"Tải {reading.load:.1f} đã vượt 40% giới hạn đo được {reading.limit:.1f}.",
-                body_en=f"Load {reading.load:.1f} passed 40% of the measured limit {reading.limit:.1f}.",
-            )
+            alert.notified_via = notify_ops(figure=reading.figure, load=reading.load, limit=reading.limit)
             alert.save(update_fields=["notified_via"])
             record_event(
                 topic=ALERT_TOPIC,
