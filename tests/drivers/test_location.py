@@ -1,0 +1,145 @@
+"""Location fixes: validation codes, out-of-order and too-old fixes ignored, throttled saves to
+PostgreSQL, nearest-driver queries on Redis GEO, stale drivers pruned, positions pushed to customers."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from drivers import location, services
+from drivers.models import DriverProfile
+from loship.realtime.groups import order_group
+from tests.drivers.conftest import client_for, fix, make_driver, now_ms, offset
+from tests.orders.factories import MERCHANT_LAT, MERCHANT_LNG
+
+pytestmark = pytest.mark.django_db
+
+
+def test_invalid_fixes_are_rejected_one_by_one_with_a_code() -> None:
+    driver = make_driver()
+
+    response = client_for(driver).post(
+        "/api/v1/driver/locations",
+        {
+            "fixes": [
+                fix(91, 106.7),
+                fix(10.77, 181),
+                fix(0, 0),
+                {"lat": "abc", "lng": 106.7, "timestamp": now_ms()},
+                fix(10.78, 106.70, heading=400),
+                fix(10.78, 106.70, at_ms=now_ms() + 3_600_000),
+                fix(10.78, 106.70),
+            ]
+        },
+        format="json",
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["accepted"] == 1
+    assert [item["code"] for item in body["rejected"]] == [
+        "location_coordinates_invalid",
+        "location_coordinates_invalid",
+        "location_coordinates_invalid",
+        "location_fix_malformed",
+        "location_heading_invalid",
+        "location_timestamp_invalid",
+    ]
+
+
+def test_a_batch_of_only_invalid_fixes_is_a_400_in_the_one_error_shape() -> None:
+    driver = make_driver()
+
+    response = client_for(driver).post("/api/v1/driver/locations", {"fixes": [fix(-95, 10)]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "location_coordinates_invalid"
+    assert response.json()["error"]["fields"] == {"fixes": {"0": ["location_coordinates_invalid"]}}
+
+
+def test_out_of_order_and_too_old_fixes_are_ignored_and_the_newest_position_stays() -> None:
+    driver = make_driver(lat=offset(100))
+    newest = now_ms()
+    services.record_location_fixes(driver_id=driver.pk, fixes=[fix(offset(500), MERCHANT_LNG, at_ms=newest)])
+
+    report = services.record_location_fixes(
+        driver_id=driver.pk,
+        fixes=[
+            fix(offset(900), MERCHANT_LNG, at_ms=newest - 5_000),
+            fix(offset(900), MERCHANT_LNG, at_ms=newest),
+            fix(offset(900), MERCHANT_LNG, at_ms=newest - 10 * 60_000),
+        ],
+    )
+
+    assert (report.accepted, report.ignored, report.rejected) == (0, 3, [])
+    lat, _ = location.positions([driver.pk])[driver.pk]
+    assert abs(lat - float(offset(500))) < 1e-5
+
+
+def test_the_last_position_is_saved_to_postgres_at_a_throttled_rate() -> None:
+    driver = make_driver(lat=offset(100))
+    saved = DriverProfile.objects.get(pk=driver.pk)
+    assert saved.last_lat == offset(100)
+
+    services.record_location_fixes(driver_id=driver.pk, fixes=[fix(offset(700), MERCHANT_LNG)])
+    after_burst = DriverProfile.objects.get(pk=driver.pk)
+    services.record_location_fixes(
+        driver_id=driver.pk,
+        fixes=[fix(offset(800), MERCHANT_LNG)],
+        now=timezone.now() + timedelta(seconds=31),
+    )
+    after_interval = DriverProfile.objects.get(pk=driver.pk)
+
+    assert after_burst.last_lat == offset(100)
+    assert after_interval.last_lat == offset(800)
+
+
+def test_nearest_drivers_come_first_and_stale_ones_are_pruned() -> None:
+    far = make_driver(lat=offset(2500))
+    near = make_driver(lat=offset(200))
+    middle = make_driver(lat=offset(1200))
+    make_driver(lat=offset(20_000))
+
+    found = location.nearby_driver_ids(
+        lat=float(MERCHANT_LAT), lng=float(MERCHANT_LNG), radius_m=3000, count=10
+    )
+    removed = location.prune_stale(now=timezone.now() + timedelta(minutes=10))
+
+    assert found == [near.pk, middle.pk, far.pk]
+    assert removed == 4
+    assert (
+        location.nearby_driver_ids(lat=float(MERCHANT_LAT), lng=float(MERCHANT_LNG), radius_m=3000, count=10)
+        == []
+    )
+
+
+def test_a_carrying_driver_position_reaches_the_order_group_at_most_every_three_seconds() -> None:
+    driver = make_driver()
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(order_group(4242), channel)
+    location.set_carrying(driver.pk, [4242])
+    start = timezone.now()
+
+    services.record_location_fixes(driver_id=driver.pk, fixes=[fix(offset(100), MERCHANT_LNG)], now=start)
+    services.record_location_fixes(
+        driver_id=driver.pk, fixes=[fix(offset(150), MERCHANT_LNG)], now=start + timedelta(seconds=1)
+    )
+    message = async_to_sync(layer.receive)(channel)
+
+    event = message["event"]
+    assert event["type"] == "driver.position"
+    assert event["order_id"] == 4242
+    assert Decimal(str(event["lat"])).quantize(Decimal("0.000001")) == offset(100)
+    with pytest.raises(TimeoutError):
+        async_to_sync(_receive_within)(layer, channel, 0.3)
+
+
+async def _receive_within(layer: object, channel: str, seconds: float) -> object:
+    import asyncio
+
+    async with asyncio.timeout(seconds):
+        return await layer.receive(channel)  # type: ignore[attr-defined]
