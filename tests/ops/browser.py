@@ -1,0 +1,66 @@
+"""Headless Chromium (Debian `chromium` + `chromium-driver`) for the dashboard tests."""
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,2400",
+]
+
+
+@contextmanager
+def chromium() -> Iterator[WebDriver]:
+    """A fresh headless Chromium with its own profile directory, quit and removed afterwards."""
+    binary, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not binary or not driver_path:
+        pytest.skip("needs the Debian packages chromium and chromium-driver")
+    profile = tempfile.mkdtemp(prefix="loship-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def admin_login(driver: WebDriver, base_url: str, *, phone: str, password: str, next_path: str) -> None:
+    driver.get(f"{base_url}/admin/login/?next={next_path}")
+    driver.find_element(By.ID, "id_username").send_keys(phone)
+    driver.find_element(By.ID, "id_password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "input[type=submit], button[type=submit]").click()
+    WebDriverWait(driver, 20).until(lambda d: next_path in d.current_url)
+
+
+def text_of(driver: WebDriver, css: str) -> str:
+    return str(driver.find_element(By.CSS_SELECTOR, css).text).strip()
+
+
+def screenshot(driver: WebDriver, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path

@@ -1,0 +1,99 @@
+"""Headless Chromium against a real uvicorn and Celery worker: ops and merchant staff log into the admin,
+the dashboards show the figures of the data, and the live board changes when an order is placed."""
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import RefreshToken
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from merchants.models import MenuItem, Merchant
+from orders.models import OrderStatus
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.ops.browser import admin_login, chromium, screenshot, text_of
+from tests.ops.factories import make_order
+from tests.orders.factories import cart_body, make_menu, make_staff
+from tests.processes import LiveServer
+from users.models import Role
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+
+@pytest.fixture
+def server(asgi_server_factory: Any) -> LiveServer:
+    # DEBUG: the admin's session and CSRF cookies are not `Secure`, as this server speaks plain HTTP.
+    return asgi_server_factory(env={"DEBUG": "1", "METRICS_PUBLISH_SECONDS": "1"})
+
+
+@pytest.fixture
+def city(transactional_db: None) -> dict[str, Any]:
+    """Placed a few minutes ago: two delivered orders (20 and 30 minutes click-to-door... compressed
+    into the last minutes so "today" holds them), one cancelled, one preparing; a sold-out item."""
+    now = timezone.now()
+    menu = make_menu()
+    merchant = menu.merchant
+    Merchant.objects.filter(pk=merchant.pk).update(rating_avg="4.20", rating_count=5)
+    MenuItem.objects.filter(pk=menu.tea.pk).update(is_available=False)
+    minutes = lambda n: now - timedelta(minutes=n)  # noqa: E731
+    make_order(merchant, total_vnd=100_000, created_at=minutes(4), status=OrderStatus.DELIVERED,
+               accepted_at=minutes(4), ready_at=minutes(3), delivered_at=minutes(2), eta=minutes(1))  # fmt: skip
+    make_order(merchant, total_vnd=60_000, created_at=minutes(3), status=OrderStatus.DELIVERED,
+               accepted_at=minutes(3), ready_at=minutes(2), delivered_at=minutes(1), eta=minutes(1))  # fmt: skip
+    make_order(merchant, total_vnd=40_000, created_at=minutes(2), status=OrderStatus.CANCELLED,
+               status_reason="hết món", closed_at=minutes(1))  # fmt: skip
+    ops = UserFactory(roles=[Role.OPS], is_staff=True)
+    return {"menu": menu, "merchant": merchant, "ops": ops, "staff": make_staff(merchant)}
+
+
+def test_ops_dashboard_figures_and_live_board(
+    server: LiveServer, celery_worker: Any, city: dict[str, Any]
+) -> None:
+    with chromium() as browser:
+        admin_login(browser, server.url, phone=city["ops"].phone, password=DEFAULT_PASSWORD,
+                    next_path="/admin/ops/dashboard/")  # fmt: skip
+        assert text_of(browser, '#figures tr[data-figure="orders"] td') == "3"
+        gmv = text_of(browser, '#figures tr[data-figure="gmv"] td')
+        assert gmv.replace(".", "").replace(",", "") == "160000"
+        assert text_of(browser, '#figures tr[data-figure="on_time"] td') == "100%"
+        assert "hết món: 1" in text_of(browser, "#cancellation-reasons")
+        assert browser.find_elements(By.CSS_SELECTOR, "svg.ops-chart rect.bar")
+        WebDriverWait(browser, 20).until(lambda d: text_of(d, "#live-status") == "live")
+        screenshot(browser, "ops-dashboard")
+
+        customer, menu = UserFactory(), city["menu"]
+        token = RefreshToken.for_user(customer).access_token
+        response = httpx.post(
+            f"{server.url}/api/v1/orders",
+            json=cart_body(
+                menu, lines=[{"item_id": menu.pho.pk, "quantity": 1, "option_ids": [menu.size_small.pk]}]
+            ),
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "browser-live-board-1"},
+            timeout=20,
+        )
+        assert response.status_code == 201, response.text
+        order = response.json()
+        row = f'#live-board tr[data-order-id="{order["id"]}"]'
+        WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, row))
+        assert text_of(browser, f"{row} .status") == "placed"
+        assert order["code"] in text_of(browser, row)
+        screenshot(browser, "ops-dashboard-live-order")
+
+
+def test_merchant_staff_see_their_dashboard_and_not_the_ops_one(
+    server: LiveServer, city: dict[str, Any]
+) -> None:
+    with chromium() as browser:
+        admin_login(browser, server.url, phone=city["staff"].phone, password=DEFAULT_PASSWORD,
+                    next_path="/admin/ops/merchant/")  # fmt: skip
+        assert text_of(browser, "#merchant-name") == city["merchant"].name
+        assert text_of(browser, '#merchant-figures tr[data-figure="orders_today"] td') == "3"
+        assert text_of(browser, '#merchant-figures tr[data-figure="mean_prep"] td') in {"1.0", "1,0"}
+        assert text_of(browser, '#merchant-figures tr[data-figure="rating"] td').startswith(("4.20", "4,20"))
+        assert text_of(browser, "#sold-out") == "Trà đá"
+        screenshot(browser, "merchant-dashboard")
+        browser.get(f"{server.url}/admin/ops/dashboard/")
+        assert "403" in browser.title or "Forbidden" in browser.page_source or "403" in browser.page_source
