@@ -31,20 +31,33 @@ def server(asgi_server_factory: Any) -> LiveServer:
 
 @pytest.fixture
 def city(transactional_db: None) -> dict[str, Any]:
-    """Placed a few minutes ago: two delivered orders (20 and 30 minutes click-to-door... compressed
-    into the last minutes so "today" holds them), one cancelled, one preparing; a sold-out item."""
+    """Placed in the last minutes (so "today" holds them): two delivered orders (2 minutes
+    click-to-door each, both on time), one cancelled; merchant rated 4.2; tea sold out."""
     now = timezone.now()
     menu = make_menu()
     merchant = menu.merchant
     Merchant.objects.filter(pk=merchant.pk).update(rating_avg="4.20", rating_count=5)
     MenuItem.objects.filter(pk=menu.tea.pk).update(is_available=False)
-    minutes = lambda n: now - timedelta(minutes=n)  # noqa: E731
-    make_order(merchant, total_vnd=100_000, created_at=minutes(4), status=OrderStatus.DELIVERED,
-               accepted_at=minutes(4), ready_at=minutes(3), delivered_at=minutes(2), eta=minutes(1))  # fmt: skip
-    make_order(merchant, total_vnd=60_000, created_at=minutes(3), status=OrderStatus.DELIVERED,
-               accepted_at=minutes(3), ready_at=minutes(2), delivered_at=minutes(1), eta=minutes(1))  # fmt: skip
-    make_order(merchant, total_vnd=40_000, created_at=minutes(2), status=OrderStatus.CANCELLED,
-               status_reason="hết món", closed_at=minutes(1))  # fmt: skip
+    for total, placed in ((100_000, 4), (60_000, 3)):
+        at = [now - timedelta(minutes=placed - step) for step in range(4)]
+        make_order(
+            merchant,
+            total_vnd=total,
+            created_at=at[0],
+            status=OrderStatus.DELIVERED,
+            accepted_at=at[0],
+            ready_at=at[1],
+            delivered_at=at[2],
+            eta=at[3],
+        )
+    make_order(
+        merchant,
+        total_vnd=40_000,
+        created_at=now - timedelta(minutes=2),
+        status=OrderStatus.CANCELLED,
+        status_reason="hết món",
+        closed_at=now - timedelta(minutes=1),
+    )
     ops = UserFactory(roles=[Role.OPS], is_staff=True)
     return {"menu": menu, "merchant": merchant, "ops": ops, "staff": make_staff(merchant)}
 
@@ -53,8 +66,13 @@ def test_ops_dashboard_figures_and_live_board(
     server: LiveServer, celery_worker: Any, city: dict[str, Any]
 ) -> None:
     with chromium() as browser:
-        admin_login(browser, server.url, phone=city["ops"].phone, password=DEFAULT_PASSWORD,
-                    next_path="/admin/ops/dashboard/")  # fmt: skip
+        admin_login(
+            browser,
+            server.url,
+            phone=city["ops"].phone,
+            password=DEFAULT_PASSWORD,
+            next_path="/admin/ops/dashboard/",
+        )
         assert text_of(browser, '#figures tr[data-figure="orders"] td') == "3"
         gmv = text_of(browser, '#figures tr[data-figure="gmv"] td')
         assert gmv.replace(".", "").replace(",", "") == "160000"
@@ -87,8 +105,13 @@ def test_merchant_staff_see_their_dashboard_and_not_the_ops_one(
     server: LiveServer, city: dict[str, Any]
 ) -> None:
     with chromium() as browser:
-        admin_login(browser, server.url, phone=city["staff"].phone, password=DEFAULT_PASSWORD,
-                    next_path="/admin/ops/merchant/")  # fmt: skip
+        admin_login(
+            browser,
+            server.url,
+            phone=city["staff"].phone,
+            password=DEFAULT_PASSWORD,
+            next_path="/admin/ops/merchant/",
+        )
         assert text_of(browser, "#merchant-name") == city["merchant"].name
         assert text_of(browser, '#merchant-figures tr[data-figure="orders_today"] td') == "3"
         assert text_of(browser, '#merchant-figures tr[data-figure="mean_prep"] td') in {"1.0", "1,0"}
