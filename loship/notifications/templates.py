@@ -1,0 +1,119 @@
+"""Every notification's title and body, in Vietnamese and English; the user's language picks one."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from loship.i18n import Text
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    title: Text
+    body: Text
+
+
+TEMPLATES: dict[str, Template] = {
+    # To the customer
+    "order.accepted": Template(
+        Text(vi="Đơn {code} đã được nhận", en="Order {code} accepted"),
+        Text(
+            vi="{merchant} đang chuẩn bị món cho bạn, dự kiến giao lúc {eta}.",
+            en="{merchant} is preparing your food; expected at {eta}.",
+        ),
+    ),
+    "order.rejected": Template(
+        Text(vi="Đơn {code} bị từ chối", en="Order {code} was declined"),
+        Text(
+            vi="{merchant} không thể nhận đơn của bạn. Nếu đã thanh toán, bạn sẽ được hoàn tiền.",
+            en="{merchant} could not take your order. If you paid, you will be refunded.",
+        ),
+    ),
+    "order.picked_up": Template(
+        Text(vi="Tài xế đã lấy món", en="Your driver has your food"),
+        Text(vi="Đơn {code} đang trên đường đến bạn.", en="Order {code} is on its way to you."),
+    ),
+    "order.delivered": Template(
+        Text(vi="Đơn {code} đã giao thành công", en="Order {code} delivered"),
+        Text(
+            vi="Chúc bạn ngon miệng! Hãy đánh giá {merchant} nhé.",
+            en="Enjoy your meal! Rate {merchant} when you can.",
+        ),
+    ),
+    "order.cancelled": Template(
+        Text(vi="Đơn {code} đã bị huỷ", en="Order {code} was cancelled"),
+        Text(
+            vi="Đơn của bạn tại {merchant} đã bị huỷ. Nếu đã thanh toán, bạn sẽ được hoàn tiền.",
+            en="Your order from {merchant} was cancelled. If you paid, you will be refunded.",
+        ),
+    ),
+    "order.cancelled_timeout": Template(
+        Text(vi="Đơn {code} đã tự động huỷ", en="Order {code} was cancelled automatically"),
+        Text(
+            vi="{merchant} không phản hồi kịp nên đơn đã được huỷ. Nếu đã thanh toán, bạn sẽ được hoàn tiền.",
+            en="{merchant} did not answer in time, so the order was cancelled. "
+            "If you paid, you will be refunded.",
+        ),
+    ),
+    "order.delivery_failed": Template(
+        Text(vi="Không giao được đơn {code}", en="Order {code} could not be delivered"),
+        Text(
+            vi="Tài xế không giao được đơn của bạn. Bộ phận hỗ trợ sẽ liên hệ bạn.",
+            en="The driver could not deliver your order. Our support team will contact you.",
+        ),
+    ),
+    # To the merchant's staff
+    "merchant.new_order": Template(
+        Text(vi="Đơn mới {code}", en="New order {code}"),
+        Text(
+            vi="{items} món, tổng {total}. Vui lòng xác nhận trong {minutes} phút.",
+            en="{items} items, total {total}. Please accept within {minutes} minutes.",
+        ),
+    ),
+    "merchant.order_cancelled": Template(
+        Text(vi="Đơn {code} đã bị huỷ", en="Order {code} was cancelled"),
+        Text(vi="Không cần chuẩn bị đơn {code} nữa.", en="No need to prepare order {code} any more."),
+    ),
+    # To a driver (the drivers app may call notify for offers)
+    "driver.offer": Template(
+        Text(vi="Có đơn giao mới", en="New delivery offer"),
+        Text(
+            vi="Lấy món tại {merchant}. Trả lời trong {seconds} giây.",
+            en="Pick up at {merchant}. Answer within {seconds} seconds.",
+        ),
+    ),
+    # Marketing (muted by the `marketing` preference)
+    "marketing.promotion": Template(
+        Text(vi="{headline_vi}", en="{headline_en}"), Text(vi="{text_vi}", en="{text_en}")
+    ),
+}
+
+
+def money(amount_vnd: int, language: str) -> str:
+    """85000 -> '85.000 đ' (vi) or '85,000 VND' (en)."""
+    grouped = f"{amount_vnd:,}"
+    return grouped.replace(",", ".") + " đ" if language == "vi" else grouped + " VND"
+
+
+def local_time(moment: datetime | str | None) -> str:
+    """HH:MM in Ho Chi Minh City time, or '--:--' when unknown."""
+    if moment is None:
+        return "--:--"
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.astimezone(LOCAL_TZ).strftime("%H:%M")
+
+
+def render(kind: str, *, language: str, context: dict[str, Any]) -> tuple[str, str]:
+    """(title, body) of template `kind` in `language` ("vi" unless "en")."""
+    language = "en" if language == "en" else "vi"
+    template = TEMPLATES[kind]
+    params = dict(context)
+    if "total_vnd" in params:
+        params["total"] = money(int(params["total_vnd"]), language)
+    if "eta" in params:
+        params["eta"] = local_time(params["eta"])
+    return template.title.render(language, **params), template.body.render(language, **params)
