@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "loship.events.apps.EventsConfig",
     "loship.realtime.apps.RealtimeConfig",
+    "loship.notifications.apps.NotificationsConfig",
     "users",
     "merchants",
     "orders",
@@ -166,6 +167,7 @@ OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-catch-up": {"task": "loship.events.tasks.relay_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "orders-sweep-deadlines": {"task": "orders.tasks.sweep_deadlines", "schedule": 15.0},
+    "notifications-sweep-deliveries": {"task": "loship.notifications.tasks.sweep_deliveries", "schedule": 30.0},
     "ops-check-headroom": {"task": "ops.tasks.check_headroom", "schedule": 30.0},
     "drivers-dispatch-round": {"task": "drivers.tasks.dispatch_round", "schedule": 10.0},
     "drivers-expire-offers": {"task": "drivers.tasks.expire_offers", "schedule": 5.0},
@@ -325,6 +327,20 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Loship <no-reply@loship.vn>")
+
+# --- Notifications (loship/notifications) ------------------------------------------------------
+
+# Push through FCM HTTP v1; unset FCM_PROJECT_ID turns push off (attempts are recorded as skipped).
+# Credentials: a service-account JSON file (OAuth2 token exchange) or a ready access token.
+FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
+FCM_SERVICE_ACCOUNT_FILE = env.str("FCM_SERVICE_ACCOUNT_FILE", default="")
+FCM_ACCESS_TOKEN = env.str("FCM_ACCESS_TOKEN", default="")
+FCM_BASE_URL = env.str("FCM_BASE_URL", default="https://fcm.googleapis.com")
+FCM_TOKEN_URL = env.str("FCM_TOKEN_URL", default="")  # default: the service account's token_uri
+FCM_TIMEOUT_SECONDS = env.float("FCM_TIMEOUT_SECONDS", default=5.0)
+# A push or email that keeps failing is retried with backoff (2, 4, 8... s up to the max), then given up.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
+NOTIFICATIONS_RETRY_MAX_SECONDS = env.float("NOTIFICATIONS_RETRY_MAX_SECONDS", default=300.0)
 
 # --- Security ----------------------------------------------------------------------------------
 
