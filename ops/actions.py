@@ -1,19 +1,9 @@
 """What ops do to an order from the dashboard, through the owning apps' services."""
 
-import importlib
-from typing import Any
-
-from loship.errors import ErrorSpec
-from loship.i18n import Text
+from drivers import services as driver_services
 from orders import services as order_services
-from orders.models import ActorRole
+from orders.models import ActorRole, Order
 from users.models import User
-
-REASSIGN_UNAVAILABLE = ErrorSpec(
-    "reassign_unavailable",
-    409,
-    Text(vi="Chưa thể điều phối lại đơn này.", en="Reassigning is not available for this order."),
-)
 
 
 def cancel_with_refund(*, actor: User, order_id: int, reason: str = "") -> None:
@@ -23,20 +13,10 @@ def cancel_with_refund(*, actor: User, order_id: int, reason: str = "") -> None:
     )
 
 
-def _drivers_services() -> Any:
-    return importlib.import_module("drivers.services")
-
-
 def reassign(*, actor: User, order_id: int, driver_id: int | None, reason: str = "") -> None:
-    """Take the order from its driver (back to the dispatch pool); with `driver_id`, give it to that
-    driver by hand. Both through the drivers app's ops services."""
-    services = _drivers_services()
-    unassign, assign = getattr(services, "unassign_by_ops", None), getattr(services, "assign_by_ops", None)
-    if unassign is None or assign is None:
-        raise REASSIGN_UNAVAILABLE()
-    from orders.models import Order
-
+    """Take the order from its driver (it returns to the dispatch pool, where the next round offers it
+    again); with `driver_id`, give it to that driver by hand. Both through the drivers app's services."""
     if Order.objects.filter(pk=order_id, driver__isnull=False).exists():
-        unassign(actor=actor, order_id=order_id, reason=reason or "reassigned by ops")
+        driver_services.unassign_by_ops(actor=actor, order_id=order_id, reason=reason or "reassigned by ops")
     if driver_id is not None:
-        assign(actor=actor, order_id=order_id, driver_id=driver_id)
+        driver_services.assign_by_ops(actor=actor, order_id=order_id, driver_id=driver_id)

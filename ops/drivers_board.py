@@ -1,37 +1,21 @@
-"""Drivers on the ops dashboard: online, busy (carrying an active order), last seen.
-
-The drivers app's profile model is looked up by name, so this page works (without online figures)
-on a tree where that app has no profiles.
-"""
+"""Drivers on the ops dashboard: online, busy (carrying an active order), last seen."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
-from django.db.models import Model
 from django.utils import timezone
 
+from drivers.models import DriverProfile
 from ops.selectors import busy_driver_ids
 from users.models import User
 
 
-def _profile_model() -> type[Model] | None:
-    try:
-        return apps.get_model("drivers", "DriverProfile")
-    except LookupError:
-        return None
-
-
 @dataclass(frozen=True)
 class DriverCounts:
-    online: int | None
+    online: int
     busy: int
-
-    @property
-    def idle(self) -> int | None:
-        return None if self.online is None else max(self.online - self.busy, 0)
 
 
 @dataclass(frozen=True)
@@ -46,22 +30,16 @@ class DriverRow:
 
 
 def driver_counts() -> DriverCounts:
-    profile = _profile_model()
-    online = profile._default_manager.filter(is_online=True).count() if profile else None
+    online = DriverProfile.objects.filter(is_online=True).count()
     return DriverCounts(online=online, busy=len(busy_driver_ids()))
 
 
 def driver_rows(limit: int = 100) -> list[DriverRow]:
     """Online drivers first, then the most recently seen; busy ones marked."""
-    profile = _profile_model()
-    if profile is None:
-        return []
     busy = busy_driver_ids()
-    stale_before = timezone.now() - timedelta(
-        seconds=getattr(settings, "DRIVER_POSITION_STALE_SECONDS", 120.0)
-    )
+    stale_before = timezone.now() - timedelta(seconds=settings.DRIVER_POSITION_STALE_SECONDS)
     rows: list[dict[str, Any]] = list(
-        profile._default_manager.order_by("-is_online", "-last_fix_at").values(
+        DriverProfile.objects.order_by("-is_online", "-last_fix_at").values(
             "user_id", "is_online", "last_fix_at"
         )[:limit]
     )

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.drivers.conftest import pooled_order  # noqa: F401 (shared fixture)
 from tests.factories import UserFactory
 from tests.orders.conftest import menu, place, placed_order  # noqa: F401 (shared fixtures)
 from users.models import Role

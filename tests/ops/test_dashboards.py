@@ -1,5 +1,6 @@
 """The ops and merchant dashboards' figures against known data, access, and the order actions."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -8,9 +9,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from drivers.models import DispatchRequest
+from drivers.services import assign_by_ops
 from merchants.models import MenuItem, Merchant
 from ops import selectors
 from orders.models import ActorRole, Order, OrderEvent, OrderStatus
+from tests.drivers.conftest import make_driver
 from tests.factories import UserFactory
 from tests.ops.factories import make_order
 from tests.orders.factories import make_menu, make_merchant, make_staff
@@ -213,3 +217,49 @@ def test_merchant_dashboard_refuses_staff_of_no_merchant() -> None:
     client = Client()
     client.force_login(user)
     assert client.get("/admin/ops/merchant/").status_code == 403
+
+
+def test_ops_reassign_takes_the_order_back_and_gives_it_to_the_named_driver(
+    pooled_order: Callable[..., Order], ops_client: Client
+) -> None:
+    order = pooled_order()
+    first, second = make_driver(), make_driver()
+    assign_by_ops(actor=UserFactory(roles=[Role.OPS]), order_id=order.pk, driver_id=first.pk)
+    assert Order.objects.get(pk=order.pk).driver_id == first.pk
+
+    response = ops_client.post(
+        f"/admin/ops/orders/{order.pk}/action", {"action": "reassign", "driver_id": str(second.pk)}
+    )
+    assert response.status_code == 302
+    assert Order.objects.get(pk=order.pk).driver_id == second.pk
+    events = OrderEvent.objects.filter(order=order, kind__startswith="driver_").order_by("version")
+    assert list(events.values_list("kind", flat=True)) == [
+        "driver_assigned",
+        "driver_unassigned",
+        "driver_assigned",
+    ]
+
+
+def test_ops_reassign_without_a_driver_returns_the_order_to_the_pool(
+    pooled_order: Callable[..., Order], ops_client: Client
+) -> None:
+    order = pooled_order()
+    driver = make_driver()
+    assign_by_ops(actor=UserFactory(roles=[Role.OPS]), order_id=order.pk, driver_id=driver.pk)
+    ops_client.post(f"/admin/ops/orders/{order.pk}/action", {"action": "reassign"})
+    assert Order.objects.get(pk=order.pk).driver_id is None
+    assert DispatchRequest.objects.get(pk=order.pk).status == "waiting"
+
+
+def test_dashboard_counts_online_and_busy_drivers(
+    pooled_order: Callable[..., Order], ops_client: Client
+) -> None:
+    order = pooled_order()
+    busy, _idle = make_driver(), make_driver()
+    make_driver(online=False)
+    assign_by_ops(actor=UserFactory(roles=[Role.OPS]), order_id=order.pk, driver_id=busy.pk)
+    response = ops_client.get("/admin/ops/dashboard/")
+    assert (response.context["drivers"].online, response.context["drivers"].busy) == (2, 1)
+    rows = {row.user_id: row for row in response.context["driver_rows"]}
+    assert rows[busy.pk].busy and rows[busy.pk].online and rows[busy.pk].last_seen is not None
+    assert len(rows) == 3
