@@ -2,14 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from drivers.models import DriverProfile
 from ops.selectors import busy_driver_ids
-from users.models import User
 
 
 @dataclass(frozen=True)
@@ -38,21 +36,16 @@ def driver_rows(limit: int = 100) -> list[DriverRow]:
     """Online drivers first, then the most recently seen; busy ones marked."""
     busy = busy_driver_ids()
     stale_before = timezone.now() - timedelta(seconds=settings.DRIVER_POSITION_STALE_SECONDS)
-    rows: list[dict[str, Any]] = list(
-        DriverProfile.objects.order_by("-is_online", "-last_fix_at").values(
-            "user_id", "is_online", "last_fix_at"
-        )[:limit]
-    )
-    users = User.objects.in_bulk([row["user_id"] for row in rows])
+    profiles = DriverProfile.objects.select_related("user").order_by("-is_online", "-last_fix_at")[:limit]
     return [
         DriverRow(
-            user_id=row["user_id"],
-            name=users[row["user_id"]].full_name,
-            phone=users[row["user_id"]].phone,
-            online=row["is_online"],
-            busy=row["user_id"] in busy,
-            last_seen=row["last_fix_at"],
-            stale=row["is_online"] and (row["last_fix_at"] is None or row["last_fix_at"] < stale_before),
+            user_id=profile.user_id,
+            name=profile.user.full_name,
+            phone=profile.user.phone,
+            online=profile.is_online,
+            busy=profile.user_id in busy,
+            last_seen=profile.last_fix_at,
+            stale=profile.is_online and (profile.last_fix_at is None or profile.last_fix_at < stale_before),
         )
-        for row in rows
+        for profile in profiles
     ]
