@@ -2,10 +2,11 @@
 
     DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/orders_bench.py [--seconds 10] [--concurrency 8]
 
-Starts uvicorn (DEBUG=0, one worker, ORDERS_BENCH_ENDPOINT=1) on a free loopback port against the
-given database, seeds a merchant with a menu (3 lines with options) and a promo code, then alternates
-rounds of `POST /api/v1/bench/raw-insert` (the baseline) and `POST /api/v1/orders` (with JWT auth,
-a fresh Idempotency-Key each, a promo), and prints requests/s and p99 of both and their ratios.
+Starts uvicorn (DEBUG=0, `--workers` processes, default one; ORDERS_BENCH_ENDPOINT=1) on a free
+loopback port against the given database, seeds a merchant with a menu (3 lines with options) and a
+promo code, then alternates rounds of `POST /api/v1/bench/raw-insert` (the baseline) and
+`POST /api/v1/orders` (JWT auth, a fresh Idempotency-Key each, a promo), and prints requests/s and
+p99 of both and their ratios.
 Goal: placement >= 50% of the baseline's requests/s, and p99 <= 2x the baseline's.
 """
 
@@ -166,6 +167,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (both endpoints)")
     args = parser.parse_args()
     for name in ("DATABASE_URL", "REDIS_URL"):
         if name not in os.environ:
@@ -179,7 +181,15 @@ def main() -> int:
     raw_body = json.dumps({"note": "bench"}).encode()
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "loship.asgi:application", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
+    command += [
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--workers",
+        str(args.workers),
+    ]
     server = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ))
     try:
         for _ in range(100):
@@ -228,6 +238,7 @@ def main() -> int:
     raw, orders = best(results["raw"]), best(results["orders"])
     report = {
         "concurrency": args.concurrency,
+        "workers": args.workers,
         "seconds_per_round": args.seconds,
         "rounds": args.rounds,
         "raw_insert": raw,

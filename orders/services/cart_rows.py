@@ -232,24 +232,41 @@ def load_cart_context(
     )
 
 
+#: Values psycopg2 adapts as they are (str and its enum subclasses, numbers, Decimal, aware datetimes,
+#: UUIDs, lists); other field types go through `get_db_prep_save` (JSON needs its adapter).
+_PLAIN_FIELD_TYPES = frozenset(
+    {
+        "AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField", "DateField",
+        "DateTimeField", "DecimalField", "ForeignKey", "IntegerField", "OneToOneField",
+        "PositiveBigIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField", "SmallIntegerField",
+        "TextField", "UUIDField",
+    }
+)  # fmt: skip
+
+
 @lru_cache(maxsize=32)
-def _insert_template(model: type[Model], with_pk: bool) -> tuple[str, str, tuple[Field[Any, Any], ...]]:
+def _insert_template(
+    model: type[Model], with_pk: bool
+) -> tuple[str, str, tuple[tuple[Field[Any, Any], bool], ...]]:
     opts = model._meta
     fields = tuple(f for f in opts.concrete_fields if with_pk or not f.primary_key)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     table = connection.ops.quote_name(opts.db_table)
-    return f"INSERT INTO {table} ({columns}) VALUES ", placeholders, fields  # noqa: S608 - names from _meta
+    head = f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - names from _meta
+    return head, placeholders, tuple((f, f.get_internal_type() not in _PLAIN_FIELD_TYPES) for f in fields)
 
 
 def _insert_sql(objs: Sequence[Model]) -> tuple[str, list[Any]]:
     """One multi-row INSERT of these instances of one model, valued as Django's `save()` values them
-    (defaults from the constructor, `pre_save` for `auto_now_add`, `get_db_prep_save` for JSON and
-    decimals); primary keys are included when the first instance has one."""
+    (defaults from the constructor, `pre_save` for `auto_now_add`, `get_db_prep_save` where the driver
+    needs it); primary keys are included when the first instance has one."""
     head, placeholders, fields = _insert_template(type(objs[0]), objs[0].pk is not None)
     params: list[Any] = []
     for obj in objs:
-        params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
+        for f, prep in fields:
+            value = f.pre_save(obj, True)
+            params.append(f.get_db_prep_save(value, connection) if prep else value)
     return head + ", ".join([placeholders] * len(objs)), params
 
 
