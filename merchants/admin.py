@@ -8,6 +8,7 @@ them and use the availability actions. Availability changes go through `merchant
 edits save rows directly and the cached merchant page follows through signals (`merchants.signals`).
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -87,7 +88,9 @@ class MerchantScoped:
 
 
 #: Image links are typed without a scheme more often than not; assume https.
-URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+URL_FIELDS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
 
 
 class ScopedModelAdmin(MerchantScoped, admin.ModelAdmin[Any]):
@@ -166,7 +169,7 @@ class ScopedInline(MerchantScoped):
     """Inlines follow the parent: seen with it, edited by its owner or managers."""
 
     extra = 0
-    formfield_overrides = URL_FIELDS
+    formfield_overrides: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = URL_FIELDS
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return self._may_see(request, obj)

@@ -2,9 +2,10 @@
 merchant page with its full menu.
 
 Distance is computed in SQL (haversine over an indexed bounding box), so filtering, ordering and
-paging happen in the database. Search matches normalized words by prefix with PostgreSQL's built-in
-full-text machinery (`to_tsvector('simple', search_text)`, GIN-indexed; no extension needed): every
-word of the query must start a word of the merchant's name or cuisines, or of one of its dish names.
+paging happen in the database, in one statement. Search matches normalized words by prefix with
+PostgreSQL's built-in full-text machinery (`to_tsvector('simple', search_text)`, GIN-indexed; no
+extension needed): every word of the query must start a word of the merchant's name or cuisines,
+or of one of its dish names.
 """
 
 import math
@@ -16,16 +17,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db.models import (
-    BooleanField,
-    ExpressionWrapper,
-    FloatField,
-    Prefetch,
-    Q,
-    QuerySet,
-    Value,
-)
-from django.db.models.functions import ASin, Cast, Cos, Power, Radians, Sin, Sqrt
+from django.db import connection
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from merchants.cache import cached_page
@@ -33,7 +26,7 @@ from merchants.geo import EARTH_RADIUS_M, FeeSchedule, bounding_box, delivery_di
 from merchants.geo import travel_minutes as travel_minutes_for
 from merchants.models import ClosedDate, MenuCategory, MenuItem, Merchant, OpeningHours, Option, OptionGroup
 from merchants.search import normalize
-from merchants.selectors import LOCAL_TZ, open_at, open_now_condition
+from merchants.selectors import LOCAL_TZ, open_at
 
 #: More words than this add nothing but cost; the rest of a long query is ignored.
 MAX_QUERY_WORDS = 8
@@ -61,9 +54,13 @@ class NearbyQuery:
     at: datetime | None = field(default=None)
 
 
+def search_words(text: str) -> list[str]:
+    return normalize(text).split()[:MAX_QUERY_WORDS]
+
+
 def search_query(text: str) -> SearchQuery | None:
     """Every normalized word as a prefix, all required: "bun bo" -> `bun:* & bo:*`. None if empty."""
-    words = normalize(text).split()[:MAX_QUERY_WORDS]
+    words = search_words(text)
     if not words:
         return None
     # normalize() leaves only [a-z0-9] words, so the raw tsquery cannot be malformed.
@@ -75,45 +72,124 @@ def _search_vector() -> SearchVector:
     return SearchVector("search_text", config="simple")
 
 
-def _distance_m(lat: float, lng: float) -> ExpressionWrapper:
-    """Haversine distance in metres from (lat, lng) to each row, as a SQL expression."""
-    phi, lam = math.radians(lat), math.radians(lng)
-    row_phi = Radians(Cast("lat", FloatField()))
-    row_lam = Radians(Cast("lng", FloatField()))
-    half_chord = Power(Sin((row_phi - Value(phi)) / Value(2.0)), Value(2.0)) + Value(math.cos(phi)) * Cos(
-        row_phi
-    ) * Power(Sin((row_lam - Value(lam)) / Value(2.0)), Value(2.0))
-    return ExpressionWrapper(Value(2.0 * EARTH_RADIUS_M) * ASin(Sqrt(half_chord)), output_field=FloatField())
+# The nearby list is the hottest read of the app, so it is one hand-written statement: the ORM spent
+# more time building and compiling the expressions below than PostgreSQL spent running them, and the
+# window count saves the separate COUNT query of page pagination. Each fragment mirrors a Python
+# rule: `_DISTANCE` is `merchants.geo.haversine_m`, `_OPEN` is `merchants.selectors.open_at` (tests
+# check both agree), `_MATCHES` uses the GIN index expressions of `merchant_search`/`menu_item_search`.
+_DISTANCE = """2 * %(earth_radius)s * asin(sqrt(
+    power(sin((radians(m.lat::float8) - %(phi)s) / 2), 2)
+    + %(cos_phi)s * cos(radians(m.lat::float8)) * power(sin((radians(m.lng::float8) - %(lam)s) / 2), 2)))"""
+
+_OPEN = """(
+    (EXISTS (SELECT 1 FROM merchants_openinghours h
+             WHERE h.merchant_id = m.id AND h.weekday = %(today_weekday)s
+               AND (h.opens_at = h.closes_at
+                    OR (h.opens_at < h.closes_at AND h.opens_at <= %(now)s AND h.closes_at > %(now)s)
+                    OR (h.closes_at < h.opens_at AND h.opens_at <= %(now)s)))
+     AND NOT EXISTS (SELECT 1 FROM merchants_closeddate c WHERE c.merchant_id = m.id AND c.date = %(today)s))
+    OR
+    (EXISTS (SELECT 1 FROM merchants_openinghours h
+             WHERE h.merchant_id = m.id AND h.weekday = %(yesterday_weekday)s
+               AND h.closes_at < h.opens_at AND h.closes_at > %(now)s)
+     AND NOT EXISTS (SELECT 1 FROM merchants_closeddate c
+                     WHERE c.merchant_id = m.id AND c.date = %(yesterday)s))
+)"""
+
+_TSVECTOR = "to_tsvector('simple'::regconfig, COALESCE({table}.search_text, ''::text))"
+_MATCHES = f"""({_TSVECTOR.format(table="m")} @@ to_tsquery('simple'::regconfig, %(tsquery)s)
+    OR m.id IN (SELECT i.merchant_id FROM merchants_menuitem i
+                WHERE {_TSVECTOR.format(table="i")} @@ to_tsquery('simple'::regconfig, %(tsquery)s)))"""  # noqa: S608
+
+_COLUMNS = (
+    "m.id, m.name, m.slug, m.address, m.lat, m.lng, m.cuisines, m.price_level, m.cover_image_url, "
+    "m.rating_avg, m.rating_count, m.min_order_vnd, m.prep_minutes, m.delivery_radius_m, m.is_busy"
+)
+
+_ORDER = {
+    Sort.DISTANCE: "near.distance_m, near.id",
+    Sort.RATING: "near.rating_avg DESC, near.rating_count DESC, near.distance_m, near.id",
+}
 
 
-def nearby_merchants(query: NearbyQuery) -> QuerySet[Merchant]:
-    """Listed merchants within `radius_m` of the point, annotated with `distance_m` and `is_open`,
-    filtered and ordered as asked; ties broken by id so pages are stable."""
+def _decimal(value: float) -> Decimal:
+    # Compared with the numeric columns as numeric, so the (lat, lng) index applies.
+    return Decimal(f"{value:.6f}")
+
+
+def nearby_sql(query: NearbyQuery, *, limit: int, offset: int) -> tuple[str, dict[str, Any]]:
+    """The statement listing one page of `query`, with its parameters."""
+    local = (query.at or timezone.now()).astimezone(LOCAL_TZ)
+    today = local.date()
+    yesterday = today - timedelta(days=1)
     min_lat, max_lat, min_lng, max_lng = bounding_box(query.lat, query.lng, query.radius_m)
-    merchants = (
-        Merchant.objects.filter(
-            is_active=True, lat__gte=min_lat, lat__lte=max_lat, lng__gte=min_lng, lng__lte=max_lng
-        )
-        .annotate(
-            distance_m=_distance_m(query.lat, query.lng),
-            is_open=ExpressionWrapper(open_now_condition(query.at), output_field=BooleanField()),
-        )
-        .filter(distance_m__lte=query.radius_m)
-    )
-    if query.open_now:
-        merchants = merchants.filter(is_open=True, is_busy=False)
+    phi = math.radians(query.lat)
+    params: dict[str, Any] = {
+        "earth_radius": float(EARTH_RADIUS_M),
+        "phi": phi,
+        "lam": math.radians(query.lng),
+        "cos_phi": math.cos(phi),
+        "today": today,
+        "yesterday": yesterday,
+        "today_weekday": today.weekday(),
+        "yesterday_weekday": yesterday.weekday(),
+        "now": local.time().replace(tzinfo=None),
+        "min_lat": _decimal(min_lat),
+        "max_lat": _decimal(max_lat),
+        "min_lng": _decimal(min_lng),
+        "max_lng": _decimal(max_lng),
+        "radius": float(query.radius_m),
+        "limit": limit,
+        "offset": offset,
+    }
+    conditions = [
+        "m.is_active",
+        "m.lat BETWEEN %(min_lat)s AND %(max_lat)s",
+        "m.lng BETWEEN %(min_lng)s AND %(max_lng)s",
+    ]
     if query.cuisines:
-        merchants = merchants.filter(cuisines__overlap=list(query.cuisines))
+        conditions.append("m.cuisines && %(cuisines)s::varchar(20)[]")
+        params["cuisines"] = list(query.cuisines)
     if query.price_levels:
-        merchants = merchants.filter(price_level__in=query.price_levels)
-    terms = search_query(query.q)
-    if terms is not None:
-        # One pass over the dish index (a hashed subplan), not one probe per merchant.
-        serving = MenuItem.objects.alias(vector=_search_vector()).filter(vector=terms).values("merchant_id")
-        merchants = merchants.alias(vector=_search_vector()).filter(Q(vector=terms) | Q(pk__in=serving))
-    if query.sort == Sort.RATING:
-        return merchants.order_by("-rating_avg", "-rating_count", "distance_m", "pk")
-    return merchants.order_by("distance_m", "pk")
+        conditions.append("m.price_level = ANY(%(price_levels)s)")
+        params["price_levels"] = list(query.price_levels)
+    words = search_words(query.q)
+    if words:
+        conditions.append(_MATCHES)
+        params["tsquery"] = " & ".join(f"{word}:*" for word in words)
+    outer = ["near.distance_m <= %(radius)s"]
+    if query.open_now:
+        outer.append("near.is_open AND NOT near.is_busy")
+    sql = f"""
+        SELECT near.*, COUNT(*) OVER () AS total
+        FROM (SELECT {_COLUMNS}, {_DISTANCE} AS distance_m, {_OPEN} AS is_open
+              FROM merchants_merchant m
+              WHERE {" AND ".join(conditions)}) AS near
+        WHERE {" AND ".join(outer)}
+        ORDER BY {_ORDER[query.sort]}
+        LIMIT %(limit)s OFFSET %(offset)s"""  # noqa: S608 - only fixed fragments; values are parameters
+    return sql, params
+
+
+@dataclass(frozen=True, slots=True)
+class NearbyPage:
+    total: int
+    rows: list[dict[str, Any]]
+
+
+def nearby_merchants(query: NearbyQuery, *, limit: int = 20, offset: int = 0) -> NearbyPage:
+    """One page of listed merchants within `radius_m` of the point, with `distance_m` and `is_open`,
+    filtered and ordered as asked (ties broken by id, so pages are stable), and the total count.
+    A page past the end is empty with a total of 0."""
+    sql, params = nearby_sql(query, limit=limit, offset=offset)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    total = rows[0].pop("total") if rows else 0
+    for row in rows[1:]:
+        del row["total"]
+    return NearbyPage(total=total, rows=rows)
 
 
 def matched_dishes(merchant_ids: list[int], q: str) -> dict[int, list[dict[str, Any]]]:

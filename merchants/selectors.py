@@ -4,7 +4,7 @@ from collections.abc import Collection, Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from merchants.models import ClosedDate, Merchant, OpeningHours, StaffMembership
@@ -30,6 +30,7 @@ def open_at(hours: Iterable[OpeningHours], closed_dates: Collection[date], *, lo
 
     An interval belongs to the day it starts on: a closed date shuts that day's intervals, and the
     tail of yesterday's 22:00-02:00 still serves after midnight unless yesterday was closed.
+    The nearby list says the same in SQL (`merchants.catalog._OPEN`); tests check they agree.
     """
     today, now = local.date(), local.time()
     yesterday = today - timedelta(days=1)
@@ -66,30 +67,6 @@ def is_open_now(merchant: Merchant, at: datetime | None = None) -> bool:
         )
     )
     return open_at(hours, closed, local=local)
-
-
-def open_now_condition(at: datetime | None = None) -> Q:
-    """`open_at` as a SQL condition on Merchant rows, for filtering and annotating lists in one query.
-
-    Kept beside `open_at` on purpose: the two must say the same thing (tests compare them).
-    """
-    local = (at or timezone.now()).astimezone(LOCAL_TZ)
-    today, now = local.date(), local.time()
-    yesterday = today - timedelta(days=1)
-    own = OuterRef("pk")
-    opens_today = OpeningHours.objects.filter(merchant=own, weekday=today.weekday()).filter(
-        Q(opens_at=F("closes_at"))
-        | Q(opens_at__lt=F("closes_at"), opens_at__lte=now, closes_at__gt=now)
-        | Q(closes_at__lt=F("opens_at"), opens_at__lte=now)
-    )
-    tail_of_yesterday = OpeningHours.objects.filter(
-        merchant=own, weekday=yesterday.weekday(), closes_at__lt=F("opens_at"), closes_at__gt=now
-    )
-    closed_today = ClosedDate.objects.filter(merchant=own, date=today)
-    closed_yesterday = ClosedDate.objects.filter(merchant=own, date=yesterday)
-    return Q(Exists(opens_today), ~Exists(closed_today)) | Q(
-        Exists(tail_of_yesterday), ~Exists(closed_yesterday)
-    )
 
 
 def local_today() -> date:

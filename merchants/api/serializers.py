@@ -6,7 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 from merchants.catalog import MAX_QUERY_WORDS, Sort
-from merchants.models import Cuisine, Merchant
+from merchants.models import Cuisine
 from users.api.serializers import StrictSerializer
 
 
@@ -56,42 +56,53 @@ class MatchedDishSerializer(serializers.Serializer):
     is_available = serializers.BooleanField()
 
 
-class NearbyMerchantSerializer(serializers.ModelSerializer[Merchant]):
-    distance_m = serializers.SerializerMethodField()
-    is_open = serializers.BooleanField()
-    accepting_orders = serializers.SerializerMethodField()
-    matched_dishes = MatchedDishSerializer(many=True)
+class NearbyMerchantSerializer(serializers.Serializer):
+    """One merchant of the nearby list. Documents (and tests pin) what `nearby_row` builds by hand."""
 
-    class Meta:
-        model = Merchant
-        fields = [
-            "id",
-            "name",
-            "slug",
-            "address",
-            "lat",
-            "lng",
-            "cuisines",
-            "price_level",
-            "cover_image_url",
-            "rating_avg",
-            "rating_count",
-            "min_order_vnd",
-            "prep_minutes",
-            "delivery_radius_m",
-            "distance_m",
-            "is_open",
-            "is_busy",
-            "accepting_orders",
-            "matched_dishes",
-        ]
-        read_only_fields = fields
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    address = serializers.CharField()
+    lat = serializers.DecimalField(max_digits=9, decimal_places=6)
+    lng = serializers.DecimalField(max_digits=9, decimal_places=6)
+    cuisines = serializers.ListField(child=serializers.ChoiceField(choices=Cuisine.choices))
+    price_level = serializers.IntegerField()
+    cover_image_url = serializers.CharField()
+    rating_avg = serializers.DecimalField(max_digits=3, decimal_places=2)
+    rating_count = serializers.IntegerField()
+    min_order_vnd = serializers.IntegerField()
+    prep_minutes = serializers.IntegerField()
+    delivery_radius_m = serializers.IntegerField()
+    distance_m = serializers.IntegerField(help_text="Straight-line distance from the point")
+    is_open = serializers.BooleanField(help_text="Within its opening hours now")
+    is_busy = serializers.BooleanField()
+    accepting_orders = serializers.BooleanField(help_text="Open and not busy")
+    matched_dishes = MatchedDishSerializer(many=True, help_text="Dishes matching `q` (a few per merchant)")
 
-    def get_distance_m(self, merchant: Any) -> int:
-        return round(merchant.distance_m)
 
-    def get_accepting_orders(self, merchant: Any) -> bool:
-        return bool(merchant.is_open and not merchant.is_busy)
+def nearby_row(row: dict[str, Any], dishes: list[dict[str, Any]]) -> dict[str, Any]:
+    """A row of `merchants.catalog.nearby_merchants` as the API shows it (the hot path skips DRF fields)."""
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "slug": row["slug"],
+        "address": row["address"],
+        "lat": str(row["lat"]),
+        "lng": str(row["lng"]),
+        "cuisines": row["cuisines"],
+        "price_level": row["price_level"],
+        "cover_image_url": row["cover_image_url"],
+        "rating_avg": str(row["rating_avg"]),
+        "rating_count": row["rating_count"],
+        "min_order_vnd": row["min_order_vnd"],
+        "prep_minutes": row["prep_minutes"],
+        "delivery_radius_m": row["delivery_radius_m"],
+        "distance_m": round(row["distance_m"]),
+        "is_open": row["is_open"],
+        "is_busy": row["is_busy"],
+        "accepting_orders": row["is_open"] and not row["is_busy"],
+        "matched_dishes": dishes,
+    }
 
 
 class OptionOutputSerializer(serializers.Serializer):

@@ -2,12 +2,15 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from merchants import services
@@ -44,11 +47,30 @@ class NearbyMerchantsApi(ListAPIView[Merchant]):
             price_levels=tuple(data["price_level"]),
             q=data["q"],
         )
-        page = self.paginate_queryset(nearby_merchants(query)) or []
-        dishes = matched_dishes([merchant.pk for merchant in page], query.q)
-        for merchant in page:
-            merchant.matched_dishes = dishes.get(merchant.pk, [])
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        page_number = data.get("page") or 1
+        page_size = data.get("page_size") or settings.REST_FRAMEWORK["PAGE_SIZE"]
+        page = nearby_merchants(query, limit=page_size, offset=(page_number - 1) * page_size)
+        if not page.rows and page_number > 1:
+            raise NotFound
+        dishes = matched_dishes([row["id"] for row in page.rows], query.q)
+        results = [s.nearby_row(row, dishes.get(row["id"], [])) for row in page.rows]
+        url = request.build_absolute_uri()
+        has_next = page_number * page_size < page.total
+        previous = None
+        if page_number > 1:
+            previous = (
+                remove_query_param(url, "page")
+                if page_number == 2
+                else replace_query_param(url, "page", page_number - 1)
+            )
+        return Response(
+            {
+                "count": page.total,
+                "next": replace_query_param(url, "page", page_number + 1) if has_next else None,
+                "previous": previous,
+                "results": results,
+            }
+        )
 
 
 class MerchantDetailApi(APIView):

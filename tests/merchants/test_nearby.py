@@ -6,10 +6,11 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from merchants.api.serializers import NearbyMerchantSerializer
 from merchants.geo import haversine_m
 from merchants.models import Merchant
 from orders.pricing import PricingConfig, delivery_fee_vnd
-from tests.merchants.factories import CENTER_LAT, CENTER_LNG, make_merchant
+from tests.merchants.factories import CENTER_LAT, CENTER_LNG, make_item, make_merchant
 
 pytestmark = pytest.mark.django_db
 
@@ -111,9 +112,28 @@ def test_pages(api_client: APIClient, ring: dict[str, Merchant]) -> None:
     first = nearby(api_client, page_size=2).json()
     assert first["count"] == 3
     assert [row["name"] for row in first["results"]] == ["Gần", "Vừa"]
+    assert first["previous"] is None
+    assert "page=2" in first["next"]
     second = nearby(api_client, page_size=2, page=2).json()
     assert [row["name"] for row in second["results"]] == ["Xa"]
     assert second["next"] is None
+    assert "page=" not in second["previous"]
+    past_the_end = nearby(api_client, page_size=2, page=3)
+    assert past_the_end.status_code == 404
+    assert past_the_end.json()["error"]["code"] == "not_found"
+
+
+def test_empty_neighbourhood_is_an_empty_first_page(api_client: APIClient) -> None:
+    body = api_client.get("/api/v1/merchants", {"lat": "21.0", "lng": "105.8"}).json()
+    assert body == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+def test_hand_built_rows_match_the_documented_serializer(
+    api_client: APIClient, ring: dict[str, Merchant]
+) -> None:
+    make_item(ring["near"], "Phở gà", price_vnd=50_000)
+    for row in nearby(api_client, q="pho").json()["results"] + nearby(api_client).json()["results"]:
+        assert NearbyMerchantSerializer(row).data == row
 
 
 @pytest.mark.parametrize(

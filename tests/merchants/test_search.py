@@ -7,7 +7,7 @@ from django.contrib.postgres.search import SearchVector
 from django.db import connection
 from rest_framework.test import APIClient
 
-from merchants.catalog import NearbyQuery, nearby_merchants, search_query
+from merchants.catalog import NearbyQuery, nearby_sql, search_query
 from merchants.models import Merchant
 from merchants.search import normalize
 from tests.merchants.factories import CENTER_LAT, CENTER_LNG, make_item, make_merchant
@@ -125,10 +125,11 @@ def test_search_combines_with_filters(api_client: APIClient, city: dict[str, Any
 def test_search_uses_the_gin_indexes(city: dict[str, Any]) -> None:
     terms = search_query("pho")
     by_name = Merchant.objects.alias(vector=SearchVector("search_text", config="simple")).filter(vector=terms)
-    nearby = nearby_merchants(
-        NearbyQuery(lat=float(CENTER_LAT), lng=float(CENTER_LNG), radius_m=5000, q="pho")
-    )
+    query = NearbyQuery(lat=float(CENTER_LAT), lng=float(CENTER_LNG), radius_m=5000, q="pho")
+    sql, params = nearby_sql(query, limit=20, offset=0)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         assert "merchant_search" in by_name.explain()
-        assert "menu_item_search" in nearby.explain()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "menu_item_search" in plan

@@ -1,0 +1,126 @@
+"""Shared pieces of the HTTP benchmarks: the server environment, a uvicorn process on a free port,
+a closed-loop load generator, and median summaries. Every figure a benchmark reports is a ratio
+against a baseline endpoint measured in the same run, on the same server.
+"""
+
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Production-like settings for a local server: DEBUG off, no HTTPS redirect, quiet logs.
+SERVER_ENV = {
+    "DJANGO_SETTINGS_MODULE": "loship.settings",
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-only-" + "b" * 40,
+    "FAST_PASSWORD_HASHING": "1",
+    "SECURE_SSL_REDIRECT": "0",
+    "STATIC_MANIFEST": "0",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "LOG_LEVEL": "WARNING",
+}
+
+#: Builds the n-th request of client `index`: (body or None, headers).
+RequestMaker = Callable[[int, int], tuple[bytes | None, dict[str, str]]]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def migrate() -> None:
+    subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, check=True)
+
+
+@contextmanager
+def uvicorn_server(*, workers: int = 1) -> Iterator[int]:
+    """Run `loship.asgi` under uvicorn with the current environment; yields its port."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "loship.asgi:application", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", str(workers)]
+    server = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ))
+    try:
+        for _ in range(150):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+def load(
+    port: int,
+    path: str,
+    make_request: RequestMaker,
+    seconds: float,
+    concurrency: int,
+    *,
+    method: str = "POST",
+) -> dict[str, float]:
+    """`concurrency` keep-alive clients send requests back to back for `seconds`; 2xx count as done."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def worker(index: int) -> None:
+        nonlocal errors
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        n = 0
+        while time.monotonic() < deadline:
+            body, headers = make_request(index, n)
+            n += 1
+            start = time.perf_counter()
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            elapsed = time.perf_counter() - start
+            with lock:
+                if 200 <= response.status < 300:
+                    latencies.append(elapsed)
+                else:
+                    errors += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.monotonic() - started
+    latencies.sort()
+    p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else float("nan")
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / wall,
+        "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
+        "p99_ms": p99 * 1000,
+    }
+
+
+def median_of(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Medians of the rounds' rates and latencies; totals of requests and errors."""
+    return {
+        "rps": statistics.median(r["rps"] for r in rows),
+        "p50_ms": statistics.median(r["p50_ms"] for r in rows),
+        "p99_ms": statistics.median(r["p99_ms"] for r in rows),
+        "errors": sum(r["errors"] for r in rows),
+        "requests": sum(r["requests"] for r in rows),
+    }
