@@ -11,14 +11,12 @@ Goal: placement >= 50% of the baseline's requests/s, and p99 <= 2x the baseline'
 """
 
 import argparse
-import http.client
 import json
 import os
 import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -26,6 +24,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.harness import free_port, load  # noqa: E402  (shared with bench/merchants_bench.py)
 
 ENV = {
     "DJANGO_SETTINGS_MODULE": "loship.settings",
@@ -39,12 +39,6 @@ ENV = {
     "LOG_LEVEL": "WARNING",
     "MERCHANT_ACCEPT_MINUTES": "600",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def seed(customers: int) -> dict[str, Any]:
@@ -117,49 +111,6 @@ def _make_always_open(merchant: Any) -> None:
         OpeningHours(merchant=merchant, weekday=day, opens_at=dtime(0), closes_at=dtime(0))
         for day in range(7)
     )
-
-
-def load(port: int, path: str, make_request: Any, seconds: float, concurrency: int) -> dict[str, float]:
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    deadline = time.monotonic() + seconds
-
-    def worker(index: int) -> None:
-        nonlocal errors
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        n = 0
-        while time.monotonic() < deadline:
-            body, headers = make_request(index, n)
-            n += 1
-            start = time.perf_counter()
-            conn.request("POST", path, body=body, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            elapsed = time.perf_counter() - start
-            with lock:
-                if response.status in (200, 201):
-                    latencies.append(elapsed)
-                else:
-                    errors += 1
-        conn.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.monotonic() - started
-    latencies.sort()
-    p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else float("nan")
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": len(latencies) / wall,
-        "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
-        "p99_ms": p99 * 1000,
-    }
 
 
 def main() -> int:
