@@ -25,20 +25,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import free_port, load  # noqa: E402  (shared with bench/merchants_bench.py)
+from bench.harness import SERVER_ENV, free_port, load  # noqa: E402  (shared with bench/merchants_bench.py)
 
-ENV = {
-    "DJANGO_SETTINGS_MODULE": "loship.settings",
-    "DEBUG": "0",
-    "SECRET_KEY": "bench-only-" + "b" * 40,
-    "FAST_PASSWORD_HASHING": "1",
-    "SECURE_SSL_REDIRECT": "0",
-    "STATIC_MANIFEST": "0",
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "ORDERS_BENCH_ENDPOINT": "1",
-    "LOG_LEVEL": "WARNING",
-    "MERCHANT_ACCEPT_MINUTES": "600",
-}
+ENV = {**SERVER_ENV, "ORDERS_BENCH_ENDPOINT": "1", "MERCHANT_ACCEPT_MINUTES": "600"}
 
 
 def seed(customers: int) -> dict[str, Any]:
