@@ -21,13 +21,16 @@ class CommaSeparatedListField(serializers.ListField):
         return super().to_internal_value(data)
 
 
-class NearbyInputSerializer(serializers.Serializer):
+class PointInputSerializer(serializers.Serializer):
     lat = serializers.DecimalField(
         max_digits=9, decimal_places=6, min_value=Decimal(-90), max_value=Decimal(90)
     )
     lng = serializers.DecimalField(
         max_digits=9, decimal_places=6, min_value=Decimal(-180), max_value=Decimal(180)
     )
+
+
+class NearbyInputSerializer(PointInputSerializer):
     radius_m = serializers.IntegerField(min_value=100, max_value=30_000, default=5_000)
     sort = serializers.ChoiceField(choices=Sort.CHOICES, default=Sort.DISTANCE)
     open_now = serializers.BooleanField(default=False)
@@ -176,15 +179,6 @@ class MerchantPageSerializer(serializers.Serializer):
     opening_hours = OpeningIntervalSerializer(many=True)
     closed_dates = ClosedDateSerializer(many=True)
     menu = MenuSectionOutputSerializer(many=True)
-
-
-class DeliveryPreviewInputSerializer(serializers.Serializer):
-    lat = serializers.DecimalField(
-        max_digits=9, decimal_places=6, min_value=Decimal(-90), max_value=Decimal(90)
-    )
-    lng = serializers.DecimalField(
-        max_digits=9, decimal_places=6, min_value=Decimal(-180), max_value=Decimal(180)
-    )
 
 
 class DeliveryPreviewOutputSerializer(serializers.Serializer):

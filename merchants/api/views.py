@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from loship.errors import ErrorSpec
 from merchants import services
 from merchants.api import serializers as s
 from merchants.catalog import NearbyQuery, delivery_preview, matched_dishes, merchant_page, nearby_merchants
@@ -91,9 +92,9 @@ class DeliveryPreviewApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[s.DeliveryPreviewInputSerializer], responses=s.DeliveryPreviewOutputSerializer)
+    @extend_schema(parameters=[s.PointInputSerializer], responses=s.DeliveryPreviewOutputSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        params = s.DeliveryPreviewInputSerializer(data=request.query_params)
+        params = s.PointInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         merchant = (
             Merchant.objects.filter(pk=pk, is_active=True)
@@ -221,37 +222,41 @@ class MerchantHoursApi(APIView):
         return Response(s.HoursOutputSerializer(_hours_body(merchant)).data)
 
 
-class ItemAvailabilityApi(APIView):
-    """Mark a dish sold out or back in stock (any staff role of its merchant)."""
+class AvailabilityApi(APIView):
+    """Mark a dish or an option sold out or back in stock (any staff role of its merchant)."""
 
     permission_classes = [IsMerchantStaff]
+    model: type[MenuItem] | type[Option]
+    merchant_lookup: str
+    not_found: ErrorSpec
+
+    def set_availability(self, pk: int, is_available: bool) -> MenuItem | Option:
+        raise NotImplementedError
 
     @extend_schema(request=s.AvailabilityInputSerializer, responses=s.AvailabilityOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        item = _scoped(request, MenuItem.objects.filter(pk=pk), "merchant").first()
-        if item is None:
-            raise MerchantErrors.ITEM_NOT_FOUND()
+        row = _scoped(request, self.model.objects.filter(pk=pk), self.merchant_lookup).first()
+        if row is None:
+            raise self.not_found()
         data = s.AvailabilityInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        item = services.set_item_availability(
-            item_id=item.pk, is_available=data.validated_data["is_available"]
-        )
-        return Response(s.AvailabilityOutputSerializer(item).data)
+        row = self.set_availability(row.pk, data.validated_data["is_available"])
+        return Response(s.AvailabilityOutputSerializer(row).data)
 
 
-class OptionAvailabilityApi(APIView):
-    """Mark an option (size, topping) sold out or back in stock."""
+class ItemAvailabilityApi(AvailabilityApi):
+    model = MenuItem
+    merchant_lookup = "merchant"
+    not_found = MerchantErrors.ITEM_NOT_FOUND
 
-    permission_classes = [IsMerchantStaff]
+    def set_availability(self, pk: int, is_available: bool) -> MenuItem:
+        return services.set_item_availability(item_id=pk, is_available=is_available)
 
-    @extend_schema(request=s.AvailabilityInputSerializer, responses=s.AvailabilityOutputSerializer)
-    def post(self, request: Request, pk: int) -> Response:
-        option = _scoped(request, Option.objects.filter(pk=pk), "group__item__merchant").first()
-        if option is None:
-            raise MerchantErrors.OPTION_NOT_FOUND()
-        data = s.AvailabilityInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        option = services.set_option_availability(
-            option_id=option.pk, is_available=data.validated_data["is_available"]
-        )
-        return Response(s.AvailabilityOutputSerializer(option).data)
+
+class OptionAvailabilityApi(AvailabilityApi):
+    model = Option
+    merchant_lookup = "group__item__merchant"
+    not_found = MerchantErrors.OPTION_NOT_FOUND
+
+    def set_availability(self, pk: int, is_available: bool) -> Option:
+        return services.set_option_availability(option_id=pk, is_available=is_available)
