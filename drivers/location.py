@@ -8,7 +8,7 @@ same driver can never move it backwards: a fix no newer than the stored one is i
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import redis
@@ -18,14 +18,16 @@ GEO_KEY = "loship:drivers:geo"
 SEEN_KEY = "loship:drivers:seen"
 FIX_KEY = "loship:drivers:fix:{}"
 CARRYING_KEY = "loship:drivers:carrying:{}"
+#: Drivers whose position is due to be copied to PostgreSQL (flushed in bulk by a beat task).
+SAVE_DUE_KEY = "loship:drivers:save_due"
 
 #: Redis GEO only stores latitudes within the Web Mercator range.
 MAX_GEO_LATITUDE = 85.05112878
 
 _APPLY_FIXES = """
--- KEYS[1] geo, KEYS[2] seen; ARGV: now_ms, db_every_ms, push_every_ms, then 6 values per fix:
--- driver_id, at_ms, lng, lat, heading, speed. Returns 3 values per fix: applied, db_due, push_due
--- (push_due is the list of order ids the driver carries, or 0).
+-- KEYS[1] geo, KEYS[2] seen, KEYS[3] save-due set; ARGV: now_ms, db_every_ms, push_every_ms,
+-- then 6 values per fix: driver_id, at_ms, lng, lat, heading, speed. Returns 3 values per fix:
+-- applied, db_due, push_due (push_due is the list of order ids the driver carries, or 0).
 local now = tonumber(ARGV[1])
 local db_every = tonumber(ARGV[2])
 local push_every = tonumber(ARGV[3])
@@ -43,7 +45,10 @@ for i = 4, #ARGV, 6 do
     local saved = tonumber(redis.call('HGET', fix_key, 'saved') or '0')
     local pushed = tonumber(redis.call('HGET', fix_key, 'pushed') or '0')
     local db_due = 0
-    if now - saved >= db_every then db_due = 1; saved = now end
+    if now - saved >= db_every then
+      db_due = 1; saved = now
+      redis.call('SADD', KEYS[3], driver)
+    end
     local push_due = 0
     if now - pushed >= push_every then
       local carrying = redis.call('SMEMBERS', 'loship:drivers:carrying:' .. driver)
@@ -117,7 +122,7 @@ def apply_fixes(entries: list[tuple[int, Fix]], *, now: datetime) -> list[Applie
     ]
     for driver_id, fix in entries:
         args += [driver_id, _ms(fix.at), fix.lng, fix.lat, fix.heading or 0, fix.speed or 0]
-    raw = _script(keys=[GEO_KEY, SEEN_KEY], args=args)
+    raw = _script(keys=[GEO_KEY, SEEN_KEY, SAVE_DUE_KEY], args=args)
     results = []
     for position, (driver_id, fix) in enumerate(entries):
         applied, db_due, carrying = raw[3 * position : 3 * position + 3]
@@ -131,6 +136,24 @@ def apply_fixes(entries: list[tuple[int, Fix]], *, now: datetime) -> list[Applie
             )
         )
     return results
+
+
+def take_due_positions(*, limit: int) -> list[tuple[int, float, float, float, datetime]]:
+    """Pop up to `limit` drivers due for a PostgreSQL save, with their latest (lat, lng, heading, at)."""
+    redis_client = client()
+    members = cast(list[bytes], redis_client.spop(SAVE_DUE_KEY, limit) or [])
+    if not members:
+        return []
+    pipe = redis_client.pipeline()
+    for member in members:
+        pipe.hmget(FIX_KEY.format(int(member)), ["lat", "lng", "heading", "at"])
+    rows = []
+    for member, (lat, lng, heading, at) in zip(members, pipe.execute(), strict=True):
+        if lat is None or at is None:
+            continue
+        moment = datetime.fromtimestamp(int(at) / 1000, tz=UTC)
+        rows.append((int(member), float(lat), float(lng), float(heading or 0), moment))
+    return rows
 
 
 def prune_stale(*, now: datetime) -> int:

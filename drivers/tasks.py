@@ -18,3 +18,9 @@ def expire_offers() -> int:
     expired = services.expire_offers()
     services.withdraw_stale_offers()
     return expired
+
+
+@shared_task(name="drivers.tasks.save_positions", ignore_result=True)
+def save_positions() -> int:
+    """Copy live positions due for a save from Redis to PostgreSQL (throttled per driver)."""
+    return services.save_due_positions()

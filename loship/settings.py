@@ -171,6 +171,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "ops-check-headroom": {"task": "ops.tasks.check_headroom", "schedule": 30.0},
     "drivers-dispatch-round": {"task": "drivers.tasks.dispatch_round", "schedule": 10.0},
     "drivers-expire-offers": {"task": "drivers.tasks.expire_offers", "schedule": 5.0},
+    "drivers-save-positions": {"task": "drivers.tasks.save_positions", "schedule": 10.0},
 }
 CELERY_TIMEZONE = "UTC"
 

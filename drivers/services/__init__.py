@@ -29,6 +29,7 @@ from drivers.services.profiles import (
     go_offline,
     go_online,
     record_location_fixes,
+    save_due_positions,
     set_shift_end,
     update_profile,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "mark_food_ready",
     "record_location_fixes",
     "release_order",
+    "save_due_positions",
     "set_shift_end",
     "unassign_by_ops",
     "update_profile",

@@ -155,8 +155,9 @@ def record_location_fixes(
     *, driver_id: int, fixes: Sequence[Mapping[str, Any]], now: datetime | None = None
 ) -> LocationReport:
     """Validate and store a batch of one driver's fixes: invalid ones are rejected with a code, too old
-    or out-of-order ones ignored; the newest goes to Redis GEO, to PostgreSQL at a throttled rate and
-    (every 3 s at most) to the customers of the orders the driver carries."""
+    or out-of-order ones ignored; the newest goes to Redis GEO, is marked for the throttled PostgreSQL
+    save (`save_due_positions`, run by beat), and (every 3 s at most) goes to the customers of the
+    orders the driver carries."""
     if len(fixes) > MAX_FIXES_PER_BATCH:
         raise LocationErrors.TOO_MANY_FIXES(max=MAX_FIXES_PER_BATCH)
     now = now or timezone.now()
@@ -173,7 +174,6 @@ def record_location_fixes(
             valid.append(parsed)
     valid.sort(key=lambda fix: fix.at)
     applied = location.apply_fixes([(driver_id, fix) for fix in valid], now=now)
-    newest_saved: location.Fix | None = None
     carrying: tuple[int, ...] = ()
     newest_pushed: location.Fix | None = None
     for result in applied:
@@ -181,25 +181,31 @@ def record_location_fixes(
             report.ignored += 1
             continue
         report.accepted += 1
-        if result.save_to_db:
-            newest_saved = result.fix
         if result.carrying_order_ids:
             carrying, newest_pushed = result.carrying_order_ids, result.fix
-    if newest_saved is not None:
-        _save_position(driver_id, newest_saved)
     if newest_pushed is not None:
         _push_position(carrying, newest_pushed)
     _count(report)
     return report
 
 
-def _save_position(driver_id: int, fix: location.Fix) -> None:
-    DriverProfile.objects.filter(pk=driver_id).update(
-        last_lat=Decimal(f"{fix.lat:.6f}"),
-        last_lng=Decimal(f"{fix.lng:.6f}"),
-        last_heading=fix.heading,
-        last_fix_at=fix.at,
-    )
+def save_due_positions(*, limit: int = 2000) -> int:
+    """Copy the live positions due for a save (at most one per driver per DRIVER_POSITION_SAVE_SECONDS)
+    from Redis to PostgreSQL in one bulk update; returns how many profiles were updated."""
+    rows = location.take_due_positions(limit=limit)
+    profiles = [
+        DriverProfile(
+            user_id=driver_id,
+            last_lat=Decimal(f"{lat:.6f}"),
+            last_lng=Decimal(f"{lng:.6f}"),
+            last_heading=heading,
+            last_fix_at=at,
+        )
+        for driver_id, lat, lng, heading, at in rows
+    ]
+    if profiles:
+        DriverProfile.objects.bulk_update(profiles, ["last_lat", "last_lng", "last_heading", "last_fix_at"])
+    return len(profiles)
 
 
 def _push_position(order_ids: tuple[int, ...], fix: location.Fix) -> None:

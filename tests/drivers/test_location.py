@@ -62,7 +62,7 @@ def test_a_batch_of_only_invalid_fixes_is_a_400_in_the_one_error_shape() -> None
 
 def test_out_of_order_and_too_old_fixes_are_ignored_and_the_newest_position_stays() -> None:
     driver = make_driver(lat=offset(100))
-    newest = now_ms()
+    newest = now_ms() + 50  # strictly after make_driver's own fix
     services.record_location_fixes(driver_id=driver.pk, fixes=[fix(offset(500), MERCHANT_LNG, at_ms=newest)])
 
     report = services.record_location_fixes(
@@ -81,20 +81,23 @@ def test_out_of_order_and_too_old_fixes_are_ignored_and_the_newest_position_stay
 
 def test_the_last_position_is_saved_to_postgres_at_a_throttled_rate() -> None:
     driver = make_driver(lat=offset(100))
-    saved = DriverProfile.objects.get(pk=driver.pk)
-    assert saved.last_lat == offset(100)
+    assert services.save_due_positions() == 1
+    assert DriverProfile.objects.get(pk=driver.pk).last_lat == offset(100)
 
-    services.record_location_fixes(driver_id=driver.pk, fixes=[fix(offset(700), MERCHANT_LNG)])
-    after_burst = DriverProfile.objects.get(pk=driver.pk)
+    services.record_location_fixes(
+        driver_id=driver.pk, fixes=[fix(offset(700), MERCHANT_LNG, at_ms=now_ms() + 10)]
+    )
+    saved_in_burst = services.save_due_positions()
     services.record_location_fixes(
         driver_id=driver.pk,
-        fixes=[fix(offset(800), MERCHANT_LNG)],
+        fixes=[fix(offset(800), MERCHANT_LNG, at_ms=now_ms() + 20)],
         now=timezone.now() + timedelta(seconds=31),
     )
-    after_interval = DriverProfile.objects.get(pk=driver.pk)
+    saved_after_interval = services.save_due_positions()
 
-    assert after_burst.last_lat == offset(100)
-    assert after_interval.last_lat == offset(800)
+    assert saved_in_burst == 0
+    assert saved_after_interval == 1
+    assert DriverProfile.objects.get(pk=driver.pk).last_lat == offset(800)
 
 
 def test_nearest_drivers_come_first_and_stale_ones_are_pruned() -> None:
