@@ -6,12 +6,13 @@ Placement is the hottest write of the platform, so its reads are one statement a
   merchant, its opening hours for today and yesterday (local time) and closed dates, the items, option
   groups and chosen options the cart names, and the promotion. For placement the same statement also
   claims the `Idempotency-Key` (`INSERT ... ON CONFLICT DO NOTHING`, which waits on a concurrent
-  request with the same key), locks the promotion row (`FOR UPDATE`, so its counters are read after
-  every earlier redemption committed) and reserves the ids of the new order and its lines.
+  request with the same key) and reserves the ids of the new order and its lines.
 - `write_batch` sends several INSERT/UPDATE statements in one round trip; the INSERTs are built from
   model instances and valued the way `save()` values them (defaults, `auto_now_add`, JSON, decimals).
 
-Lock order on this path: the placement key row, then the promotion row; nothing else is locked.
+Lock order on this path: the placement key row, then the promotion row (taken as late as possible: by
+the guarded counter UPDATE in the batch, or, for a promotion with a per-customer limit, right after the
+read); nothing else is locked.
 """
 
 import json
@@ -98,7 +99,7 @@ _PROMO_COLUMNS = (
 # Table names are the models' fixed db_table values; only %(...)s parameters carry request data.
 _READ_SQL = """
 WITH {claim_cte}
-promo AS (SELECT {promo_columns} FROM orders_promotion WHERE code = %(promo_code)s {lock})
+promo AS (SELECT {promo_columns} FROM orders_promotion WHERE code = %(promo_code)s)
 SELECT {merchant_columns},
   (SELECT json_agg(json_build_array(h.weekday, h.opens_at, h.closes_at))
      FROM merchants_openinghours h WHERE h.merchant_id = m.id AND h.weekday = ANY(%(weekdays)s)),
@@ -131,22 +132,17 @@ _CLAIM_COLUMNS = """,
      FROM generate_series(1, %(line_count)s))"""
 
 
-def _read_sql(*, claim: bool, lock_promotion: bool) -> str:
+def _read_sql(*, claim: bool) -> str:
     return _READ_SQL.format(
         claim_cte=_CLAIM_CTE if claim else "",
         promo_columns=", ".join(_PROMO_COLUMNS),
-        lock="FOR UPDATE" if lock_promotion else "",
         merchant_columns=", ".join(f"m.{name}" for name in _MERCHANT_COLUMNS),
         promo_select=", ".join(f"promo.{name}" for name in _PROMO_COLUMNS),
         claim_columns=_CLAIM_COLUMNS if claim else "",
     )
 
 
-_SQL = {
-    (claim, lock): _read_sql(claim=claim, lock_promotion=lock)
-    for claim in (False, True)
-    for lock in (False, True)
-}
+_SQL = {claim: _read_sql(claim=claim) for claim in (False, True)}
 
 
 def _json(value: Any) -> list[Any]:
@@ -163,12 +159,12 @@ def load_cart_context(
     promo_code: str,
     now: datetime,
     claim_for: tuple[int, str, str, int] | None = None,
-    lock_promotion: bool = False,
 ) -> CartContext:
     """Everything a cart is checked against, in one statement.
 
     `claim_for` = (customer_id, key, body_hash, line_count) also claims the key and reserves ids (placement,
-    inside its transaction); `lock_promotion` locks the promotion row until the transaction ends.
+    inside its transaction). The promotion is read unlocked: placement counts its use with a guarded
+    UPDATE in the write batch (see `orders.services.promotions.count_use_sql`).
     """
     local = now.astimezone(LOCAL_TZ)
     today = local.date()
@@ -185,7 +181,7 @@ def load_cart_context(
         customer_id, key, body_hash, line_count = claim_for
         params.update(customer_id=customer_id, key=key, body_hash=body_hash, now=now, line_count=line_count)
     with connection.cursor() as cursor:
-        cursor.execute(_SQL[(claim_for is not None, lock_promotion)], params)
+        cursor.execute(_SQL[claim_for is not None], params)
         row = cursor.fetchone()
     assert row is not None
     merchant_values = row[: len(_MERCHANT_COLUMNS)]

@@ -37,11 +37,16 @@ MONEY_NOT_TAKEN = (PaymentAttemptStatus.CREATED, PaymentAttemptStatus.EXPIRED, P
 
 
 def start_payment(*, order_id: int) -> Payment:
-    """Open the order's payment at the gateway if not yet open (idempotent); 503 if it is down."""
+    """Open the order's payment at the gateway if not yet open (idempotent); 503 if it is down, 409
+    `order_not_payable` once the order no longer waits for its payment (paid, cancelled, expired)."""
     payment = Payment.objects.select_related("order").get(order_id=order_id)
+    order = payment.order
+    if order.status != OrderStatus.PLACED or order.payment_status != PaymentStatus.PENDING:
+        raise PaymentErrors.NOT_PAYABLE(
+            extra={"status": order.status, "payment_status": order.payment_status}
+        )
     if payment.provider_ref or payment.status != PaymentAttemptStatus.CREATED:
         return payment
-    order = payment.order
     gateway = get_gateway(payment.provider)
     try:
         created = gateway.create_payment(

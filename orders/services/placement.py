@@ -10,13 +10,13 @@ import json
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from merchants.models import Merchant
@@ -36,7 +36,13 @@ from orders.models import (
 from orders.pricing import PricingConfig, Totals, estimated_delivery_at, totals
 from orders.services.cart_rows import CartContext, Claim, OptionRow, load_cart_context, write_batch
 from orders.services.lifecycle import merchant_accept_deadline, new_order_event, pending_announcement
-from orders.services.promotions import check_promotion, count_use_sql, redemption_for
+from orders.services.promotions import (
+    check_promotion,
+    count_use_sql,
+    is_usage_limit_violation,
+    lock_for_customer_limit,
+    redemption_for,
+)
 from users.models import User
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -245,8 +251,9 @@ def place_order(*, customer: User, cart: Cart, idempotency_key: str, body_hash: 
 
     Re-validates and re-prices on the server inside one transaction. Concurrent requests with one key
     serialize on the unique (customer, key) row: the losers wait for the winner's commit and then
-    return its order. Concurrent uses of one promotion serialize on its row lock, so its usage limits
-    hold. Two round trips inside the transaction: claim-and-read, then the write batch.
+    return its order. A promotion's global cap is enforced by its guarded counter in the write batch,
+    a per-customer limit under the promotion's row lock taken before counting, so both hold under
+    concurrency. Two round trips inside the transaction: claim-and-read, then the write batch.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -257,7 +264,6 @@ def place_order(*, customer: User, cart: Cart, idempotency_key: str, body_hash: 
             promo_code=cart.promo_code,
             now=now,
             claim_for=(customer.pk, idempotency_key, body_hash, len(cart.lines)),
-            lock_promotion=bool(cart.promo_code),
         )
         claim = context.claim
         assert claim is not None
@@ -269,6 +275,8 @@ def place_order(*, customer: User, cart: Cart, idempotency_key: str, body_hash: 
             if key.order_id is not None:
                 return Placement(order=Order.objects.get(pk=key.order_id), created=False)
             key_id = key.pk
+        if cart.promo_code and context.promotion is not None:
+            context = replace(context, promotion=lock_for_customer_limit(context.promotion))
         quote, discount = _price(customer=customer, cart=cart, context=context, now=now)
         return _create_order(customer=customer, quote=quote, claim=claim, key_id=key_id, now=now)
 
@@ -335,7 +343,12 @@ def _create_order(*, customer: User, quote: Quote, claim: Claim, key_id: int, no
         updates.append(count_use_sql(promotion))
     if not is_cash:
         inserts.append([Payment(order=order, provider="sandbox", amount_vnd=order.total_vnd)])
-    write_batch(inserts=inserts, updates=updates)
+    try:
+        write_batch(inserts=inserts, updates=updates)
+    except IntegrityError as error:
+        if is_usage_limit_violation(error):
+            raise PromoErrors.USED_UP() from None
+        raise
     return Placement(order=order, created=True, lines=lines, events=[event])
 
 

@@ -6,6 +6,7 @@ order is rejected or cancelled before delivery; the row stays, with `released_at
 
 from datetime import datetime
 
+from django.db import IntegrityError
 from django.utils import timezone
 
 from orders.errors import PromoErrors
@@ -54,15 +55,31 @@ def redemption_for(*, promotion: Promotion, order: Order, discount_vnd: int) -> 
     )
 
 
+#: The check constraint that refuses a use beyond the global cap (`used_count <= usage_limit`).
+USAGE_LIMIT_CONSTRAINT = "promotion_usage_within_limit"
+
+
 def count_use_sql(promotion: Promotion) -> tuple[str, tuple[int, ...]]:
-    """The UPDATE that counts one use. Only under the promotion's row lock (placement takes it when it
-    reads the promotion), so the check just made against `used_count` still holds; the table's check
-    constraint (`used_count <= usage_limit`) is the last line of defence."""
+    """The UPDATE that counts one use, for placement's write batch. It takes the promotion's row lock
+    (held to commit, so concurrent placements count one after another) and the table's check
+    constraint refuses a use beyond `usage_limit`: the caller turns that IntegrityError into
+    `promo_used_up`, so the cap holds without holding the lock while the cart is priced."""
     promotion.used_count += 1
-    return (
-        "UPDATE orders_promotion SET used_count = used_count + 1 WHERE id = %s",
-        (promotion.pk,),
-    )
+    return ("UPDATE orders_promotion SET used_count = used_count + 1 WHERE id = %s", (promotion.pk,))
+
+
+def is_usage_limit_violation(error: IntegrityError) -> bool:
+    cause = error.__cause__
+    diag = getattr(cause, "diag", None)
+    return getattr(diag, "constraint_name", None) == USAGE_LIMIT_CONSTRAINT
+
+
+def lock_for_customer_limit(promotion: Promotion) -> Promotion:
+    """A promotion with a per-customer limit is locked before its live redemptions are counted, so one
+    customer's concurrent placements queue here and never exceed it (inside the caller's transaction)."""
+    if promotion.per_customer_limit is None:
+        return promotion
+    return Promotion.objects.select_for_update().get(pk=promotion.pk)
 
 
 def release_redemption(*, order: Order) -> bool:

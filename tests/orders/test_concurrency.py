@@ -103,3 +103,24 @@ def test_twenty_concurrent_placements_with_one_key_make_exactly_one_order(menu_t
     assert len({response.json()["id"] for response in responses}) == 1
     assert Order.objects.count() == 1
     assert PlacementKey.objects.filter(key="one-key").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_counter_update_itself_refuses_a_use_beyond_the_cap(menu_tx: Menu) -> None:
+    """The last line of defence of the cap: even a placement that read the promotion before another one
+    took its last use cannot count one more (the batch's guarded UPDATE fails; placement maps it to
+    promo_used_up)."""
+    from django.db import IntegrityError, transaction
+
+    from orders.services.cart_rows import write_batch
+    from orders.services.promotions import count_use_sql, is_usage_limit_violation
+
+    promo = make_promotion(usage_limit=2)
+    stale = Promotion.objects.get(pk=promo.pk)  # read while one use is still free
+    Promotion.objects.filter(pk=promo.pk).update(used_count=2)
+
+    with pytest.raises(IntegrityError) as refused, transaction.atomic():
+        write_batch(inserts=[], updates=[count_use_sql(stale)])
+
+    assert is_usage_limit_violation(refused.value)
+    assert Promotion.objects.get(pk=promo.pk).used_count == 2

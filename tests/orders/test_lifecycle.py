@@ -218,3 +218,109 @@ def test_a_cancelled_order_gives_its_promo_use_back(place: Callable[..., Any]) -
     promo.refresh_from_db()
     assert promo.used_count == 0
     assert place(promo_code=promo.code).status_code == 201
+
+
+CANCELLABLE_BY = {
+    ActorRole.CUSTOMER: {S.PLACED},
+    ActorRole.SYSTEM: {S.PLACED},
+    ActorRole.MERCHANT: {S.PLACED, S.ACCEPTED, S.PREPARING, S.READY_FOR_PICKUP},
+    ActorRole.OPS: {S.PLACED, S.ACCEPTED, S.PREPARING, S.READY_FOR_PICKUP},
+}
+
+
+@pytest.mark.parametrize(
+    ("status", "by"),
+    [(status, by) for by, allowed in CANCELLABLE_BY.items() for status in S.values if status not in allowed],
+)
+def test_every_refused_cancellation_is_a_409_and_changes_nothing(
+    placed_order: Order, driver: Any, status: str, by: str
+) -> None:
+    order = advance(placed_order, status, driver)
+    before = (order.status, order.version, order.payment_status)
+    outbox = OutboxEvent.objects.count()
+
+    with pytest.raises(ApplicationError) as refused:
+        services.cancel_order(order_id=order.pk, actor=None, by=by, reason="r")
+
+    assert (refused.value.status, refused.value.code) == (409, "order_not_cancellable")
+    order.refresh_from_db()
+    assert (order.status, order.version, order.payment_status) == before
+    assert OutboxEvent.objects.count() == outbox
+
+
+@pytest.mark.parametrize("status", [S.PICKED_UP, S.DELIVERED, S.REJECTED, S.CANCELLED, S.DELIVERY_FAILED])
+def test_no_driver_is_assigned_or_unassigned_after_pickup_or_in_a_final_state(
+    placed_order: Order, driver: Any, status: str
+) -> None:
+    order = advance(placed_order, status, driver)
+    other = UserFactory(roles=[Role.DRIVER])
+    version = order.version
+
+    with pytest.raises(ApplicationError) as assigned:
+        services.assign_driver(order_id=order.pk, driver=other)
+    with pytest.raises(ApplicationError) as unassigned:
+        services.unassign_driver(order_id=order.pk, driver=driver)
+
+    # A second driver is either refused as a transition or because one is already assigned.
+    assert assigned.value.status == 409
+    assert (unassigned.value.status, unassigned.value.code) == (409, "order_transition_not_allowed")
+    order.refresh_from_db()
+    assert order.version == version
+
+
+@pytest.mark.parametrize("status", [S.DELIVERED, S.REJECTED, S.CANCELLED, S.DELIVERY_FAILED])
+def test_a_finished_order_takes_no_new_eta(placed_order: Order, driver: Any, status: str) -> None:
+    order = advance(placed_order, status, driver)
+
+    with pytest.raises(ApplicationError) as refused:
+        services.update_eta(order_id=order.pk, eta=timezone.now())
+
+    assert (refused.value.status, refused.value.code) == (409, "order_transition_not_allowed")
+
+
+def test_only_the_assigned_driver_or_ops_report_a_failed_delivery(placed_order: Order, driver: Any) -> None:
+    order = advance(placed_order, S.PICKED_UP, driver)
+    stranger = UserFactory(roles=[Role.DRIVER])
+    ops = UserFactory(roles=[Role.OPS])
+
+    with pytest.raises(ApplicationError) as refused:
+        services.mark_delivery_failed(order_id=order.pk, actor=stranger, reason="x")
+    failed = services.mark_delivery_failed(order_id=order.pk, actor=ops, reason="khách không nghe máy")
+
+    assert refused.value.code == "order_not_assigned_to_driver"
+    assert failed.status == S.DELIVERY_FAILED
+    event = OrderEvent.objects.get(order=order, kind="delivery_failed")
+    assert (event.actor_role, event.reason, event.from_status) == ("ops", "khách không nghe máy", S.PICKED_UP)
+
+
+def test_every_transition_records_who_when_from_to_and_why(placed_order: Order, driver: Any) -> None:
+    staff = UserFactory(roles=[Role.MERCHANT_STAFF])
+    services.reject_order(order_id=placed_order.pk, actor=staff, reason="Hết phở")
+
+    event = OrderEvent.objects.get(order=placed_order, kind="rejected")
+    outbox = OutboxEvent.objects.get(topic="order.rejected")
+    assert (event.actor, event.actor_role) == (staff, "merchant")
+    assert (event.from_status, event.to_status, event.reason) == (S.PLACED, S.REJECTED, "Hết phở")
+    assert event.created_at is not None
+    assert (outbox.sequence, outbox.payload["status"], outbox.payload["reason"]) == (2, "rejected", "Hết phở")
+
+
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [("accept", {"prep_minutes": 5}), ("reject", {"reason": "x"}), ("preparing", {}), ("ready", {}),
+     ("cancel", {"reason": "x"})],
+)  # fmt: skip
+def test_merchant_actions_on_a_finished_order_are_409_over_the_api(
+    placed_order: Order, driver: Any, action: str, body: dict[str, Any]
+) -> None:
+    from tests.orders.conftest import client_for
+    from tests.orders.factories import make_staff
+
+    order = advance(placed_order, S.DELIVERED, driver)
+    staff = client_for(make_staff(order.merchant))
+
+    response = staff.post(f"/api/v1/merchant/orders/{order.pk}/{action}", body, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] in {"order_transition_not_allowed", "order_not_cancellable"}
+    assert response.json()["error"]["message"]
