@@ -13,10 +13,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Model, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
 
+from loship.errors import ApplicationError
 from merchants import services
 from merchants.models import (
     ClosedDate,
@@ -190,8 +193,29 @@ class ScopedInline(MerchantScoped):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 
+class OpeningHoursFormSet(BaseInlineFormSet[OpeningHours, Merchant, Any]):
+    """Refuses overlapping intervals across the week, as the tablet API does."""
+
+    def clean(self) -> None:
+        super().clean()
+        intervals = [
+            services.Interval(
+                weekday=int(form.cleaned_data["weekday"]),
+                opens_at=form.cleaned_data["opens_at"],
+                closes_at=form.cleaned_data["closes_at"],
+            )
+            for form in self.forms
+            if form.cleaned_data and not form.errors and not form.cleaned_data.get("DELETE")
+        ]
+        try:
+            services.check_intervals(intervals)
+        except ApplicationError as error:
+            raise ValidationError(error.message) from None
+
+
 class OpeningHoursInline(ScopedInline, admin.TabularInline[OpeningHours, Merchant]):
     model = OpeningHours
+    formset = OpeningHoursFormSet
     fields = ["weekday", "opens_at", "closes_at"]
 
 

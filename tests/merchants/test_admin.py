@@ -319,3 +319,24 @@ def test_out_of_range_position_and_unknown_cuisine_are_refused(
     fresh = Merchant.objects.get(pk=merchant.pk)
     assert (fresh.name, fresh.lat, fresh.cuisines) == ("Bánh Mì Huỳnh Hoa", merchant.lat, ["vietnamese"])
     assert fresh.lat == Decimal(merchant.lat)
+
+
+def test_overlapping_hours_in_the_inline_are_refused(two: dict[str, Any]) -> None:
+    merchant = two["a"]["merchant"]
+    merchant.opening_hours.all().delete()
+    rows: dict[str, Any] = {"opening_hours-TOTAL_FORMS": 2}
+    for n, (weekday, opens, closes) in enumerate([(4, "22:00", "02:00"), (5, "01:00", "09:00")]):
+        rows |= {f"opening_hours-{n}-weekday": weekday, f"opening_hours-{n}-opens_at": opens}
+        rows[f"opening_hours-{n}-closes_at"] = closes
+    browser = browser_for(two["a"]["manager"])
+    response = browser.post(
+        f"/admin/merchants/merchant/{merchant.pk}/change/", merchant_post(merchant, **rows)
+    )
+    assert response.status_code == 200
+    assert not merchant.opening_hours.exists()
+    rows["opening_hours-1-opens_at"] = "02:00"  # touching is fine
+    response = browser.post(
+        f"/admin/merchants/merchant/{merchant.pk}/change/", merchant_post(merchant, **rows)
+    )
+    assert response.status_code == 302
+    assert merchant.opening_hours.count() == 2
