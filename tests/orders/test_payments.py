@@ -15,6 +15,7 @@ from orders.models import (
     ActorRole,
     LedgerEntry,
     Order,
+    OrderEvent,
     OrderStatus,
     Payment,
     PaymentAttemptStatus,
@@ -244,3 +245,109 @@ def test_the_order_stands_when_the_gateway_is_down_and_payment_can_be_retried(
 
     assert retried.status_code == 200
     assert retried.json()["payment"]["pay_url"].startswith("https://sandbox.example/pay/")
+
+
+def test_a_paid_or_cancelled_order_cannot_be_paid_again(
+    ewallet_order: Order, sandbox: SandboxProvider, customer_client: APIClient
+) -> None:
+    payment = Payment.objects.get(order=ewallet_order)
+    post_webhook(*sandbox.webhook(payment.provider_ref))
+    cancelled_id = customer_client.post(
+        "/api/v1/orders", {**_body_of(ewallet_order)}, format="json", HTTP_IDEMPOTENCY_KEY="second"
+    ).json()["id"]
+    customer_client.post(f"/api/v1/orders/{cancelled_id}/cancel", {}, format="json")
+    created_before = len(sandbox.state.payments)
+
+    paid_again = customer_client.post(f"/api/v1/orders/{ewallet_order.pk}/payment")
+    cancelled = customer_client.post(f"/api/v1/orders/{cancelled_id}/payment")
+
+    for response in (paid_again, cancelled):
+        assert response.status_code == 409
+        assert response.json()["error"]["code"] == "order_not_payable"
+    assert len(sandbox.state.payments) == created_before
+
+
+def _body_of(order: Order) -> dict[str, Any]:
+    """The cart of a placed test order, to place it again."""
+    from tests.orders.factories import NEAR_LAT, NEAR_LNG
+
+    return {
+        "merchant_id": order.merchant_id,
+        "lines": [
+            {"item_id": line.menu_item_id, "quantity": line.quantity,
+             "option_ids": [option["option_id"] for option in line.options]}
+            for line in order.lines.all()
+        ],
+        "delivery_lat": str(NEAR_LAT),
+        "delivery_lng": str(NEAR_LNG),
+        "payment_method": "ewallet",
+    }  # fmt: skip
+
+
+def test_a_merchant_rejecting_a_paid_order_refunds_it_and_the_ledger_balances(
+    ewallet_order: Order, sandbox: SandboxProvider, menu: Menu
+) -> None:
+    payment = Payment.objects.get(order=ewallet_order)
+    post_webhook(*sandbox.webhook(payment.provider_ref))
+
+    services.reject_order(order_id=ewallet_order.pk, actor=make_staff(menu.merchant), reason="Hết món")
+    services.refund_payment(payment_id=payment.pk)
+
+    ewallet_order.refresh_from_db()
+    assert (ewallet_order.status, ewallet_order.payment_status) == (
+        OrderStatus.REJECTED,
+        PaymentStatus.REFUNDED,
+    )
+    entries = list(LedgerEntry.objects.filter(order=ewallet_order).order_by("id"))
+    assert [(e.kind, e.debit, e.credit) for e in entries] == [
+        ("charge", "gateway", "orders_receivable"),
+        ("refund", "orders_receivable", "gateway"),
+    ]
+    assert sum(e.amount_vnd for e in entries if e.credit == "orders_receivable") == sum(
+        e.amount_vnd for e in entries if e.debit == "orders_receivable"
+    )
+    assert OutboxEvent.objects.filter(
+        aggregate_id=str(ewallet_order.pk), topic="order.payment_updated"
+    ).exists()
+
+
+def test_a_replayed_failure_webhook_or_a_success_after_failure_books_at_most_once(
+    ewallet_order: Order, sandbox: SandboxProvider
+) -> None:
+    payment = Payment.objects.get(order=ewallet_order)
+    failed = sandbox.webhook(payment.provider_ref, succeeded=False)
+
+    post_webhook(*failed)
+    post_webhook(*failed)
+    late_success = post_webhook(*sandbox.webhook(payment.provider_ref))
+    services.refund_payment(payment_id=payment.pk)
+
+    ewallet_order.refresh_from_db()
+    assert late_success.status_code == 200
+    assert ewallet_order.status == OrderStatus.CANCELLED
+    assert OrderEvent.objects.filter(order=ewallet_order, kind="cancelled").count() == 1
+    kinds = list(LedgerEntry.objects.filter(order=ewallet_order).values_list("kind", flat=True))
+    assert kinds == ["charge", "refund"]
+
+
+def test_a_webhook_for_an_unknown_payment_is_404_and_changes_nothing(
+    ewallet_order: Order, sandbox: SandboxProvider
+) -> None:
+    import json
+
+    from orders.payments.sandbox import signed_headers
+
+    body = json.dumps(
+        {"event_id": "evt_x", "type": "payment.succeeded", "payment_id": "pay_nope", "merchant_ref": "LSNOPE",
+         "amount": 1000}
+    ).encode()  # fmt: skip
+    headers = {
+        f"HTTP_{k.upper().replace('-', '_')}": v
+        for k, v in signed_headers(sandbox.state.secret, body).items()
+    }
+
+    response = post_webhook(body, headers)
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "payment_not_found"
+    assert not LedgerEntry.objects.exists()
