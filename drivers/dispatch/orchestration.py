@@ -22,7 +22,7 @@ from drivers.dispatch.geometry import HaversineTravel, Point
 from drivers.dispatch.policy import plan_round
 from drivers.events import record_no_driver_alert
 from drivers.models import DispatchRequest, DispatchStatus, DriverProfile, Offer, OfferStatus
-from drivers.services.offers import create_offer, expire_offers
+from drivers.services.offers import create_offers, expire_offers
 from loship.metrics import DISPATCH_ROUND_SECONDS
 
 logger = logging.getLogger(__name__)
@@ -104,14 +104,19 @@ def _round(now: datetime) -> RoundResult:
         )
         for request in requests
     ]
-    for assignment in plan_round(orders, drivers, 0.0, policy_params()):
-        offer = create_offer(
-            driver_id=int(assignment.driver_id),
-            order_ids=[int(order_id) for order_id in assignment.order_ids],
-            pickup_at=clock.at(assignment.pickup_at),
-            now=now,
-        )
-        result.offers.append(offer.pk)
+    assignments = plan_round(orders, drivers, 0.0, policy_params())
+    offers = create_offers(
+        bundles=[
+            (
+                int(assignment.driver_id),
+                [int(order_id) for order_id in assignment.order_ids],
+                clock.at(assignment.pickup_at),
+            )
+            for assignment in assignments
+        ],
+        now=now,
+    )
+    result.offers = [offer.pk for offer in offers]
     return result
 
 

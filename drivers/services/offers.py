@@ -57,20 +57,35 @@ def create_offer(
     now: datetime,
     created_by: User | None = None,
 ) -> Offer:
-    """Offer a bundle (in drop-off sequence) to a driver until now + DRIVER_OFFER_SECONDS.
-
-    The caller (a dispatch round) holds the dispatch requests' locks inside its transaction."""
-    offer = Offer.objects.create(
-        driver_id=driver_id,
-        order_ids=list(order_ids),
-        expires_at=now + timedelta(seconds=settings.DRIVER_OFFER_SECONDS),
-        pickup_eta=pickup_at,
-        created_by=created_by,
-    )
-    DispatchRequest.objects.filter(pk__in=order_ids).update(offers_made=F("offers_made") + 1)
-    record_offer_event(offer, "created")
-    OFFERS.labels(outcome="created").inc()
+    """Offer a bundle (in drop-off sequence) to a driver until now + DRIVER_OFFER_SECONDS."""
+    [offer] = create_offers(bundles=[(driver_id, order_ids, pickup_at)], now=now, created_by=created_by)
     return offer
+
+
+def create_offers(
+    *,
+    bundles: Sequence[tuple[int, Sequence[int], datetime | None]],
+    now: datetime,
+    created_by: User | None = None,
+) -> list[Offer]:
+    """Offer each (driver, orders in drop-off sequence, planned pickup) until now + DRIVER_OFFER_SECONDS,
+    in one insert. The caller (a dispatch round) holds the dispatch requests' locks in its transaction."""
+    offers = Offer.objects.bulk_create(
+        Offer(
+            driver_id=driver_id,
+            order_ids=list(order_ids),
+            expires_at=now + timedelta(seconds=settings.DRIVER_OFFER_SECONDS),
+            pickup_eta=pickup_at,
+            created_by=created_by,
+        )
+        for driver_id, order_ids, pickup_at in bundles
+    )
+    offered = [order_id for _, order_ids, _ in bundles for order_id in order_ids]
+    DispatchRequest.objects.filter(pk__in=offered).update(offers_made=F("offers_made") + 1)
+    for offer in offers:
+        record_offer_event(offer, "created")
+    OFFERS.labels(outcome="created").inc(len(offers))
+    return offers
 
 
 def _take_orders(offer: Offer, *, driver: User, actor: User | None, now: datetime) -> list[Job]:
