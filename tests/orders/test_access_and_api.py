@@ -245,3 +245,158 @@ def test_the_hand_built_order_body_matches_the_documented_serializer(placed_orde
     assert set(rendered) == set(documented)
     for name in ("lines", "timeline", "merchant", "driver", "total_vnd", "status", "payment"):
         assert rendered[name] == documented[name], name
+
+
+MERCHANT_ACTIONS = [
+    ("accept", {"prep_minutes": 5}),
+    ("reject", {"reason": "x"}),
+    ("preparing", {}),
+    ("ready", {}),
+    ("cancel", {"reason": "x"}),
+]
+
+
+@pytest.mark.parametrize(("action", "body"), MERCHANT_ACTIONS)
+def test_another_merchants_staff_get_404_on_every_action_and_nothing_changes(
+    placed_order: Order, action: str, body: dict[str, Any]
+) -> None:
+    other = client_for(make_staff(make_menu().merchant))
+
+    response = other.post(f"/api/v1/merchant/orders/{placed_order.pk}/{action}", body, format="json")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    placed_order.refresh_from_db()
+    assert (placed_order.status, placed_order.version) == (OrderStatus.PLACED, 1)
+
+
+def test_merchant_incoming_orders_by_status_newest_first(place: Callable[..., Any], menu: Menu) -> None:
+    first, second, third = (place().json()["id"] for _ in range(3))
+    staff = client_for(make_staff(menu.merchant))
+    staff.post(f"/api/v1/merchant/orders/{second}/accept", {"prep_minutes": 5}, format="json")
+
+    placed = staff.get("/api/v1/merchant/orders", {"status": "placed"}).json()
+    accepted = staff.get("/api/v1/merchant/orders", {"status": "accepted"}).json()
+    everything = staff.get("/api/v1/merchant/orders").json()
+
+    assert [row["id"] for row in placed["results"]] == [third, first]
+    assert [row["id"] for row in accepted["results"]] == [second]
+    assert [row["id"] for row in everything["results"]] == [third, second, first]
+    assert staff.get("/api/v1/merchant/orders", {"status": "nope"}).status_code == 400
+
+
+def test_merchant_staff_of_two_merchants_filter_by_merchant(place: Callable[..., Any], menu: Menu) -> None:
+    from merchants.models import StaffMembership
+
+    other_menu = make_menu()
+    mine = place().json()["id"]
+    theirs = (
+        client_for(UserFactory())
+        .post("/api/v1/orders", cart_body(other_menu), format="json", HTTP_IDEMPOTENCY_KEY="o")
+        .json()["id"]
+    )
+    user = make_staff(menu.merchant)
+    StaffMembership.objects.create(user=user, merchant=other_menu.merchant)
+    staff = client_for(user)
+
+    only_other = staff.get("/api/v1/merchant/orders", {"merchant": other_menu.merchant.pk}).json()["results"]
+    both = staff.get("/api/v1/merchant/orders").json()["results"]
+
+    assert [row["id"] for row in only_other] == [theirs]
+    assert {row["id"] for row in both} == {mine, theirs}
+
+
+def test_ops_filter_by_creation_date(place: Callable[..., Any]) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old_id, new_id = place().json()["id"], place().json()["id"]
+    Order.objects.filter(pk=old_id).update(created_at=timezone.now() - timedelta(days=10))
+    ops = client_for(UserFactory(roles=[Role.OPS]))
+    today = timezone.now().date()
+
+    recent = ops.get("/api/v1/ops/orders", {"date_from": str(today - timedelta(days=1))}).json()["results"]
+    older = ops.get("/api/v1/ops/orders", {"date_to": str(today - timedelta(days=5))}).json()["results"]
+    unknown = ops.get("/api/v1/ops/orders", {"colour": "red"})
+
+    assert [row["id"] for row in recent] == [new_id]
+    assert [row["id"] for row in older] == [old_id]
+    assert unknown.status_code == 400
+
+
+def test_ops_see_any_order_and_merchant_staff_cannot_use_ops_endpoints(
+    placed_order: Order, menu: Menu
+) -> None:
+    ops = client_for(UserFactory(roles=[Role.OPS]))
+    staff = client_for(make_staff(menu.merchant))
+
+    assert ops.get(f"/api/v1/ops/orders/{placed_order.pk}").json()["code"] == placed_order.code
+    assert ops.get("/api/v1/ops/orders/999999").status_code == 404
+    assert staff.get("/api/v1/ops/orders").status_code == 403
+    assert (
+        staff.post(f"/api/v1/ops/orders/{placed_order.pk}/cancel", {"reason": "x"}, format="json").status_code
+        == 403
+    )
+
+
+def test_anonymous_callers_are_401_everywhere(placed_order: Order) -> None:
+    from rest_framework.test import APIClient as Anonymous
+
+    anonymous = Anonymous()
+    for method, path in [
+        ("get", "/api/v1/orders"),
+        ("post", "/api/v1/orders/quote"),
+        ("get", f"/api/v1/orders/{placed_order.pk}"),
+        ("get", "/api/v1/merchant/orders"),
+        ("get", "/api/v1/ops/orders"),
+    ]:
+        response = (
+            getattr(anonymous, method)(path, {}, format="json") if method == "post" else anonymous.get(path)
+        )
+        assert response.status_code == 401, path
+        assert response.json()["error"]["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("accept", {"prep_minutes": 5, "status": "delivered"}),
+        ("accept", {"prep_minutes": 5, "total_vnd": 1}),
+        ("reject", {"reason": "x", "status": "cancelled"}),
+    ],
+)
+def test_merchant_action_bodies_reject_smuggled_fields(
+    placed_order: Order, menu: Menu, path: str, body: dict[str, Any]
+) -> None:
+    staff = client_for(make_staff(menu.merchant))
+
+    response = staff.post(f"/api/v1/merchant/orders/{placed_order.pk}/{path}", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    placed_order.refresh_from_db()
+    assert (placed_order.status, placed_order.total_vnd, placed_order.version) == ("placed", 103000, 1)
+
+
+def test_a_customer_cannot_cancel_with_a_smuggled_status(
+    customer_client: APIClient, placed_order: Order
+) -> None:
+    response = customer_client.post(
+        f"/api/v1/orders/{placed_order.pk}/cancel", {"reason": "x", "status": "delivered"}, format="json"
+    )
+
+    assert response.status_code == 400
+    placed_order.refresh_from_db()
+    assert placed_order.status == OrderStatus.PLACED
+
+
+def test_reorder_of_a_closed_merchant_is_refused_with_its_code(
+    placed_order: Order, customer_client: APIClient, menu: Menu
+) -> None:
+    menu.merchant.opening_hours.all().delete()
+
+    response = customer_client.post(f"/api/v1/orders/{placed_order.pk}/reorder")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "merchant_closed"

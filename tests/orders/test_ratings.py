@@ -69,3 +69,60 @@ def test_an_undelivered_order_cannot_be_rated(customer_client: APIClient, placed
 @pytest.mark.parametrize("stars", [0, 6])
 def test_stars_are_one_to_five(customer_client: APIClient, delivered_order: Order, stars: int) -> None:
     assert rate(customer_client, delivered_order, merchant_stars=stars).status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_ratings_of_one_order_count_once() -> None:
+    from collections import Counter
+
+    from tests.conftest import authenticated_client
+    from tests.orders.factories import cart_body, make_menu
+    from tests.orders.test_concurrency import run_at_once
+
+    menu = make_menu()
+    customer = UserFactory()
+    client = authenticated_client(customer)
+    order_id = client.post("/api/v1/orders", cart_body(menu), format="json", HTTP_IDEMPOTENCY_KEY="r").json()[
+        "id"
+    ]
+    driver = UserFactory(roles=[Role.DRIVER])
+    services.assign_driver(order_id=order_id, driver=driver)
+    services.accept_order(order_id=order_id, actor=None, prep_minutes=5)
+    services.mark_picked_up(order_id=order_id, driver=driver)
+    services.mark_delivered(order_id=order_id, driver=driver)
+    clients = [authenticated_client(customer) for _ in range(6)]
+
+    responses = run_at_once(
+        6,
+        lambda i: clients[i].post(
+            f"/api/v1/orders/{order_id}/rating",
+            {"merchant_stars": 1 + i % 5, "driver_stars": 5},
+            format="json",
+        ),
+    )
+
+    assert Counter(response.status_code for response in responses) == {201: 1, 409: 5}
+    menu.merchant.refresh_from_db()
+    assert menu.merchant.rating_count == 1
+    assert Rating.objects.filter(order_id=order_id).count() == 1
+
+
+def test_another_customer_cannot_rate_and_a_rating_needs_no_driver_part(
+    customer_client: APIClient, delivered_order: Order
+) -> None:
+    from tests.orders.conftest import client_for
+
+    stranger = rate(client_for(UserFactory()), delivered_order, merchant_stars=1)
+    merchant_only = rate(customer_client, delivered_order, merchant_stars=3, merchant_text="Tạm")
+
+    assert stranger.status_code == 404
+    assert merchant_only.status_code == 201
+    rating = Rating.objects.get(order=delivered_order)
+    assert (rating.driver_stars, rating.driver_tags, rating.driver_id) == (None, [], None)
+
+
+def test_a_rating_body_cannot_carry_other_fields(customer_client: APIClient, delivered_order: Order) -> None:
+    response = rate(customer_client, delivered_order, merchant_stars=5, merchant_id=1)
+
+    assert response.status_code == 400
+    assert not Rating.objects.exists()
