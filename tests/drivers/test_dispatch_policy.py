@@ -117,3 +117,45 @@ def test_the_same_round_gives_the_same_assignments_whatever_the_input_order() ->
     assert forward
     assigned = [order_id for assignment in forward for order_id in assignment.order_ids]
     assert len(assigned) == len(set(assigned))
+
+
+def test_each_order_and_each_driver_appear_in_at_most_one_assignment() -> None:
+    orders = [
+        order(f"o{n}", ready_at=4, merchant=f"m{n % 3}", pickup=Point(300 * (n % 3), 0)) for n in range(9)
+    ]
+    drivers = [driver(f"d{n}", at=Point(100 * n, 100)) for n in range(5)]
+
+    assignments = plan_round(orders, drivers, 0, PARAMS)
+
+    assigned_orders = [order_id for assignment in assignments for order_id in assignment.order_ids]
+    assert len(assigned_orders) == len(set(assigned_orders))
+    assert len({assignment.driver_id for assignment in assignments}) == len(assignments)
+    assert all(len(assignment.order_ids) <= PARAMS.max_bundle_size for assignment in assignments)
+
+
+def test_a_bundle_is_picked_up_no_earlier_than_its_latest_ready_time() -> None:
+    orders = [order("early", ready_at=3), order("late", ready_at=6, dropoff=Point(1100, 0))]
+
+    [assignment] = plan_round(orders, [driver("d1", at=Point(100, 0))], 5, PARAMS)
+
+    assert set(assignment.order_ids) == {"early", "late"}
+    assert assignment.pickup_at >= 6
+
+
+def test_with_no_drivers_nothing_is_assigned_and_orders_wait() -> None:
+    assert plan_round([order("o1", ready_at=0)], [], 0, PARAMS) == []
+
+
+def test_orders_ready_beyond_the_planning_horizon_are_left_for_later_rounds() -> None:
+    far_future = order("later", ready_at=PARAMS.planning_horizon + 30)
+
+    assert plan_round([far_future], [driver("d1", at=RESTAURANT)], 0, PARAMS) == []
+
+
+def test_the_nearer_of_two_idle_drivers_takes_an_order_that_is_ready_now() -> None:
+    drivers = [driver("far", at=Point(2000, 0)), driver("near", at=Point(200, 0))]
+
+    [assignment] = plan_round([order("o1", ready_at=0)], drivers, 0, PARAMS)
+
+    assert assignment.driver_id == "near"
+    assert assignment.pickup_at == 0 + 2 + 2  # 2 minutes to drive, then half the pickup service
