@@ -105,7 +105,10 @@ if "DATABASE_URL" not in env:
     )
 DATABASES = {"default": env.db_url("DATABASE_URL")}
 DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+# 0 under ASGI: each request runs in its own thread there, so a kept connection is never reused and
+# they pile up until PostgreSQL refuses new clients (Django ticket #33497; measured with
+# bench/orders_bench.py). Reuse connections with a pooler (pgbouncer) in front of PostgreSQL instead.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
