@@ -22,6 +22,7 @@ and socket limits; the live load of the run and the Ho Chi Minh City peak model 
 import argparse
 import asyncio
 import json
+import logging
 import os
 import random
 import statistics
@@ -44,6 +45,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loship.settings")
 import django  # noqa: E402
 
 django.setup()
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 import httpx  # noqa: E402
 import websockets  # noqa: E402
@@ -188,6 +190,7 @@ class Simulation:
         self.background: set[asyncio.Task[None]] = set()
         self.ready_orders: set[int] = set()
         self.refusals: Counter[str] = Counter()
+        self.merchant_events: Counter[str] = Counter()
         self.client = httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=64))
 
     async def call(
@@ -287,6 +290,7 @@ class Simulation:
                         except TimeoutError:
                             continue
                         order_id = event.get("order_id")
+                        self.merchant_events[str(event.get("type"))] += 1
                         if event.get("type") == "order.placed" and order_id and order_id not in seen:
                             seen.add(order_id)
                             self.background.add(
@@ -575,6 +579,7 @@ def report(
             "orders_delivered": len(sim.door_seconds),
             "socket_errors": {k: v for k, v in sim.rec.errors.items() if k.startswith("ws ")},
             "refusals": dict(sim.refusals),
+            "merchant_stream_events": dict(sim.merchant_events),
         },
         "load": load,
         "endpoints": endpoints,
