@@ -170,7 +170,10 @@ OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-catch-up": {"task": "loship.events.tasks.relay_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "orders-sweep-deadlines": {"task": "orders.tasks.sweep_deadlines", "schedule": 15.0},
-    "notifications-sweep-deliveries": {"task": "loship.notifications.tasks.sweep_deliveries", "schedule": 30.0},
+    "notifications-sweep-deliveries": {
+        "task": "loship.notifications.tasks.sweep_deliveries",
+        "schedule": 30.0,
+    },
     "ops-check-headroom": {"task": "ops.tasks.check_headroom", "schedule": 30.0},
     "drivers-dispatch-round": {"task": "drivers.tasks.dispatch_round", "schedule": 10.0},
     "drivers-expire-offers": {"task": "drivers.tasks.expire_offers", "schedule": 5.0},
