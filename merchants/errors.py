@@ -27,6 +27,3 @@ class MerchantErrors:
         400,
         Text(vi="Các khung giờ mở cửa bị chồng lên nhau.", en="The opening intervals overlap."),
     )
-    UNKNOWN_CUISINE = ErrorSpec(
-        "unknown_cuisine", 400, Text(vi="Loại món ăn không hợp lệ.", en="Unknown cuisine.")
-    )

@@ -97,7 +97,7 @@ class Merchant(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.search_text = normalize(" ".join([self.name, *self.cuisines]))
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "name" in update_fields:
+        if update_fields is not None and {"name", "cuisines"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
 

@@ -133,3 +133,10 @@ def test_search_uses_the_gin_indexes(city: dict[str, Any]) -> None:
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "menu_item_search" in plan
+
+
+def test_changing_cuisines_alone_updates_the_search_text(api_client: APIClient, city: dict[str, Any]) -> None:
+    merchant = city["com"]
+    merchant.cuisines = ["thai"]
+    merchant.save(update_fields=["cuisines"])
+    assert names(search(api_client, "thai")) == ["Cơm Tấm Ba Ghiền"]
