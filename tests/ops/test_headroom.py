@@ -19,7 +19,9 @@ from ops.headroom import Level, current_readings, location_fixes_per_second, rec
 from ops.models import Capacity, HeadroomAlert, LoadFigure
 from ops.services import check_headroom, record_capacity
 from ops.tasks import check_headroom_task
+from tests.factories import UserFactory
 from tests.ops.conftest import scrape
+from users.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -178,3 +180,18 @@ def test_dashboard_shows_the_headroom_factor_and_the_alert_banner(sockets: Any, 
     assert re.search(r'<span id="headroom-factor" class="level-alert">2[.,]0x</span>', html)
     assert 'id="headroom-banner" class="ops-banner"' in html
     assert 'data-figure="open_sockets"><strong>Load alert' in html
+
+
+def test_the_alert_notifies_every_ops_user_in_their_language(sockets: Any, ops_user: Any) -> None:
+    from loship.notifications.models import Notification
+
+    english = UserFactory(roles=[Role.OPS], is_staff=True, language="en")
+    customer = UserFactory()
+    limit(LoadFigure.OPEN_SOCKETS, 100)
+    sockets(40)
+    check_headroom()
+    assert HeadroomAlert.objects.get().notified_via == "notify"
+    vi = Notification.objects.get(user=ops_user, kind="ops.headroom_alert")
+    en = Notification.objects.get(user=english, kind="ops.headroom_alert")
+    assert vi.title.startswith("Cảnh báo tải") and en.title.startswith("Load alert")
+    assert "40" in en.body and not Notification.objects.filter(user=customer).exists()
