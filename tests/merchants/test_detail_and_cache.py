@@ -300,3 +300,19 @@ def test_admin_bulk_sold_out_shows_on_the_next_read(api_client: APIClient, big_m
     }
     assert sold_out == {item.pk for item in items}
     assert shown
+
+
+def test_without_redis_the_page_comes_from_the_database(
+    api_client: APIClient, big_merchant: Merchant, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    assert page(api_client, big_merchant)["name"] == "Cơm Nhà Bà Tám"
+    with django_capture_on_commit_callbacks(execute=True):
+        _rename_item(big_merchant)  # the version bump fails quietly; the write stands
+    assert page(api_client, big_merchant)["menu"][0]["items"][0]["name"] == "Món mới"
