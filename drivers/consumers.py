@@ -13,7 +13,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from drivers import selectors
-from drivers.services.profiles import MAX_FIXES_PER_BATCH, ensure_profile, record_location_fixes
+from drivers.ingest import coalescer
+from drivers.services.profiles import MAX_FIXES_PER_BATCH, ensure_profile
 from loship.metrics import WEBSOCKET_CONNECTIONS
 from loship.realtime.groups import driver_group
 from users.models import Role, User
@@ -25,12 +26,6 @@ CLOSE_FORBIDDEN = 4403
 @database_sync_to_async
 def _snapshot(user: User) -> dict[str, Any]:
     return selectors.driver_snapshot(ensure_profile(user=user))
-
-
-@database_sync_to_async
-def _record(user_id: int, fixes: list[Any]) -> dict[str, Any]:
-    report = record_location_fixes(driver_id=user_id, fixes=fixes)
-    return {"type": "location.ack", **report.as_dict()}
 
 
 class DriverConsumer(AsyncJsonWebsocketConsumer):
@@ -67,7 +62,8 @@ class DriverConsumer(AsyncJsonWebsocketConsumer):
             if not isinstance(fixes, list) or not 1 <= len(fixes) <= MAX_FIXES_PER_BATCH:
                 await self.send_json({"type": "error", "code": "location_batch_invalid"})
                 return
-            await self.send_json(await _record(self.user_id, fixes))
+            report = await coalescer().submit(self.user_id, fixes)
+            await self.send_json({"type": "location.ack", **report.as_dict()})
         elif kind == "snapshot":
             await self.send_json(await _snapshot(self.user))
         else:

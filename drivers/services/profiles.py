@@ -158,35 +158,50 @@ def record_location_fixes(
     or out-of-order ones ignored; the newest goes to Redis GEO, is marked for the throttled PostgreSQL
     save (`save_due_positions`, run by beat), and (every 3 s at most) goes to the customers of the
     orders the driver carries."""
-    if len(fixes) > MAX_FIXES_PER_BATCH:
-        raise LocationErrors.TOO_MANY_FIXES(max=MAX_FIXES_PER_BATCH)
-    now = now or timezone.now()
-    report = LocationReport()
-    too_old = now - timedelta(seconds=settings.DRIVER_FIX_MAX_AGE_SECONDS)
-    valid: list[location.Fix] = []
-    for index, raw in enumerate(fixes):
-        parsed = parse_fix(raw, now=now) if isinstance(raw, Mapping) else "location_fix_malformed"
-        if isinstance(parsed, str):
-            report.rejected.append({"index": index, "code": parsed})
-        elif parsed.at < too_old:
-            report.ignored += 1
-        else:
-            valid.append(parsed)
-    valid.sort(key=lambda fix: fix.at)
-    applied = location.apply_fixes([(driver_id, fix) for fix in valid], now=now)
-    carrying: tuple[int, ...] = ()
-    newest_pushed: location.Fix | None = None
-    for result in applied:
-        if not result.applied:
-            report.ignored += 1
-            continue
-        report.accepted += 1
-        if result.carrying_order_ids:
-            carrying, newest_pushed = result.carrying_order_ids, result.fix
-    if newest_pushed is not None:
-        _push_position(carrying, newest_pushed)
-    _count(report)
+    [report] = record_location_batches(batches=[(driver_id, fixes)], now=now)
     return report
+
+
+def record_location_batches(
+    *, batches: Sequence[tuple[int, Sequence[Mapping[str, Any]]]], now: datetime | None = None
+) -> list[LocationReport]:
+    """`record_location_fixes` for the messages of many drivers at once, in one Redis round trip
+    (the WebSocket consumers of one process coalesce their drivers' fixes through this)."""
+    now = now or timezone.now()
+    too_old = now - timedelta(seconds=settings.DRIVER_FIX_MAX_AGE_SECONDS)
+    reports: list[LocationReport] = []
+    entries: list[tuple[int, location.Fix]] = []
+    owners: list[int] = []
+    for position, (driver_id, fixes) in enumerate(batches):
+        if len(fixes) > MAX_FIXES_PER_BATCH:
+            raise LocationErrors.TOO_MANY_FIXES(max=MAX_FIXES_PER_BATCH)
+        report = LocationReport()
+        reports.append(report)
+        valid: list[location.Fix] = []
+        for index, raw in enumerate(fixes):
+            parsed = parse_fix(raw, now=now) if isinstance(raw, Mapping) else "location_fix_malformed"
+            if isinstance(parsed, str):
+                report.rejected.append({"index": index, "code": parsed})
+            elif parsed.at < too_old:
+                report.ignored += 1
+            else:
+                valid.append(parsed)
+        valid.sort(key=lambda fix: fix.at)
+        entries += [(driver_id, fix) for fix in valid]
+        owners += [position] * len(valid)
+    newest_pushed: dict[int, tuple[tuple[int, ...], location.Fix]] = {}
+    for owner, result in zip(owners, location.apply_fixes(entries, now=now), strict=True):
+        if not result.applied:
+            reports[owner].ignored += 1
+            continue
+        reports[owner].accepted += 1
+        if result.carrying_order_ids:
+            newest_pushed[result.driver_id] = (result.carrying_order_ids, result.fix)
+    for carrying, fix in newest_pushed.values():
+        _push_position(carrying, fix)
+    for report in reports:
+        _count(report)
+    return reports
 
 
 def save_due_positions(*, limit: int = 2000) -> int:

@@ -3,6 +3,7 @@ PostgreSQL, nearest-driver queries on Redis GEO, stale drivers pruned, positions
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -146,3 +147,30 @@ async def _receive_within(layer: object, channel: str, seconds: float) -> object
 
     async with asyncio.timeout(seconds):
         return await layer.receive(channel)  # type: ignore[attr-defined]
+
+
+def test_fixes_of_many_sockets_sent_at_once_are_coalesced_and_each_gets_its_own_report() -> None:
+    drivers = [make_driver(lat=offset(100 * n)) for n in range(1, 4)]
+
+    async def send_together() -> list[Any]:
+        import asyncio
+
+        from drivers.ingest import coalescer
+
+        return list(
+            await asyncio.gather(
+                coalescer().submit(drivers[0].pk, [fix(offset(1000), MERCHANT_LNG, at_ms=now_ms() + 50)]),
+                coalescer().submit(drivers[1].pk, [fix(95, MERCHANT_LNG)]),
+                coalescer().submit(
+                    drivers[2].pk, [fix(offset(3000), MERCHANT_LNG, at_ms=now_ms() - 3_600_000)]
+                ),
+            )
+        )
+
+    first, second, third = async_to_sync(send_together)()
+
+    assert (first.accepted, first.ignored, first.rejected) == (1, 0, [])
+    assert (second.accepted, second.rejected) == (0, [{"index": 0, "code": "location_coordinates_invalid"}])
+    assert (third.accepted, third.ignored) == (0, 1)
+    lat, _ = location.positions([drivers[0].pk])[drivers[0].pk]
+    assert abs(lat - float(offset(1000))) < 1e-5
