@@ -59,8 +59,8 @@ class MatchedDishSerializer(serializers.Serializer):
     is_available = serializers.BooleanField()
 
 
-class NearbyMerchantSerializer(serializers.Serializer):
-    """One merchant of the nearby list. Documents (and tests pin) what `nearby_row` builds by hand."""
+class MerchantSummarySerializer(serializers.Serializer):
+    """What both the nearby list and the merchant page say about a merchant."""
 
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -76,10 +76,15 @@ class NearbyMerchantSerializer(serializers.Serializer):
     min_order_vnd = serializers.IntegerField()
     prep_minutes = serializers.IntegerField()
     delivery_radius_m = serializers.IntegerField()
-    distance_m = serializers.IntegerField(help_text="Straight-line distance from the point")
     is_open = serializers.BooleanField(help_text="Within its opening hours now")
     is_busy = serializers.BooleanField()
     accepting_orders = serializers.BooleanField(help_text="Open and not busy")
+
+
+class NearbyMerchantSerializer(MerchantSummarySerializer):
+    """One merchant of the nearby list. Documents (and tests pin) what `nearby_row` builds by hand."""
+
+    distance_m = serializers.IntegerField(help_text="Straight-line distance from the point")
     matched_dishes = MatchedDishSerializer(many=True, help_text="Dishes matching `q` (a few per merchant)")
 
 
@@ -154,28 +159,11 @@ class ClosedDateSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
 
 
-class MerchantPageSerializer(serializers.Serializer):
+class MerchantPageSerializer(MerchantSummarySerializer):
     """The merchant page; documents the body the view renders from the cached plain data."""
 
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    slug = serializers.CharField()
     description = serializers.CharField()
     phone = serializers.CharField()
-    address = serializers.CharField()
-    lat = serializers.DecimalField(max_digits=9, decimal_places=6)
-    lng = serializers.DecimalField(max_digits=9, decimal_places=6)
-    cuisines = serializers.ListField(child=serializers.ChoiceField(choices=Cuisine.choices))
-    price_level = serializers.IntegerField()
-    cover_image_url = serializers.CharField()
-    min_order_vnd = serializers.IntegerField()
-    delivery_radius_m = serializers.IntegerField()
-    prep_minutes = serializers.IntegerField()
-    is_busy = serializers.BooleanField()
-    is_open = serializers.BooleanField()
-    accepting_orders = serializers.BooleanField()
-    rating_avg = serializers.DecimalField(max_digits=3, decimal_places=2)
-    rating_count = serializers.IntegerField()
     opening_hours = OpeningIntervalSerializer(many=True)
     closed_dates = ClosedDateSerializer(many=True)
     menu = MenuSectionOutputSerializer(many=True)

@@ -10,6 +10,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from merchants import services
+from merchants.api.serializers import MerchantPageSerializer
 from merchants.cache import menu_version
 from merchants.models import ClosedDate, MenuCategory, MenuItem, Merchant, OpeningHours, Option, OptionGroup
 from tests.conftest import authenticated_client
@@ -75,6 +76,7 @@ def test_page_has_the_full_menu_in_order(api_client: APIClient, big_merchant: Me
     }
     assert len(body["opening_hours"]) == 7
     assert body["is_open"] is True and body["accepting_orders"] is True
+    assert MerchantPageSerializer(body).data == body  # the documented shape is the served shape
 
 
 def test_query_count_is_pinned_cold_and_warm(
