@@ -181,6 +181,41 @@ def test_merchant_stream_is_for_its_staff_and_shows_new_orders_and_cancellations
     async_to_sync(scenario)()
 
 
+def test_merchant_hears_when_the_driver_arrives(place_order: Callable[[Any], Order], menu: Menu) -> None:
+    from django.db import transaction
+
+    from loship.events.services import record_event
+
+    staff = make_staff(menu.merchant)
+    order = place_order(UserFactory())
+
+    async def scenario() -> None:
+        ws = communicator(f"/ws/merchants/{menu.merchant.pk}/", user=staff)
+        await open_stream(ws)
+
+        def driver_arrives() -> None:
+            with transaction.atomic():
+                record_event(
+                    topic="job.arrived_at_pickup",
+                    aggregate_type="job",
+                    aggregate_id=1,
+                    payload={"job_id": 1, "order_id": order.pk, "driver_id": 5, "sequence": 1},
+                )
+            publish_pending()
+
+        await sync_to_async(driver_arrives)()
+        arrival = await receive(ws)
+        assert arrival["type"] == "job.arrived_at_pickup"
+        assert (arrival["order_id"], arrival["merchant_id"], arrival["job_sequence"]) == (
+            order.pk,
+            menu.merchant.pk,
+            1,
+        )
+        await ws.disconnect()
+
+    async_to_sync(scenario)()
+
+
 def test_ops_feed_takes_ops_by_jwt_or_admin_session_from_an_allowed_origin(
     place_order: Callable[[Any], Order], settings: Any
 ) -> None:
