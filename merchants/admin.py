@@ -234,6 +234,14 @@ class MenuItemInline(ScopedInline, admin.TabularInline[MenuItem, Merchant]):
     fields = ["name", "category", "price_vnd", "is_available", "position"]
     show_change_link = True
 
+    def get_formset(self, request: HttpRequest, obj: Merchant | None = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        # Each call builds a new form class, so narrowing its field touches no other request.
+        field = formset.form.base_fields.get("category")
+        if isinstance(field, forms.ModelChoiceField):
+            field.queryset = MenuCategory.objects.filter(merchant=obj) if obj else MenuCategory.objects.none()
+        return formset
+
 
 class OptionGroupInline(ScopedInline, admin.TabularInline[OptionGroup, MenuItem]):
     model = OptionGroup
@@ -350,6 +358,16 @@ class MenuItemAdmin(AvailabilityAdmin):
         if _is_ops(request) or len(_roles(request)) > 1:
             return ["is_available", ("merchant", admin.RelatedOnlyFieldListFilter)]
         return ["is_available"]
+
+    def get_form(
+        self, request: HttpRequest, obj: MenuItem | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        field = form.base_fields.get("category")
+        if obj is not None and isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
+            # The dish's own merchant's categories (a new dish's merchant is not known yet).
+            field.queryset = field.queryset.filter(merchant_id=obj.merchant_id)
+        return form
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial: dict[str, Any] = dict(super().get_changeform_initial_data(request))

@@ -340,3 +340,15 @@ def test_overlapping_hours_in_the_inline_are_refused(two: dict[str, Any]) -> Non
     )
     assert response.status_code == 302
     assert merchant.opening_hours.count() == 2
+
+
+def test_category_choices_are_the_merchants_own_even_for_ops(two: dict[str, Any]) -> None:
+    browser = browser_for(make_ops())
+    merchant, item = two["a"]["merchant"], two["a"]["item"]
+    page = browser.get(f"/admin/merchants/merchant/{merchant.pk}/change/")
+    items_inline = next(
+        f.formset for f in page.context["inline_admin_formsets"] if f.formset.prefix == "items"
+    )
+    assert list(items_inline.forms[0].fields["category"].queryset) == [two["a"]["category"]]
+    page = browser.get(f"/admin/merchants/menuitem/{item.pk}/change/")
+    assert list(page.context["adminform"].form.fields["category"].queryset) == [two["a"]["category"]]
