@@ -95,7 +95,7 @@ def _on_task_prerun(task: Any = None, **_: Any) -> None:
     request = task.request
     incoming = request.get(REQUEST_ID_HEADER) or (request.get("headers") or {}).get(REQUEST_ID_HEADER)
     request_id = incoming if isinstance(incoming, str) and _VALID_REQUEST_ID.match(incoming) else None
-    request._loship_request_id_token = request_id_var.set(request_id or f"task-{request.id}")
+    request_id_var.set(request_id or f"task-{request.id}")
     request._loship_started_at = time.time()
     published_at = request.get(PUBLISHED_AT_HEADER) or (request.get("headers") or {}).get(PUBLISHED_AT_HEADER)
     if isinstance(published_at, int | float):
@@ -111,9 +111,8 @@ def _on_task_postrun(task: Any = None, state: str | None = None, **_: Any) -> No
     if started_at is not None:
         TASK_RUN_SECONDS.labels(queue=queue).observe(time.time() - started_at)
     TASKS.labels(queue=queue, state=state or "UNKNOWN").inc()
-    token = getattr(request, "_loship_request_id_token", None)
-    if token is not None:
-        request_id_var.reset(token)
+    # The id stays bound until the next task starts, so Celery's "succeeded" line (logged after this
+    # signal) still carries it.
 
 
 def connect_celery_signals() -> None:

@@ -183,6 +183,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "drivers-save-positions": {"task": "drivers.tasks.save_positions", "schedule": 10.0},
 }
 CELERY_TIMEZONE = "UTC"
+# Workers log through LOGGING (JSON lines with the request id that caused the task), not Celery's format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Orders ------------------------------------------------------------------------------------
 
