@@ -6,6 +6,7 @@ class MerchantsConfig(AppConfig):
     verbose_name = "Merchants"
 
     def ready(self) -> None:
-        from merchants import signals
+        from merchants import signals, subscribers
 
         signals.connect()
+        subscribers.register()
