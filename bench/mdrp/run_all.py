@@ -125,7 +125,7 @@ def write_markdown(results: list[dict], scale: dict[str, object], path: Path) ->
     lines += [
         "",
         f"Mean policy/greedy: {sum(vs_greedy) / len(vs_greedy):.3f}; "
-        f"mean policy/LB: {sum(vs_bound) / len(vs_bound):.3f}; "
+        f"mean policy/LB: {sum(vs_bound) / len(vs_bound):.4f}; "
         f"mean greedy/LB: {sum(greedy_vs_bound) / len(greedy_vs_bound):.3f}.",
         "",
         "| instance | couriers pay policy / greedy | utilization policy / greedy | orders per courier-hour "

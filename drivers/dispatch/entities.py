@@ -54,14 +54,14 @@ class DispatchParams:
     planning_horizon: float = 40.0
     max_bundle_size: int = 3
     # Orders whose ready times differ by more than this are never bundled.
-    bundle_ready_gap: float = 10.0
-    candidate_drivers: int = 25
+    bundle_ready_gap: float = 15.0
+    candidate_drivers: int = 40
     # Cost of one minute a driver could arrive before it is needed, against one minute of click-to-door.
     spare_time_weight: float = 0.05
     # Minutes of click-to-door worth spending to free a driver for someone else.
     freed_driver_value: float = 0.0
     # The same when this round leaves some bundle without a driver.
-    scarce_driver_value: float = 15.0
+    scarce_driver_value: float = 12.0
     # Cost per order of leaving it unmatched in this round, once it is ready within urgent_window.
     unmatched_order_cost: float = 1000.0
     urgent_window: float = 25.0
