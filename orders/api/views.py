@@ -150,7 +150,8 @@ class OrderCancelApi(APIView):
 
 
 class OrderPaymentApi(APIView):
-    """Open (or re-read) the e-wallet payment of an unpaid order: returns where to pay."""
+    """Open the e-wallet payment of an order awaiting it (again if it is already open): returns where to
+    pay; 409 `order_not_payable` once it is paid, cancelled or expired, or for a cash order."""
 
     @extend_schema(request=None, responses=s.OrderDetailOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
