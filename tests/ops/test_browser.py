@@ -12,6 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from merchants.models import MenuItem, Merchant
+from ops.services import check_headroom, record_capacity
 from orders.models import OrderStatus
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.ops.browser import admin_login, chromium, screenshot, text_of
@@ -99,6 +100,17 @@ def test_ops_dashboard_figures_and_live_board(
         assert text_of(browser, f"{row} .status") == "placed"
         assert order["code"] in text_of(browser, row)
         screenshot(browser, "ops-dashboard-live-order")
+
+        # Load passes 40% of a (tiny) measured limit: the alert reaches the open page as a banner.
+        record_capacity(
+            figure="orders_per_minute", limit=1, source="test", basis="test", measured_at=timezone.now()
+        )
+        check_headroom()
+        banner = '#headroom-banner p[data-figure="orders_per_minute"]'
+        WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, banner))
+        assert "hidden" not in str(browser.find_element(By.ID, "headroom-banner").get_attribute("class"))
+        assert "Load alert" in text_of(browser, banner)
+        screenshot(browser, "ops-dashboard-alert-banner")
 
 
 def test_merchant_staff_see_their_dashboard_and_not_the_ops_one(
