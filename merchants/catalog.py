@@ -8,6 +8,7 @@ extension needed): every word of the query must start a word of the merchant's n
 or of one of its dish names.
 """
 
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -311,8 +312,26 @@ def build_page(merchant_id: int, *, today: date | None = None) -> dict[str, Any]
     }
 
 
-def render_page(page: dict[str, Any], *, at: datetime | None = None) -> dict[str, Any]:
-    """Add what depends on the clock to a (possibly cached) page: open now, upcoming closed dates."""
+def _json(value: Any) -> bytes:
+    # As DRF's JSONRenderer writes it: UTF-8, compact.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def cache_entry(page: dict[str, Any]) -> dict[str, Any]:
+    """The page as stored in Redis: everything but the clock-dependent fields already encoded as
+    JSON (encoding ~40 kB on every read cost more than the rest of the request), plus what the
+    clock-dependent fields are computed from."""
+    static = {key: value for key, value in page.items() if key != "closed_dates"}
+    return {
+        "body": _json(static),
+        "opening_hours": page["opening_hours"],
+        "closed_dates": page["closed_dates"],
+        "is_busy": page["is_busy"],
+    }
+
+
+def render_entry(entry: dict[str, Any], *, at: datetime | None = None) -> bytes:
+    """The page's JSON now: open-now, accepting orders and upcoming closed dates, then the stored body."""
     local = (at or timezone.now()).astimezone(LOCAL_TZ)
     hours = [
         OpeningHours(
@@ -320,23 +339,34 @@ def render_page(page: dict[str, Any], *, at: datetime | None = None) -> dict[str
             opens_at=time.fromisoformat(row["opens_at"]),
             closes_at=time.fromisoformat(row["closes_at"]),
         )
-        for row in page["opening_hours"]
+        for row in entry["opening_hours"]
     ]
-    closed = {date.fromisoformat(row["date"]) for row in page["closed_dates"]}
+    closed = {date.fromisoformat(row["date"]) for row in entry["closed_dates"]}
     is_open = open_at(hours, closed, local=local)
     today = local.date().isoformat()
-    return {
-        **page,
-        "closed_dates": [row for row in page["closed_dates"] if row["date"] >= today],
+    clock = {
         "is_open": is_open,
-        "accepting_orders": is_open and not page["is_busy"],
+        "accepting_orders": is_open and not entry["is_busy"],
+        "closed_dates": [row for row in entry["closed_dates"] if row["date"] >= today],
     }
+    return _json(clock)[:-1] + b"," + entry["body"][1:]
+
+
+def merchant_page_json(merchant_id: int, *, at: datetime | None = None) -> bytes | None:
+    """The merchant page as customers see it now (cached menu, fresh open-now), as JSON bytes."""
+
+    def build() -> dict[str, Any] | None:
+        page = build_page(merchant_id)
+        return None if page is None else cache_entry(page)
+
+    entry = cached_page(merchant_id, build)
+    return None if entry is None else render_entry(entry, at=at)
 
 
 def merchant_page(merchant_id: int, *, at: datetime | None = None) -> dict[str, Any] | None:
-    """The merchant page as customers see it now: cached menu, fresh open-now."""
-    page = cached_page(merchant_id, lambda: build_page(merchant_id))
-    return None if page is None else render_page(page, at=at)
+    """The same page as data."""
+    body = merchant_page_json(merchant_id, at=at)
+    return None if body is None else json.loads(body)
 
 
 # --- Delivery preview ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView
@@ -16,7 +17,13 @@ from rest_framework.views import APIView
 from loship.errors import ErrorSpec
 from merchants import services
 from merchants.api import serializers as s
-from merchants.catalog import NearbyQuery, delivery_preview, matched_dishes, merchant_page, nearby_merchants
+from merchants.catalog import (
+    NearbyQuery,
+    delivery_preview,
+    matched_dishes,
+    merchant_page_json,
+    nearby_merchants,
+)
 from merchants.errors import MerchantErrors
 from merchants.models import ClosedDate, MenuItem, Merchant, OpeningHours, Option, StaffMembership
 from merchants.selectors import is_ops, local_today, membership_role, merchants_for_staff
@@ -80,11 +87,12 @@ class MerchantDetailApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(responses=s.MerchantPageSerializer)
-    def get(self, request: Request, pk: int) -> Response:
-        page = merchant_page(pk)
-        if page is None:
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        body = merchant_page_json(pk)
+        if body is None:
             raise MerchantErrors.MERCHANT_NOT_FOUND()
-        return Response(page)
+        # Already JSON (see merchants.catalog.cache_entry); the shape is pinned to the serializer by tests.
+        return HttpResponse(body, content_type="application/json")
 
 
 class DeliveryPreviewApi(APIView):
