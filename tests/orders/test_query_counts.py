@@ -1,0 +1,69 @@
+"""The hot endpoints read and write in a fixed number of statements, whatever the cart or order size."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from orders.models import Order
+from tests.orders.factories import Menu, make_promotion
+
+pytestmark = pytest.mark.django_db
+
+
+def statements(capture: CaptureQueriesContext) -> list[str]:
+    """The SQL sent, without transaction bookkeeping (BEGIN/COMMIT, or the test's savepoints)."""
+    bookkeeping = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+    return [q["sql"] for q in capture.captured_queries if not q["sql"].startswith(bookkeeping)]
+
+
+@pytest.mark.parametrize("promo", [False, True])
+def test_placing_an_order_is_one_read_and_one_write_batch(
+    place: Callable[..., Any], menu: Menu, promo: bool
+) -> None:
+    overrides = {"promo_code": make_promotion().code} if promo else {}
+    with CaptureQueriesContext(connection) as capture:
+        response = place(**overrides)
+
+    assert response.status_code == 201, response.json()
+    sent = statements(capture)
+    # The user behind the token, the claim-and-read statement, the write batch.
+    assert len(sent) == 3, sent
+    assert sent[1].lstrip().startswith("WITH") and "claimed AS" in sent[1]
+    assert 'INSERT INTO "orders_order"' in sent[2] and 'INSERT INTO "events_outboxevent"' in sent[2]
+
+
+def test_a_bigger_cart_costs_no_more_statements(place: Callable[..., Any], menu: Menu) -> None:
+    lines = [
+        {"item_id": menu.pho.pk, "quantity": 1, "option_ids": [menu.size_small.pk, menu.beef.pk]},
+        {"item_id": menu.pho.pk, "quantity": 2, "option_ids": [menu.size_large.pk]},
+        {"item_id": menu.tea.pk, "quantity": 3},
+        {"item_id": menu.tea.pk, "quantity": 1, "note": "ít đá"},
+    ]
+
+    with CaptureQueriesContext(connection) as capture:
+        response = place(lines=lines)
+
+    assert response.status_code == 201, response.json()
+    assert len(statements(capture)) == 3
+    assert Order.objects.get(pk=response.json()["id"]).lines.count() == 4
+
+
+def test_order_detail_and_list_read_a_fixed_number_of_rows(
+    place: Callable[..., Any], customer_client: APIClient
+) -> None:
+    order_id = place().json()["id"]
+    place()
+
+    with CaptureQueriesContext(connection) as detail:
+        assert customer_client.get(f"/api/v1/orders/{order_id}").status_code == 200
+    with CaptureQueriesContext(connection) as listing:
+        assert customer_client.get("/api/v1/orders").status_code == 200
+
+    # user; order with merchant, driver and payment joined; lines; events.
+    assert len(statements(detail)) == 4
+    # user; the page with merchants joined.
+    assert len(statements(listing)) == 2
