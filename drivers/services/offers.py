@@ -28,7 +28,7 @@ from drivers.models import (
     Offer,
     OfferStatus,
 )
-from loship.metrics import OFFERS
+from loship.metrics import DISPATCH_LATENCY_SECONDS, OFFERS
 from orders.models import Order, PaymentMethod
 from orders.services import lifecycle
 from users.models import User
@@ -98,6 +98,8 @@ def _take_orders(offer: Offer, *, driver: User, actor: User | None, now: datetim
         raise DriverErrors.HAS_ACTIVE_JOB()
     for order_id in sorted(offer.order_ids):
         lifecycle.assign_driver(order_id=order_id, driver=driver, actor=actor)
+    waited = (now - min(request.dispatchable_at for request in requests)).total_seconds()
+    DISPATCH_LATENCY_SECONDS.observe(max(0.0, waited))
     DispatchRequest.objects.filter(pk__in=offer.order_ids).update(
         status=DispatchStatus.ASSIGNED, updated_at=now
     )

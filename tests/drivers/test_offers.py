@@ -163,9 +163,12 @@ def test_accepting_through_the_api_assigns_the_order_and_opens_a_job_with_etas(
     order = pooled_order()
     driver = make_driver(lat=offset(500))
     [offer_id] = run_round().offers
+    [listed] = client_for(driver).get("/api/v1/driver/offers").json()["offers"]
 
     response = client_for(driver).post(f"/api/v1/driver/offers/{offer_id}/accept")
 
+    assert listed["offer_id"] == offer_id
+    assert listed["order_ids"] == [order.pk]
     assert response.status_code == 200, response.json()
     [job] = response.json()["jobs"]
     assert job["order_id"] == order.pk
@@ -173,6 +176,7 @@ def test_accepting_through_the_api_assigns_the_order_and_opens_a_job_with_etas(
     assert job["pickup_eta"] is not None and job["dropoff_eta"] is not None
     order.refresh_from_db()
     assert order.driver_id == driver.pk
+    assert client_for(driver).get("/api/v1/driver/current-job").json()["jobs"][0]["order_id"] == order.pk
     again = client_for(driver).post(f"/api/v1/driver/offers/{offer_id}/decline")
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "offer_not_open"
