@@ -401,7 +401,7 @@ def update_eta(*, order_id: int, eta: datetime, actor: User | None = None) -> Or
         kind="eta_updated",
         from_status=order.status,
         actor=actor,
-        actor_role=ActorRole.SYSTEM if actor is None else ActorRole.DRIVER,
+        actor_role=_driver_side_role(actor, driver_id=order.driver_id),
         update_fields=["eta"],
     )
     return order

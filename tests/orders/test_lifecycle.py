@@ -324,3 +324,19 @@ def test_merchant_actions_on_a_finished_order_are_409_over_the_api(
     assert response.status_code == 409
     assert response.json()["error"]["code"] in {"order_transition_not_allowed", "order_not_cancellable"}
     assert response.json()["error"]["message"]
+
+
+def test_a_new_eta_is_recorded_with_who_gave_it(placed_order: Order, driver: Any, ops: Any) -> None:
+    services.assign_driver(order_id=placed_order.pk, driver=driver)
+    eta = timezone.now() + timedelta(minutes=42)
+
+    services.update_eta(order_id=placed_order.pk, eta=eta)
+    services.update_eta(order_id=placed_order.pk, eta=eta, actor=driver)
+    order = services.update_eta(order_id=placed_order.pk, eta=eta, actor=ops)
+
+    roles = list(
+        OrderEvent.objects.filter(order=order, kind="eta_updated").values_list("actor_role", flat=True)
+    )
+    assert roles == ["system", "driver", "ops"]
+    assert order.eta == eta
+    assert OutboxEvent.objects.filter(topic="order.eta_updated").count() == 3
