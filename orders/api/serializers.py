@@ -181,8 +181,27 @@ def quote_body(quote: Quote) -> dict[str, Any]:
     }
 
 
+class ReorderCartLineOutputSerializer(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    option_ids = serializers.ListField(child=serializers.IntegerField())
+    note = serializers.CharField()
+
+
+class ReorderCartOutputSerializer(serializers.Serializer):
+    """The cart to send back to `POST /orders` (with a new Idempotency-Key) to place it again."""
+
+    merchant_id = serializers.IntegerField()
+    lines = ReorderCartLineOutputSerializer(many=True)
+    delivery_lat = serializers.CharField()
+    delivery_lng = serializers.CharField()
+    delivery_address = serializers.CharField()
+    delivery_note = serializers.CharField()
+    payment_method = serializers.CharField()
+
+
 class ReorderOutputSerializer(serializers.Serializer):
-    cart = serializers.DictField()
+    cart = ReorderCartOutputSerializer()
     quote = QuoteOutputSerializer()
 
 

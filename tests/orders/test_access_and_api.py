@@ -418,3 +418,13 @@ def test_quoting_to_another_customers_address_is_404(customer_client: APIClient,
     response = customer_client.post("/api/v1/orders/quote", {**body, "address_id": foreign.pk}, format="json")
 
     assert response.status_code == 404
+
+
+def test_the_reorder_cart_places_again_as_it_is(placed_order: Order, customer_client: APIClient) -> None:
+    cart = customer_client.post(f"/api/v1/orders/{placed_order.pk}/reorder").json()["cart"]
+
+    again = customer_client.post("/api/v1/orders", cart, format="json", HTTP_IDEMPOTENCY_KEY="again")
+
+    assert again.status_code == 201, again.json()
+    assert again.json()["total_vnd"] == placed_order.total_vnd
+    assert again.json()["id"] != placed_order.pk
