@@ -118,3 +118,24 @@ def test_one_round_bundles_two_ready_orders_of_one_merchant_to_one_driver_when_d
     [offer] = Offer.objects.filter(pk__in=run_round().offers)
 
     assert sorted(offer.order_ids) == sorted([first.pk, second.pk])
+
+
+def test_the_driver_is_notified_of_an_offer_once_even_if_the_event_is_relayed_twice(
+    pooled_order: Callable[..., Order],
+) -> None:
+    from loship.events.subscribers import handlers_for
+    from loship.notifications.models import Notification
+
+    order = pooled_order()
+    driver = make_driver(lat=offset(300))
+    [offer_id] = run_round().offers
+
+    publish_pending()
+    event = OutboxEvent.objects.get(topic="offer.created", aggregate_id=str(offer_id))
+    for _name, handler in handlers_for(event.topic):
+        handler(event)
+
+    [notification] = Notification.objects.filter(user=driver, kind="driver.offer")
+    assert notification.data["offer_id"] == offer_id
+    assert notification.data["order_ids"] == [order.pk]
+    assert order.merchant.name in notification.body
