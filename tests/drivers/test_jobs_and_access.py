@@ -1,5 +1,6 @@
 """The job flow through delivery (code, cash on delivery, earnings), per-object access, ops by hand."""
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -181,3 +182,18 @@ def test_ops_assign_by_hand_and_unassign_returns_the_order_to_the_pool(
     order.refresh_from_db()
     assert order.driver_id is None
     assert DispatchRequest.objects.get(pk=order.pk).status == "waiting"
+
+
+def test_the_hot_driver_endpoints_use_a_fixed_number_of_queries(
+    pooled_order: Callable[..., Order], django_assert_num_queries: Any
+) -> None:
+    driver, _, _ = _assigned(pooled_order)
+    client = client_for(driver)
+    fixes = {
+        "fixes": [{"lat": 10.78, "lng": 106.70, "timestamp": int(time.time() * 1000) + n} for n in range(10)]
+    }
+
+    with django_assert_num_queries(2):  # the token's user, the driver's profile
+        assert client.post("/api/v1/driver/locations", fixes, format="json").status_code == 200
+    with django_assert_num_queries(2):  # the token's user, the jobs with their orders and merchants
+        assert client.get("/api/v1/driver/current-job").status_code == 200
