@@ -62,23 +62,25 @@ class NearbyMerchantsApi(ListAPIView[Merchant]):
             raise NotFound
         dishes = matched_dishes([row["id"] for row in page.rows], query.q)
         results = [s.nearby_row(row, dishes.get(row["id"], [])) for row in page.rows]
-        url = request.build_absolute_uri()
-        has_next = page_number * page_size < page.total
-        previous = None
-        if page_number > 1:
-            previous = (
-                remove_query_param(url, "page")
-                if page_number == 2
-                else replace_query_param(url, "page", page_number - 1)
-            )
-        return Response(
-            {
-                "count": page.total,
-                "next": replace_query_param(url, "page", page_number + 1) if has_next else None,
-                "previous": previous,
-                "results": results,
-            }
+        return Response(_page_body(request, page_number, page_size, page.total, results))
+
+
+def _page_body(
+    request: Request, number: int, size: int, total: int, results: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The shape of DRF's page pagination (`count`, `next`, `previous`, `results`)."""
+    url = request.build_absolute_uri()
+    previous = None
+    if number > 1:
+        previous = (
+            remove_query_param(url, "page") if number == 2 else replace_query_param(url, "page", number - 1)
         )
+    return {
+        "count": total,
+        "next": replace_query_param(url, "page", number + 1) if number * size < total else None,
+        "previous": previous,
+        "results": results,
+    }
 
 
 class MerchantDetailApi(APIView):
