@@ -73,6 +73,7 @@ HCMC_PEAK["open_sockets"] = (
 
 CENTER = (10.7769, 106.7009)  # District 1
 LOG_DIR = Path(tempfile.gettempdir())
+METRICS_TOKEN = "city-bench-scrape"
 PHONE_PREFIX = "+8498"
 
 
@@ -191,6 +192,8 @@ class Simulation:
         self.ready_orders: set[int] = set()
         self.refusals: Counter[str] = Counter()
         self.merchant_events: Counter[str] = Counter()
+        self.drain_per_second: float | None = None
+        self.tasks_in_run = 0.0
         self.client = httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=64))
 
     async def call(
@@ -452,6 +455,40 @@ class Simulation:
         await asyncio.gather(*(hammer(d) for d in self.city.drivers[:sockets]), return_exceptions=True)
         return done / (time.perf_counter() - started)
 
+    async def tasks_done(self) -> float:
+        """Celery tasks finished so far, fleet-wide, from the server's /metrics (needs its token)."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        response = await self.client.get(
+            self.base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+        )
+        if response.status_code != 200:
+            return 0.0
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(response.text)
+            for sample in family.samples
+            if sample.name == "loship_celery_tasks_total"
+        )
+
+    async def queue_capacity(self, *, tasks: int) -> float:
+        """Tasks/s the worker drains: `tasks` cheap tasks (an outbox relay with nothing pending) sent to
+        `default` at once, timed until the queue is empty again."""
+        from loship.events.tasks import relay_outbox
+        from ops.collectors import queue_depths
+
+        def send() -> None:
+            for _ in range(tasks):
+                relay_outbox.apply_async(queue="default")
+
+        started = time.perf_counter()
+        await asyncio.to_thread(send)
+        while time.perf_counter() - started < 180:
+            if sum((await asyncio.to_thread(queue_depths)).values()) == 0:
+                break
+            await asyncio.sleep(0.1)
+        return tasks / (time.perf_counter() - started)
+
     async def socket_capacity(self, *, target: int) -> tuple[int, float]:
         """Open up to `target` idle driver sockets (each gets its snapshot); returns how many were held and
         the p99 of /healthz while they were open (ms). A lower bound of the limit, not the limit."""
@@ -477,6 +514,8 @@ def spawn(args: argparse.Namespace) -> list[subprocess.Popen[bytes]]:
     port = args.base_url.rsplit(":", 1)[-1].strip("/")
     env = {
         **os.environ,
+        "METRICS_TOKEN": METRICS_TOKEN,
+        "METRICS_PUBLISH_SECONDS": "1",
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "plain",
         "SECURE_SSL_REDIRECT": "0",
@@ -564,8 +603,8 @@ def report(
             "limit": round(limit, 1),
             "this_run_load": load.get(figure),
             "this_run_headroom": round(limit / load[figure], 1) if load.get(figure) else None,
-            "hcmc_peak_load": HCMC_PEAK[figure],
-            "hcmc_peak_headroom": round(limit / HCMC_PEAK[figure], 2),
+            "hcmc_peak_load": HCMC_PEAK.get(figure),
+            "hcmc_peak_headroom": round(limit / HCMC_PEAK[figure], 2) if HCMC_PEAK.get(figure) else None,
         }
     return {
         "run": {
@@ -595,6 +634,11 @@ def report(
             "mean": round(statistics.fmean(sim.dispatch_seconds), 2) if sim.dispatch_seconds else None,
         },
         "hcmc_peak_model": HCMC_PEAK,
+        "worker_drain_tasks_per_second": round(sim.drain_per_second, 1) if sim.drain_per_second else None,
+        "celery_tasks_in_run": sim.tasks_in_run,
+        "celery_tasks_per_order": round(sim.tasks_in_run / sim.orders_placed, 1)
+        if sim.orders_placed
+        else None,
         "headroom": headroom,
     }
 
@@ -605,7 +649,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         seed_city, merchants=args.merchants, customers=args.customers, drivers=args.drivers, rng=rng
     )
     sim = Simulation(city, args, rng)
+    tasks_before = await sim.tasks_done()
     elapsed = await sim.run()
+    await asyncio.sleep(2)  # the worker's last snapshot
+    sim.tasks_in_run = await sim.tasks_done() - tasks_before
     capacity: dict[str, float] = {}
     if args.capacity:
         capacity["location_fixes_per_second"] = await sim.fix_capacity(
@@ -613,6 +660,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         )
         held, _probe_ms = await sim.socket_capacity(target=args.socket_target)
         capacity["open_sockets"] = held
+        drain = await sim.queue_capacity(tasks=args.queue_tasks)
+        # A backlog is tolerable while the workers clear it within a minute.
+        capacity["queue_depth"] = drain * 60
+        sim.drain_per_second = drain
     result = report(sim, elapsed, capacity, args)
     await sim.client.aclose()
     return result
@@ -634,6 +685,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--capacity", action="store_true", help="then measure fix and socket limits")
     parser.add_argument("--socket-target", type=int, default=1000)
+    parser.add_argument("--queue-tasks", type=int, default=2000)
     parser.add_argument("--spawn", action="store_true", help="start uvicorn, a worker and beat for the run")
     parser.add_argument("--results", help="write <path>.json (with a `capacity` list for record_capacity)")
     args = parser.parse_args()
