@@ -10,8 +10,10 @@ any `bench/**/*.json`) with a top-level `capacity` list:
 connections, tasks). Results that predate this format are read from their Markdown tables below.
 """
 
+import contextlib
 import json
 import re
+import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,18 +59,43 @@ def from_json(path: Path, root: Path) -> list[Measured]:
 _ORDERS_ROW = re.compile(r"^\|\s*place order\s*\|\s*([\d.]+)\s*\|", re.MULTILINE)
 
 
+def _placement_rps_column(text: str) -> list[float]:
+    """The run rows' values under a `placement rps` header (the first per-run results table)."""
+    values: list[float] = []
+    column: int | None = None
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            if values:
+                break
+            continue
+        cells = [cell.strip().strip("*") for cell in line.strip().strip("|").split("|")]
+        if "placement rps" in cells:
+            column = cells.index("placement rps")
+        elif column is not None and cells[0].isdigit() and len(cells) > column:
+            with contextlib.suppress(ValueError):
+                values.append(float(cells[column]))
+    return values
+
+
 def from_orders_results(path: Path, root: Path) -> list[Measured]:
-    """bench/orders_RESULTS.md: the placement row's requests/s, times 60."""
-    match = _ORDERS_ROW.search(path.read_text())
-    if not match:
+    """bench/orders_RESULTS.md: placements/s times 60 - the median of the per-run table, or the
+    `place order` row of the older single-run table."""
+    text = path.read_text()
+    runs = _placement_rps_column(text)
+    match = _ORDERS_ROW.search(text)
+    if runs:
+        per_second, how = statistics.median(runs), f"median of {len(runs)} runs"
+    elif match:
+        per_second, how = float(match.group(1)), "one run"
+    else:
         return []
-    per_second = float(match.group(1))
     return [
         Measured(
             LoadFigure.ORDERS_PER_MINUTE,
             per_second * 60,
             str(path.relative_to(root)),
-            f"order placement {per_second:g} requests/s x 60 (one uvicorn worker, bench/orders_bench.py)",
+            f"order placement {per_second:g} requests/s ({how}) x 60, one uvicorn worker"
+            " (bench/orders_bench.py)",
             _mtime(path),
         )
     ]

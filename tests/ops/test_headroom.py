@@ -80,6 +80,28 @@ def test_record_capacity_reads_json_and_the_orders_results(tmp_path: Path) -> No
     assert Capacity.objects.get(figure="open_sockets").source == "bench/city/other.json"
 
 
+def test_record_capacity_takes_the_median_of_the_per_run_orders_table(tmp_path: Path) -> None:
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    table = [
+        "## Results",
+        "",
+        "| run | load avg | baseline rps | placement rps | rps ratio |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        "| 1 | 7.4 | 85.2 | 44.0 | **0.518** |",
+        "| 2 | 12.9 | 95.9 | 50.0 | **0.503** |",
+        "| 3 | 5.6 | 81.4 | 46.0 | 0.5 |",
+        "| median | | | | **0.51** |",
+        "",
+        "| step | placement rps |",
+        "| --- | ---: |",
+        "| 1 | 999 |",
+    ]
+    (bench / "orders_RESULTS.md").write_text("\n".join(table) + "\n")
+    call_command("record_capacity", "--bench-dir", str(bench))
+    assert Capacity.objects.get(figure="orders_per_minute").limit == pytest.approx(46.0 * 60)
+
+
 def test_record_capacity_refuses_a_bad_override(tmp_path: Path) -> None:
     with pytest.raises(CommandError):
         call_command("record_capacity", "--bench-dir", str(tmp_path), "--set", "open_sockets=-3")
