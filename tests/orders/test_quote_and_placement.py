@@ -335,3 +335,36 @@ def test_a_refused_placement_can_be_retried_with_the_same_key(place: Callable[..
     menu.merchant.save()
 
     assert place(key="k").status_code == 201
+
+
+def test_a_fixed_promo_of_this_merchant_applies_and_its_use_is_counted(
+    place: Callable[..., Any], customer_client: APIClient, menu: Menu
+) -> None:
+    promo = make_promotion(kind="fixed", value=20000, max_discount_vnd=None, merchant=menu.merchant)
+
+    quoted = quote(customer_client, cart_body(menu, promo_code=promo.code))
+    placed = place(promo_code=promo.code)
+
+    assert quoted.json()["discount_vnd"] == 20000
+    assert placed.json()["discount_vnd"] == 20000
+    assert placed.json()["total_vnd"] == 103000 - 20000
+    assert placed.json()["promo_code"] == promo.code
+    promo.refresh_from_db()
+    assert promo.used_count == 1
+    assert promo.redemptions.get().order_id == placed.json()["id"]
+
+
+def test_a_per_customer_limit_counts_only_that_customer(place: Callable[..., Any], menu: Menu) -> None:
+    from tests.factories import UserFactory
+    from tests.orders.conftest import client_for
+
+    promo = make_promotion(per_customer_limit=1)
+    first = place(promo_code=promo.code)
+    second = place(promo_code=promo.code)
+    other = client_for(UserFactory()).post(
+        "/api/v1/orders", cart_body(menu, promo_code=promo.code), format="json", HTTP_IDEMPOTENCY_KEY="x"
+    )
+
+    assert (first.status_code, other.status_code) == (201, 201)
+    assert second.status_code == 422
+    assert second.json()["error"]["code"] == "promo_customer_limit_reached"
