@@ -3,12 +3,18 @@
 The channel layer is best effort (DESIGN.md section 5): a push can be lost, so every order event
 carries the order's `sequence` and a client that sees a gap (or reconnects) gets the snapshot.
 Correctness lives in the database; `push` never raises.
+
+Sync callers (the outbox relay in Celery, sync views) send through one long-lived event loop per
+process, in a background thread: `async_to_sync` would start a fresh loop, and with it a fresh Redis
+connection of the channel layer, for every push.
 """
 
+import asyncio
 import logging
+import os
+import threading
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 
@@ -51,7 +57,42 @@ def push(group: str, event: dict[str, Any]) -> None:
 
 def push_or_raise(group: str, event: dict[str, Any]) -> None:
     """Like `push`, but a layer error propagates (the outbox relay retries the destination)."""
+    push_many_or_raise([group], event)
+
+
+#: A push that takes longer than this (Redis hanging) fails, so the relay retries it later.
+PUSH_TIMEOUT_SECONDS = 5.0
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid = 0
+_loop_lock = threading.Lock()
+
+
+def _push_loop() -> asyncio.AbstractEventLoop:
+    """This process's push loop (a new one after a fork: a child cannot use its parent's thread)."""
+    global _loop, _loop_pid
+    with _loop_lock:
+        if _loop is None or _loop_pid != os.getpid() or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="realtime-push", daemon=True).start()
+            _loop, _loop_pid = loop, os.getpid()
+        return _loop
+
+
+def push_many_or_raise(groups: list[str], event: dict[str, Any]) -> None:
+    """Send `event` to several groups at once (one round of concurrent `group_send`s); raises on a
+    channel-layer error or after PUSH_TIMEOUT_SECONDS."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not groups:
         return
-    async_to_sync(layer.group_send)(group, {"type": STREAM_EVENT, "event": event})
+    message = {"type": STREAM_EVENT, "event": event}
+
+    async def send() -> None:
+        await asyncio.gather(*(layer.group_send(group, message) for group in groups))
+
+    future = asyncio.run_coroutine_threadsafe(send(), _push_loop())
+    try:
+        future.result(timeout=PUSH_TIMEOUT_SECONDS)
+    except TimeoutError:
+        future.cancel()
+        raise

@@ -11,7 +11,14 @@ from typing import Any
 
 from loship.events.models import OutboxEvent
 from loship.events.subscribers import subscribe
-from loship.realtime.groups import OPS_GROUP, driver_group, merchant_group, order_group, push_or_raise
+from loship.realtime.groups import (
+    OPS_GROUP,
+    driver_group,
+    merchant_group,
+    order_group,
+    push_many_or_raise,
+    push_or_raise,
+)
 
 ORDER_STREAMS = "realtime.order_streams"
 MERCHANT_ARRIVALS = "realtime.merchant_arrivals"
@@ -32,13 +39,12 @@ def stream_body(event: OutboxEvent) -> dict[str, Any]:
 
 def push_order_event(event: OutboxEvent) -> None:
     payload = event.payload
-    body = stream_body(event)
-    push_or_raise(order_group(payload["order_id"]), body)
+    groups = [order_group(payload["order_id"]), OPS_GROUP]
     if payload.get("payment_status") not in HIDDEN_FROM_MERCHANT:
-        push_or_raise(merchant_group(payload["merchant_id"]), body)
+        groups.append(merchant_group(payload["merchant_id"]))
     if payload.get("driver_id"):
-        push_or_raise(driver_group(payload["driver_id"]), body)
-    push_or_raise(OPS_GROUP, body)
+        groups.append(driver_group(payload["driver_id"]))
+    push_many_or_raise(groups, stream_body(event))
 
 
 def push_driver_arrival(event: OutboxEvent) -> None:
