@@ -276,6 +276,10 @@ class OrderDetailOutputSerializer(serializers.ModelSerializer[Order]):
     payment = serializers.SerializerMethodField()
     driver = serializers.SerializerMethodField()
     customer = serializers.SerializerMethodField()
+    delivery_code = serializers.SerializerMethodField(
+        help_text="The 4 digits the customer tells the driver at the door; shown to the customer only "
+        "(null for merchant staff and ops)."
+    )
 
     class Meta:
         model = Order
@@ -284,6 +288,7 @@ class OrderDetailOutputSerializer(serializers.ModelSerializer[Order]):
             "code",
             "status",
             "status_reason",
+            "delivery_code",
             "version",
             "merchant",
             "customer",
@@ -318,6 +323,9 @@ class OrderDetailOutputSerializer(serializers.ModelSerializer[Order]):
         ]
         read_only_fields = fields
 
+    def get_delivery_code(self, order: Order) -> str | None:
+        return order.delivery_code if self.context.get("for_customer") else None
+
     def get_payment(self, order: Order) -> dict[str, Any]:
         payment = getattr(order, "payment", None) if order.payment_method == PaymentMethod.EWALLET else None
         return {
@@ -350,9 +358,12 @@ def _iso(value: Any) -> str | None:
     return _DATETIME.to_representation(value) if value is not None else None
 
 
-def order_detail_body(order: Order, *, lines: list[OrderLine], events: list[OrderEvent]) -> dict[str, Any]:
+def order_detail_body(
+    order: Order, *, lines: list[OrderLine], events: list[OrderEvent], for_customer: bool = False
+) -> dict[str, Any]:
     """The `OrderDetailOutputSerializer` shape, built by hand: the hot path (placement, actions) renders
-    what it already holds instead of re-reading the order. A test pins it to the serializer."""
+    what it already holds instead of re-reading the order. A test pins it to the serializer.
+    `for_customer` reveals the delivery code, which only the order's customer may see."""
     payment = getattr(order, "payment", None) if order.payment_method == PaymentMethod.EWALLET else None
     driver = order.driver
     return {
@@ -360,6 +371,7 @@ def order_detail_body(order: Order, *, lines: list[OrderLine], events: list[Orde
         "code": order.code,
         "status": order.status,
         "status_reason": order.status_reason,
+        "delivery_code": order.delivery_code if for_customer else None,
         "version": order.version,
         "merchant": {"id": order.merchant_id, "name": order.merchant.name},
         "customer": {"id": order.customer_id, "phone": order.customer_phone},

@@ -64,9 +64,11 @@ def _cart(request: Request, data: dict[str, Any]) -> Cart:
     )
 
 
-def _detail(order: Order) -> dict[str, Any]:
+def _detail(order: Order, *, for_customer: bool = False) -> dict[str, Any]:
     fresh = selectors.order_detail_queryset().get(pk=order.pk)
-    return s.order_detail_body(fresh, lines=list(fresh.lines.all()), events=list(fresh.events.all()))
+    return s.order_detail_body(
+        fresh, lines=list(fresh.lines.all()), events=list(fresh.events.all()), for_customer=for_customer
+    )
 
 
 # --- Customer ------------------------------------------------------------------------------------
@@ -117,11 +119,13 @@ class OrderListApi(APIView):
             # If the gateway is down the order still stands; the client retries POST orders/<id>/payment.
             with suppress(ApplicationError):
                 services.start_payment(order_id=order.pk)
-            body = _detail(order)
+            body = _detail(order, for_customer=True)
         elif placement.created:
-            body = s.order_detail_body(order, lines=placement.lines, events=placement.events)
+            body = s.order_detail_body(
+                order, lines=placement.lines, events=placement.events, for_customer=True
+            )
         else:
-            body = _detail(order)
+            body = _detail(order, for_customer=True)
         return Response(body, status=status.HTTP_201_CREATED if placement.created else status.HTTP_200_OK)
 
 
@@ -130,7 +134,9 @@ class OrderDetailApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         order = get_object_or_404(selectors.order_detail_queryset(), pk=pk, customer=_user(request))
         return Response(
-            s.order_detail_body(order, lines=list(order.lines.all()), events=list(order.events.all()))
+            s.order_detail_body(
+                order, lines=list(order.lines.all()), events=list(order.events.all()), for_customer=True
+            )
         )
 
 
@@ -146,7 +152,7 @@ class OrderCancelApi(APIView):
             by=ActorRole.CUSTOMER,
             reason=data.validated_data["reason"],
         )
-        return Response(_detail(order))
+        return Response(_detail(order, for_customer=True))
 
 
 class OrderPaymentApi(APIView):
@@ -159,7 +165,7 @@ class OrderPaymentApi(APIView):
         if order.payment_method != PaymentMethod.EWALLET:
             raise PaymentErrors.NOT_PAYABLE()
         services.start_payment(order_id=order.pk)
-        return Response(_detail(order))
+        return Response(_detail(order, for_customer=True))
 
 
 class ReorderApi(APIView):
@@ -193,7 +199,7 @@ class OrderRatingApi(APIView):
         data = s.RatingInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.rate_order(order=order, customer=_user(request), **data.validated_data)
-        return Response(_detail(order), status=status.HTTP_201_CREATED)
+        return Response(_detail(order, for_customer=True), status=status.HTTP_201_CREATED)
 
 
 # --- Merchant staff ------------------------------------------------------------------------------

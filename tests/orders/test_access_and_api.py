@@ -239,10 +239,25 @@ def test_the_hand_built_order_body_matches_the_documented_serializer(placed_orde
     from orders.selectors import order_detail_queryset
 
     order = order_detail_queryset().get(pk=placed_order.pk)
-    documented = dict(OrderDetailOutputSerializer(order).data)
-    rendered = order_detail_body(order, lines=list(order.lines.all()), events=list(order.events.all()))
+    lines, events = list(order.lines.all()), list(order.events.all())
+    for for_customer in (False, True):
+        documented = dict(OrderDetailOutputSerializer(order, context={"for_customer": for_customer}).data)
+        rendered = order_detail_body(order, lines=lines, events=events, for_customer=for_customer)
 
-    assert rendered == documented
+        assert rendered == documented
+
+
+def test_only_the_customer_sees_the_delivery_code(
+    customer_client: APIClient, placed_order: Order, menu: Menu
+) -> None:
+    staff_client = client_for(make_staff(menu.merchant))
+
+    own = customer_client.get(f"/api/v1/orders/{placed_order.pk}").json()
+    merchant_view = staff_client.get(f"/api/v1/merchant/orders/{placed_order.pk}").json()
+
+    assert own["delivery_code"] == placed_order.delivery_code
+    assert len(own["delivery_code"]) == 4
+    assert merchant_view["delivery_code"] is None
 
 
 MERCHANT_ACTIONS = [
