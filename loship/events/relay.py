@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from loship.events.models import OutboxEvent
@@ -37,9 +37,11 @@ ADVISORY_LOCK_SPACE = 0x0B0C
 
 def publish_pending(*, limit: int = BATCH_SIZE) -> int:
     """Deliver the pending events of up to `limit` aggregates, oldest first; returns how many events
-    became published (every destination done)."""
+    became published (every destination done). Events waiting out a retry backoff do not count, so
+    aggregates stuck behind a failing destination never crowd out new events."""
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
     aggregates = (
-        OutboxEvent.objects.filter(published_at__isnull=True)
+        OutboxEvent.objects.filter(due, published_at__isnull=True)
         .values_list("aggregate_type", "aggregate_id")
         .annotate(first_id=Min("id"))
         .order_by("first_id")[:limit]

@@ -139,6 +139,22 @@ def test_a_destination_that_keeps_failing_is_given_up_and_the_rest_flows(
     assert second.attempts >= 1
 
 
+@pytest.mark.django_db
+def test_orders_waiting_out_a_backoff_do_not_crowd_out_new_events(
+    destinations: Callable[[str], Recorder], settings: Any
+) -> None:
+    settings.OUTBOX_RETRY_BASE_SECONDS = 60
+    flaky = destinations("flaky")
+    flaky.failures_left = 2
+    record(1, 1)
+    record(2, 1)
+    publish_pending(limit=2)  # both fail and back off
+    fresh = record(3, 1)
+    assert publish_pending(limit=1) == 1
+    fresh.refresh_from_db()
+    assert fresh.published_at is not None and flaky.received == [("3", 1)]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_relays_keep_each_orders_events_in_order_and_deliver_each_once(
     destinations: Callable[[str], Recorder],
