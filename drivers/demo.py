@@ -1,16 +1,25 @@
-"""Demo drivers around Ho Chi Minh City (idempotent), including the demo driver login 0900000003.
+"""Demo drivers around Ho Chi Minh City (idempotent), including the demo driver login 0900000003, who
+waits beside the demo merchant (the one 0900000004 runs), so dispatch offers that merchant's orders to
+the demo login first.
 
 Their last known positions are saved on the profiles and, for a quick start, in the live GEO set;
 live positions expire without fixes (DRIVER_POSITION_STALE_SECONDS), as a real phone keeps sending.
+`keep_online` plays those phones: `make run` calls it every 30 s (`manage.py demo_drivers`), so the demo
+drivers stay dispatchable for as long as the system runs.
 """
 
 import random
 import time
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 
-from drivers import services
+from django.utils import timezone
+
+from drivers import location, services
 from drivers.models import DriverProfile, Vehicle
+from merchants.demo import DEMO_MERCHANT_STAFF
+from merchants.models import Merchant
 from users.demo import DEMO_PASSWORD
 from users.models import Role, User
 from users.phone import normalize_phone
@@ -19,6 +28,22 @@ DEMO_DRIVER_PHONE = "0900000003"
 #: District 1, 3, 4, 5, 10, Bình Thạnh, Phú Nhuận: the box the demo drivers start in.
 LAT_RANGE, LNG_RANGE = (10.755, 10.805), (106.665, 106.715)
 EXTRA_DRIVERS = 20
+#: How far north of the demo merchant the demo driver waits (degrees of latitude; about 80 m).
+BESIDE_MERCHANT_DEG = 0.0007
+
+
+def _phones() -> list[str]:
+    return [DEMO_DRIVER_PHONE] + [f"09000010{number:02d}" for number in range(1, EXTRA_DRIVERS + 1)]
+
+
+def _beside_demo_merchant() -> tuple[float, float] | None:
+    spot = (
+        Merchant.objects.filter(memberships__user__phone=normalize_phone(DEMO_MERCHANT_STAFF))
+        .order_by("pk")
+        .values_list("lat", "lng")
+        .first()
+    )
+    return None if spot is None else (float(spot[0]) + BESIDE_MERCHANT_DEG, float(spot[1]))
 
 
 def _driver(phone: str, name: str, log: Callable[[str], object]) -> User:
@@ -34,12 +59,15 @@ def _driver(phone: str, name: str, log: Callable[[str], object]) -> User:
 
 def seed(log: Callable[[str], object]) -> None:
     rng = random.Random(5)
-    people = [(DEMO_DRIVER_PHONE, "Trần Văn Tài Xế")] + [
-        (f"09000010{number:02d}", f"Tài xế Demo {number:02d}") for number in range(1, EXTRA_DRIVERS + 1)
+    people = [
+        (phone, "Trần Văn Tài Xế" if number == 0 else f"Tài xế Demo {number:02d}")
+        for number, phone in enumerate(_phones())
     ]
     for number, (phone, name) in enumerate(people):
         user = _driver(phone, name, log)
         lat, lng = rng.uniform(*LAT_RANGE), rng.uniform(*LNG_RANGE)
+        if number == 0:
+            lat, lng = _beside_demo_merchant() or (lat, lng)
         profile = services.ensure_profile(user=user)
         if not profile.plate:
             DriverProfile.objects.filter(pk=user.pk).update(
@@ -55,3 +83,27 @@ def seed(log: Callable[[str], object]) -> None:
             driver_id=user.pk, fixes=[{"lat": lat, "lng": lng, "timestamp": int(time.time() * 1000)}]
         )
     log(f"{len(people)} demo drivers online around Ho Chi Minh City")
+
+
+def keep_online(*, now: datetime | None = None) -> int:
+    """A fresh fix, where each stands (live position, else the last saved one), for every online demo
+    driver: what their phones would send. Returns how many drivers got one."""
+    now = now or timezone.now()
+    profiles = list(
+        DriverProfile.objects.filter(
+            is_online=True, user__phone__in=[normalize_phone(phone) for phone in _phones()]
+        ).values_list("pk", "last_lat", "last_lng")
+    )
+    live = location.positions([pk for pk, _, _ in profiles])
+    timestamp = int(now.timestamp() * 1000)
+    refreshed = 0
+    for pk, last_lat, last_lng in profiles:
+        if pk in live:
+            lat, lng = live[pk]
+        elif last_lat is not None and last_lng is not None:
+            lat, lng = float(last_lat), float(last_lng)
+        else:
+            continue
+        fix = {"lat": lat, "lng": lng, "timestamp": timestamp}
+        refreshed += services.record_location_fixes(driver_id=pk, fixes=[fix], now=now).accepted
+    return refreshed
