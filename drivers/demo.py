@@ -1,6 +1,7 @@
 """Demo drivers around Ho Chi Minh City (idempotent), including the demo driver login 0900000003, who
 waits beside the demo merchant (the one 0900000004 runs), so dispatch offers that merchant's orders to
-the demo login first.
+the demo login first. The demo customer's demo order still waiting for a driver is given to another demo
+driver, so the dispatch pool holds only the orders people place while trying the system.
 
 Their last known positions are saved on the profiles and, for a quick start, in the live GEO set;
 live positions expire without fixes (DRIVER_POSITION_STALE_SECONDS), as a real phone keeps sending.
@@ -18,9 +19,12 @@ from django.utils import timezone
 
 from drivers import location, services
 from drivers.models import DriverProfile, Vehicle
+from loship.errors import ApplicationError
 from merchants.demo import DEMO_MERCHANT_STAFF
 from merchants.models import Merchant
-from users.demo import DEMO_PASSWORD
+from orders.demo import DEMO_CUSTOMER
+from orders.models import OrderStatus, PlacementKey
+from users.demo import DEMO_PASSWORD, DEMO_USERS
 from users.models import Role, User
 from users.phone import normalize_phone
 
@@ -68,11 +72,13 @@ def seed(log: Callable[[str], object]) -> None:
         lat, lng = rng.uniform(*LAT_RANGE), rng.uniform(*LNG_RANGE)
         if number == 0:
             lat, lng = _beside_demo_merchant() or (lat, lng)
+        # Drawn on every run, so the drivers after this one start where they did the first time.
+        plate = f"59-X{number % 9 + 1} {rng.randrange(100, 999)}.{rng.randrange(10, 99)}"
         profile = services.ensure_profile(user=user)
         if not profile.plate:
             DriverProfile.objects.filter(pk=user.pk).update(
                 vehicle=Vehicle.MOTORBIKE,
-                plate=f"59-X{number % 9 + 1} {rng.randrange(100, 999)}.{rng.randrange(10, 99)}",
+                plate=plate,
                 phone=user.phone,
                 last_lat=Decimal(f"{lat:.6f}"),
                 last_lng=Decimal(f"{lng:.6f}"),
@@ -83,6 +89,28 @@ def seed(log: Callable[[str], object]) -> None:
             driver_id=user.pk, fixes=[{"lat": lat, "lng": lng, "timestamp": int(time.time() * 1000)}]
         )
     log(f"{len(people)} demo drivers online around Ho Chi Minh City")
+    _drive_demo_orders(driver=_driver(people[1][0], people[1][1], log), log=log)
+
+
+def _drive_demo_orders(*, driver: User, log: Callable[[str], object]) -> None:
+    """Ops assign the demo customer's demo orders that wait for a driver (see orders.demo) to `driver`."""
+    ops = User.objects.filter(phone=normalize_phone(DEMO_USERS[0][0])).first()
+    if ops is None:
+        return
+    waiting = PlacementKey.objects.filter(
+        customer__phone=normalize_phone(DEMO_CUSTOMER),
+        key__startswith="demo-",
+        order__driver__isnull=True,
+        order__status__in=[OrderStatus.ACCEPTED, OrderStatus.PREPARING, OrderStatus.READY_FOR_PICKUP],
+    ).values_list("order_id", flat=True)
+    for order_id in waiting:
+        try:
+            services.enter_pool(order_id=order_id)
+            services.assign_by_ops(actor=ops, order_id=order_id, driver_id=driver.pk)
+        except ApplicationError as error:
+            log(f"demo order {order_id} not assigned: {error.code}")
+            continue
+        log(f"demo order {order_id} assigned to demo driver {driver.phone}")
 
 
 def keep_online(*, now: datetime | None = None) -> int:

@@ -7,9 +7,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from drivers import demo, location, services
-from drivers.models import DriverProfile
+from drivers.models import DispatchRequest, DispatchStatus, DriverProfile, Job
 from merchants import demo as merchants_demo
 from merchants.models import Merchant
+from orders import demo as orders_demo
+from orders.models import Order, OrderStatus
+from users import demo as users_demo
 from users.phone import normalize_phone
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +56,17 @@ def test_keep_online_brings_back_drivers_whose_live_position_went_stale() -> Non
     assert set(location.positions(online_ids)) == set(online_ids)
     assert location.positions([offline.pk]) == {}
     assert location.prune_stale(now=later) == 0
+
+
+def test_the_demo_order_waiting_for_a_driver_gets_another_demo_driver_so_the_pool_is_empty() -> None:
+    users_demo.seed(log=lambda _: None)
+    merchants_demo.seed(log=lambda _: None)
+    orders_demo.seed(log=lambda _: None)
+    demo.seed(log=lambda _: None)
+    demo.seed(log=lambda _: None)
+
+    preparing = Order.objects.get(status=OrderStatus.PREPARING)
+    assert preparing.driver is not None
+    assert preparing.driver.phone == normalize_phone("0900001001")
+    assert Job.objects.filter(order=preparing).count() == 1
+    assert not DispatchRequest.objects.filter(status=DispatchStatus.WAITING).exists()
