@@ -30,6 +30,9 @@ class PointInputSerializer(serializers.Serializer):
     )
 
 
+MAX_PAGE = 10_000
+
+
 class NearbyInputSerializer(PointInputSerializer):
     radius_m = serializers.IntegerField(min_value=100, max_value=30_000, default=5_000)
     sort = serializers.ChoiceField(choices=Sort.CHOICES, default=Sort.DISTANCE)
@@ -48,7 +51,8 @@ class NearbyInputSerializer(PointInputSerializer):
         help_text=f"Merchant or dish name; accents and case are ignored, words match by prefix "
         f"(first {MAX_QUERY_WORDS} words).",
     )
-    page = serializers.IntegerField(required=False, min_value=1)
+    # Bounded so that (page - 1) * page_size stays far inside PostgreSQL's bigint OFFSET.
+    page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
 
 

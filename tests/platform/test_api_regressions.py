@@ -1,0 +1,27 @@
+"""Regressions for bad input that once answered 500; each found by tests/platform/test_api_fuzz.py."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.merchants.factories import CENTER_LAT, CENTER_LNG
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_nearby_page_past_any_offset_is_a_validation_error(api_client: APIClient) -> None:
+    """Was a 500 (`bigint out of range` in OFFSET); page is now bounded like page_size."""
+    response = api_client.get(
+        "/api/v1/merchants", {"lat": CENTER_LAT, "lng": CENTER_LNG, "page": 461168601842738792}
+    )
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert [item["code"] for item in error["fields"]["page"]] == ["max_value"]
+
+
+def test_the_last_allowed_nearby_page_is_an_ordinary_404_when_empty(api_client: APIClient) -> None:
+    response = api_client.get("/api/v1/merchants", {"lat": CENTER_LAT, "lng": CENTER_LNG, "page": 10_000})
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
