@@ -4,7 +4,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from drivers.events import job_payload, offer_payload
@@ -32,6 +32,8 @@ def active_jobs(driver_id: int) -> QuerySet[Job]:
 
 def visible_order(driver_id: int, order_id: int) -> Order | None:
     """The order if it was offered or assigned to this driver; None otherwise (the API answers 404)."""
+    if not 0 < order_id <= BigIntegerField.MAX_BIGINT:
+        return None  # PostgreSQL refuses an out-of-range element in the array lookup below
     offered = Offer.objects.filter(driver_id=driver_id, order_ids__contains=[order_id]).exists()
     if not offered and not Job.objects.filter(driver_id=driver_id, order_id=order_id).exists():
         return None

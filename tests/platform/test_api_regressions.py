@@ -3,9 +3,13 @@
 import pytest
 from rest_framework.test import APIClient
 
+from tests.conftest import authenticated_client
+from tests.drivers.conftest import make_driver
 from tests.merchants.factories import CENTER_LAT, CENTER_LNG
 
 pytestmark = pytest.mark.django_db
+
+BEYOND_BIGINT = 46461352525455130833290760139670106101
 
 
 def test_a_nearby_page_past_any_offset_is_a_validation_error(api_client: APIClient) -> None:
@@ -22,6 +26,14 @@ def test_a_nearby_page_past_any_offset_is_a_validation_error(api_client: APIClie
 
 def test_the_last_allowed_nearby_page_is_an_ordinary_404_when_empty(api_client: APIClient) -> None:
     response = api_client.get("/api/v1/merchants", {"lat": CENTER_LAT, "lng": CENTER_LNG, "page": 10_000})
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_driver_order_id_beyond_bigint_is_not_found() -> None:
+    """Was a 500 (`bigint out of range` in the offers' order_ids array lookup)."""
+    response = authenticated_client(make_driver()).get(f"/api/v1/driver/orders/{BEYOND_BIGINT}")
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
