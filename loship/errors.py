@@ -174,6 +174,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return Response(error_body(error), status=error.status, headers=headers)
 
 
+def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """Django's own 400s (too many query parameters, a bad Host header): the error shape, not HTML."""
+    return JsonResponse(error_body(CommonErrors.MALFORMED()), status=400)
+
+
+def json_permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body(CommonErrors.PERMISSION_DENIED()), status=403)
+
+
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse(error_body(CommonErrors.NOT_FOUND()), status=404)
 

@@ -37,3 +37,20 @@ def test_a_driver_order_id_beyond_bigint_is_not_found() -> None:
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_too_many_query_parameters_is_a_json_400(api_client: APIClient) -> None:
+    """Was Django's HTML 400 page (TooManyFieldsSent); now the one error shape via handler400."""
+    params = "&".join(f"f{n}=1" for n in range(1_200))
+    response = api_client.get(f"/api/v1/merchants?lat={CENTER_LAT}&lng={CENTER_LNG}&{params}")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "malformed_request"
+
+
+def test_a_disallowed_host_is_a_json_400(api_client: APIClient) -> None:
+    response = api_client.get("/api/v1/me", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_request"
