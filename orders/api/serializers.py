@@ -269,6 +269,14 @@ class OrderSummaryOutputSerializer(serializers.ModelSerializer[Order]):
         read_only_fields = fields
 
 
+class OrderCursorPageSerializer(serializers.Serializer):
+    """Documents the customer's order history: a cursor page (no count), newest first."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = OrderSummaryOutputSerializer(many=True)
+
+
 class OrderDetailOutputSerializer(serializers.ModelSerializer[Order]):
     merchant = MerchantRefSerializer()
     lines = OrderLineOutputSerializer(many=True)

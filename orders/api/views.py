@@ -87,7 +87,7 @@ class OrderListApi(APIView):
     @extend_schema(
         operation_id="orders_list",
         parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
-        responses=s.OrderSummaryOutputSerializer(many=True),
+        responses=s.OrderCursorPageSerializer,
     )
     def get(self, request: Request) -> Response:
         orders = selectors.orders_for_customer(_user(request)).select_related("merchant")
@@ -211,6 +211,7 @@ def _merchant_orders(request: Request) -> QuerySet[Order]:
 
 class MerchantOrderListApi(APIView):
     permission_classes = [IsMerchantStaff]
+    pagination_class = PageNumberPagination  # read by drf-spectacular: the documented body is the page
 
     @extend_schema(
         parameters=[s.MerchantOrderFilterSerializer], responses=s.OrderSummaryOutputSerializer(many=True)
@@ -223,7 +224,7 @@ class MerchantOrderListApi(APIView):
             orders = orders.filter(status=filters.validated_data["status"])
         if "merchant" in filters.validated_data:
             orders = orders.filter(merchant_id=filters.validated_data["merchant"])
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(orders.order_by("-created_at", "-id"), request, view=self)
         return paginator.get_paginated_response(s.OrderSummaryOutputSerializer(page, many=True).data)
 
@@ -307,6 +308,7 @@ class MerchantReadyApi(MerchantOrderActionApi):
 
 class OpsOrderListApi(APIView):
     permission_classes = [IsOps]
+    pagination_class = PageNumberPagination
 
     @extend_schema(
         parameters=[s.OpsOrderFilterSerializer], responses=s.OrderSummaryOutputSerializer(many=True)
@@ -318,7 +320,7 @@ class OpsOrderListApi(APIView):
         if "merchant" in criteria:
             criteria["merchant_id"] = criteria.pop("merchant")
         orders = selectors.ops_order_search(**criteria).order_by("-created_at", "-id")
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(orders, request, view=self)
         return paginator.get_paginated_response(s.OrderSummaryOutputSerializer(page, many=True).data)
 

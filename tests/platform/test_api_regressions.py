@@ -1,11 +1,19 @@
-"""Regressions for bad input that once answered 500; each found by tests/platform/test_api_fuzz.py."""
+"""Regressions found by fuzzing (tests/platform/test_api_fuzz.py and the schemathesis CLI): bad input that
+answered 500 or HTML, and answers that did not match the documented schema."""
+
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from tests.conftest import authenticated_client
 from tests.drivers.conftest import make_driver
+from tests.factories import UserFactory
 from tests.merchants.factories import CENTER_LAT, CENTER_LNG
+from tests.orders.factories import cart_body, make_menu, make_staff
+from tests.platform.test_api_fuzz import schema
+from users.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +62,30 @@ def test_a_disallowed_host_is_a_json_400(api_client: APIClient) -> None:
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "malformed_request"
+
+
+def _conforms(path: str, response: Any) -> None:
+    """The body matches what the OpenAPI schema documents for this GET (schemathesis' own check)."""
+    assert response.status_code == 200, response.json()
+    as_werkzeug = WerkzeugResponse(
+        response.content, status=response.status_code, headers=dict(response.items())
+    )
+    schema[path]["GET"].validate_response(as_werkzeug)
+
+
+def test_the_order_lists_are_documented_as_the_pages_they_are() -> None:
+    """Were documented as bare arrays while every answer is a page ({count?, next, previous, results})."""
+    menu = make_menu()
+    customer = UserFactory()
+    placed = authenticated_client(customer).post(
+        "/api/v1/orders", cart_body(menu), format="json", HTTP_IDEMPOTENCY_KEY="documented-page"
+    )
+    assert placed.status_code == 201, placed.json()
+    ops = UserFactory(roles=[Role.OPS], is_staff=True)
+
+    _conforms("/api/v1/orders", authenticated_client(customer).get("/api/v1/orders"))
+    _conforms(
+        "/api/v1/merchant/orders",
+        authenticated_client(make_staff(menu.merchant)).get("/api/v1/merchant/orders"),
+    )
+    _conforms("/api/v1/ops/orders", authenticated_client(ops).get("/api/v1/ops/orders"))
