@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, JsonResponse
+from django.core.exceptions import SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -174,13 +176,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return Response(error_body(error), status=error.status, headers=headers)
 
 
-def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    """Django's own 400s (too many query parameters, a bad Host header): the error shape, not HTML."""
-    return JsonResponse(error_body(CommonErrors.MALFORMED()), status=400)
-
-
-def json_permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse(error_body(CommonErrors.PERMISSION_DENIED()), status=403)
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's own 400s (too many query parameters, a bad Host header): the error shape under /api/;
+    Django's page for the HTML screens (admin, ops dashboards)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(CommonErrors.MALFORMED()), status=400)
+    return defaults.bad_request(request, exception or SuspiciousOperation())
 
 
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -24,7 +24,6 @@ urlpatterns = [
     path("metrics", metrics_view.metrics, name="metrics"),
 ]
 
-handler400 = "loship.errors.json_bad_request"
-handler403 = "loship.errors.json_permission_denied"
+handler400 = "loship.errors.bad_request"
 handler404 = "loship.errors.json_not_found"
 handler500 = "loship.errors.json_server_error"

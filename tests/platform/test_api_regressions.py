@@ -89,3 +89,10 @@ def test_the_order_lists_are_documented_as_the_pages_they_are() -> None:
         authenticated_client(make_staff(menu.merchant)).get("/api/v1/merchant/orders"),
     )
     _conforms("/api/v1/ops/orders", authenticated_client(ops).get("/api/v1/ops/orders"))
+
+
+def test_outside_the_api_a_bad_request_keeps_django_s_page(api_client: APIClient) -> None:
+    response = api_client.get("/admin/login/", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
