@@ -3,6 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from merchants.catalog import MAX_QUERY_WORDS, Sort
@@ -149,11 +150,18 @@ class MenuSectionOutputSerializer(serializers.Serializer):
     items = MenuItemOutputSerializer(many=True)
 
 
+@extend_schema_field({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "07:30"})
+class ClockTimeField(serializers.TimeField):
+    """A wall-clock time as HH:MM (OpenAPI's `format: time` would demand seconds and an offset)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%H:%M", **kwargs)
+
+
 class OpeningIntervalSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday ... 6 = Sunday")
-    opens_at = serializers.TimeField(format="%H:%M", help_text="Local time (Asia/Ho_Chi_Minh), HH:MM")
-    closes_at = serializers.TimeField(
-        format="%H:%M",
+    opens_at = ClockTimeField(help_text="Local time (Asia/Ho_Chi_Minh), HH:MM")
+    closes_at = ClockTimeField(
         help_text="HH:MM; at or before `opens_at` runs past midnight, equal to it means around the clock",
     )
 

@@ -91,6 +91,24 @@ def test_the_order_lists_are_documented_as_the_pages_they_are() -> None:
     _conforms("/api/v1/ops/orders", authenticated_client(ops).get("/api/v1/ops/orders"))
 
 
+def test_an_empty_email_and_hh_mm_opening_hours_match_their_documented_formats() -> None:
+    """Were documented as `format: email` (the answer is "" without one) and `format: time` (HH:MM)."""
+    menu = make_menu()
+    customer = UserFactory(email="")
+    staff = authenticated_client(make_staff(menu.merchant))
+
+    me = authenticated_client(customer).get("/api/v1/me")
+    assert me.json()["email"] == ""
+    _conforms("/api/v1/me", me)
+    page = APIClient().get(f"/api/v1/merchants/{menu.merchant.pk}")
+    assert page.json()["opening_hours"][0]["opens_at"] == "00:00"
+    _conforms("/api/v1/merchants/{id}", page)
+    _conforms(
+        "/api/v1/merchant/merchants/{id}/hours",
+        staff.get(f"/api/v1/merchant/merchants/{menu.merchant.pk}/hours"),
+    )
+
+
 def test_outside_the_api_a_bad_request_keeps_django_s_page(api_client: APIClient) -> None:
     response = api_client.get("/admin/login/", HTTP_HOST="evil.example")
 

@@ -17,6 +17,9 @@ class StrictSerializer(serializers.Serializer):
 
 
 class UserOutputSerializer(serializers.ModelSerializer[User]):
+    # Not `format: email` in the schema: the address is optional and answers "" when none was given.
+    email = serializers.CharField(read_only=True, help_text="An email address, or empty when none was given.")
+
     class Meta:
         model = User
         fields = ["id", "phone", "full_name", "email", "language", "roles", "date_joined"]
