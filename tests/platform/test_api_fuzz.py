@@ -4,7 +4,8 @@ Schemathesis generates valid and invalid requests from `/api/schema/` and sends 
 WSGI app (same thread, so the same test-database transaction). Each operation is called as the role it
 is for (driver, merchant staff, ops, customer; auth endpoints anonymously) over a small world that has a
 merchant with a menu, a placed order, an online driver and ops. Every answer must be below 500, and every
-4xx must be the one error shape `{"error": {"code", "message", "fields"?}}`.
+4xx must be the one error shape `{"error": {"code", "message", "fields"?}}` and leave the row count
+of every table of ours unchanged (a refusal writes nothing).
 
 The run is derandomized (the same examples every time) and bounded per operation, so it stays well under
 a minute. Explore further by hand against a running server with the CLI, e.g.:
@@ -20,10 +21,11 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.apps import apps
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
@@ -38,6 +40,7 @@ from tests.orders.factories import cart_body, make_menu, make_staff
 from users.models import Role
 
 EXAMPLES_PER_OPERATION = 25
+OUR_PACKAGES = {"loship", "users", "merchants", "orders", "drivers", "ops"}
 
 
 def _openapi() -> dict[str, Any]:
@@ -113,6 +116,20 @@ def world(db: None) -> World:
     )
 
 
+def row_counts() -> dict[str, int]:
+    """Rows in every table of our own apps, in one query: a refusal must leave them all as they were."""
+    tables = sorted(
+        model._meta.db_table
+        for model in apps.get_models()
+        if model.__module__.split(".")[0] in OUR_PACKAGES and model._meta.managed
+    )
+    with connection.cursor() as cursor:
+        # Table names come from our models' metadata, never from a request.
+        counts = ", ".join(f"(SELECT count(*) FROM {connection.ops.quote_name(table)})" for table in tables)  # noqa: S608
+        cursor.execute(f"SELECT {counts}")
+        return dict(zip(tables, cursor.fetchone(), strict=True))
+
+
 def assert_error_shape(status: int, body: Any) -> None:
     assert isinstance(body, dict) and set(body) == {"error"}, (status, body)
     error = body["error"]
@@ -132,9 +149,11 @@ def assert_error_shape(status: int, body: Any) -> None:
 def test_no_operation_answers_5xx_and_every_4xx_has_the_error_shape(
     case: Any, world: World, keep_the_test_connection: None
 ) -> None:
+    before = row_counts()
     response = case.call_wsgi(headers={"Host": "testserver", **world.headers_for(case.path)})
     case.validate_response(response, checks=(not_a_server_error,))
     if 400 <= response.status_code < 500:
+        assert row_counts() == before, f"{case.method} {case.formatted_path} wrote rows and answered 4xx"
         assert response.headers["Content-Type"].startswith("application/json"), (
             response.status_code,
             response.get_data()[:300],
