@@ -109,11 +109,14 @@ class CommonErrors:
 
 
 def error_body(error: ApplicationError) -> dict[str, Any]:
-    """The one error shape."""
-    body: dict[str, Any] = {"code": error.code, "message": error.message}
-    if error.fields:
-        body["fields"] = error.fields
-    body.update(error.extra)
+    """The one error shape: `code`, `message` and `fields` (empty when no field is at fault) always
+    there; some errors add context beside them (e.g. the order's current `status`)."""
+    body: dict[str, Any] = {
+        **error.extra,
+        "code": error.code,
+        "message": error.message,
+        "fields": error.fields,
+    }
     return {"error": body}
 
 

@@ -48,7 +48,9 @@ def test_an_unknown_url_is_a_json_404(client: Client) -> None:
     response = client.get("/api/v1/no-such-thing")
 
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    error = response.json()["error"]
+    assert (error["code"], error["fields"]) == ("not_found", {})
+    assert error["message"]
 
 
 @pytest.mark.django_db
