@@ -169,6 +169,8 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=12)
 OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=1.0)
 OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=60.0)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=5.0)
+# The beat interval of dispatch rounds (seconds), which the dispatch policy also plans around.
+DISPATCH_ROUND_SECONDS = env.float("DISPATCH_ROUND_SECONDS", default=10.0)
 # Periodic sweeps. Deadlines live in the database; these only look for what is due.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-catch-up": {"task": "loship.events.tasks.relay_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
@@ -178,7 +180,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 30.0,
     },
     "ops-check-headroom": {"task": "ops.tasks.check_headroom", "schedule": 30.0},
-    "drivers-dispatch-round": {"task": "drivers.tasks.dispatch_round", "schedule": 10.0},
+    "drivers-dispatch-round": {"task": "drivers.tasks.dispatch_round", "schedule": DISPATCH_ROUND_SECONDS},
     "drivers-expire-offers": {"task": "drivers.tasks.expire_offers", "schedule": 5.0},
     "drivers-save-positions": {"task": "drivers.tasks.save_positions", "schedule": 10.0},
 }
@@ -234,8 +236,7 @@ DISPATCH_RADIUS_STEPS_M = env.list("DISPATCH_RADIUS_STEPS_M", cast=int, default=
 DISPATCH_WIDEN_SECONDS = env.int("DISPATCH_WIDEN_SECONDS", default=60)
 # Ops are alerted (outbox event driver.not_found) when an order waits this long for a driver.
 DISPATCH_OPS_ALERT_MINUTES = env.int("DISPATCH_OPS_ALERT_MINUTES", default=5)
-# The beat interval of dispatch rounds (seconds), which the policy plans around.
-DISPATCH_ROUND_SECONDS = env.float("DISPATCH_ROUND_SECONDS", default=10.0)
+# (DISPATCH_ROUND_SECONDS, the beat interval of dispatch rounds, is set beside the beat schedule.)
 # A driver who declined or let an offer expire gets no new offer for this long.
 DISPATCH_DECLINE_COOLDOWN_SECONDS = env.int("DISPATCH_DECLINE_COOLDOWN_SECONDS", default=60)
 
