@@ -130,9 +130,10 @@ def parse_fix(raw: Mapping[str, Any], *, now: datetime) -> location.Fix | str:
         return "location_fix_malformed"
     if not location.coordinates_valid(lat, lng):
         return LocationErrors.COORDINATES_INVALID.code
-    if not math.isfinite(timestamp_ms):
+    try:
+        at = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):  # not finite, or outside the years datetime can hold
         return "location_timestamp_invalid"
-    at = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
     if at > now + timedelta(seconds=settings.DRIVER_FIX_MAX_FUTURE_SECONDS):
         return "location_timestamp_invalid"
     if heading is not None and not 0 <= heading <= 360:

@@ -1,6 +1,7 @@
 """Regressions found by fuzzing (tests/platform/test_api_fuzz.py and the schemathesis CLI): bad input that
 answered 500 or HTML, and answers that did not match the documented schema."""
 
+import time
 from typing import Any
 
 import pytest
@@ -114,3 +115,20 @@ def test_outside_the_api_a_bad_request_keeps_django_s_page(api_client: APIClient
 
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("timestamp_ms", [10**30, -(10**30), 253_402_300_800_000, -62_135_596_800_001])
+def test_a_location_fix_timestamp_outside_the_calendar_is_rejected_not_a_500(timestamp_ms: int) -> None:
+    """Was a 500 (OverflowError / ValueError from datetime.fromtimestamp); now that fix's own code."""
+    driver = authenticated_client(make_driver())
+    good = {"lat": 10.775, "lng": 106.70, "timestamp": int(time.time() * 1000) + 1_000}  # after make_driver's
+    bad = {"lat": 10.776, "lng": 106.70, "timestamp": timestamp_ms}
+
+    response = driver.post("/api/v1/driver/locations", {"fixes": [good, bad]}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert response.json() == {
+        "accepted": 1,
+        "ignored": 0,
+        "rejected": [{"index": 1, "code": "location_timestamp_invalid"}],
+    }
