@@ -34,7 +34,8 @@ def make_driver(*, lat: Any = MERCHANT_LAT, lng: Any = MERCHANT_LNG, online: boo
     services.ensure_profile(user=user)
     if online:
         services.go_online(user=user)
-    services.record_location_fixes(driver_id=user.pk, fixes=[fix(lat, lng)])
+    # A second in the past, so a fix the test sends next is newer even within the same millisecond.
+    services.record_location_fixes(driver_id=user.pk, fixes=[fix(lat, lng, at_ms=now_ms() - 1_000)])
     return user
 
 
