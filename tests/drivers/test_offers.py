@@ -1,13 +1,12 @@
 """Offers: accept is atomic under real concurrency (threads on their own PostgreSQL connections),
 expired offers are refused, declines and expiries return the order to the pool."""
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from drivers import services
@@ -15,6 +14,7 @@ from drivers.dispatch.orchestration import run_round
 from drivers.models import DispatchRequest, Job, Offer, OfferStatus
 from loship.errors import ApplicationError
 from orders.models import Order
+from tests.concurrency import race
 from tests.drivers.conftest import client_for, make_driver, offset
 
 
@@ -23,28 +23,6 @@ def _offer(driver: Any, order_ids: list[int], *, now: Any = None) -> Offer:
         return services.create_offer(
             driver_id=driver.pk, order_ids=order_ids, pickup_at=None, now=now or timezone.now()
         )
-
-
-def _race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the calls in threads released together; each result is the return value or the exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = calls[index]()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 # PostgreSQL here allows 100 connections shared by every engineer's test run, so the 100 accepts run
@@ -73,7 +51,7 @@ def test_a_hundred_drivers_accepting_offers_of_one_order_at_once_give_it_to_exac
         return outcomes
 
     batches = [pairs[start : start + per_thread] for start in range(0, ACCEPTS, per_thread)]
-    results = [item for batch in _race([lambda b=b: accept_batch(b) for b in batches]) for item in batch]
+    results = [item for batch in race([lambda b=b: accept_batch(b) for b in batches]) for item in batch]
 
     winners = [result for result in results if isinstance(result, Offer)]
     refusals = [result for result in results if isinstance(result, ApplicationError)]
@@ -95,7 +73,7 @@ def test_one_driver_accepting_two_offers_at_once_gets_only_one(pooled_order: Cal
     driver = make_driver()
     offers = [_offer(driver, [first.pk]), _offer(driver, [second.pk])]
 
-    results = _race([lambda o=offer: services.accept_offer(driver=driver, offer_id=o.pk) for offer in offers])
+    results = race([lambda o=offer: services.accept_offer(driver=driver, offer_id=o.pk) for offer in offers])
 
     assert sum(isinstance(result, Offer) for result in results) == 1
     [refusal] = [result for result in results if isinstance(result, ApplicationError)]

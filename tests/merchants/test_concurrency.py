@@ -1,39 +1,21 @@
 """Writes that race: two tablets replacing the hours at once, two admins bulk-toggling the same dishes."""
 
-import threading
 from collections.abc import Callable
 from datetime import time
 
 import pytest
-from django.db import connection
 
 from merchants import services
 from merchants.models import MenuItem, OpeningHours
+from tests.concurrency import race
 from tests.merchants.factories import make_item, make_merchant
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def race(*calls: Callable[[], object]) -> list[BaseException]:
-    """Run the calls in threads released together; return what they raised."""
-    barrier = threading.Barrier(len(calls))
-    errors: list[BaseException] = []
-
-    def run(call: Callable[[], object]) -> None:
-        try:
-            barrier.wait()
-            call()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
+def raised(*calls: Callable[[], object]) -> list[BaseException]:
+    """Race the calls (`tests.concurrency.race`); return what they raised."""
+    return [result for result in race(calls) if isinstance(result, BaseException)]
 
 
 def week(opens: int, closes: int) -> list[services.Interval]:
@@ -44,7 +26,7 @@ def test_concurrent_hour_replacements_leave_one_whole_week() -> None:
     merchant = make_merchant()
     early, late = week(6, 14), week(14, 23)
     for _ in range(3):
-        errors = race(
+        errors = raised(
             lambda: services.replace_opening_hours(merchant_id=merchant.pk, intervals=early),
             lambda: services.replace_opening_hours(merchant_id=merchant.pk, intervals=late),
         )
@@ -63,7 +45,7 @@ def test_concurrent_bulk_toggles_do_not_deadlock() -> None:
     merchant = make_merchant()
     items = [make_item(merchant, f"Món {n}") for n in range(20)]
     ids = [item.pk for item in items]
-    errors = race(
+    errors = raised(
         lambda: services.set_items_availability(item_ids=ids, is_available=False),
         lambda: services.set_items_availability(item_ids=list(reversed(ids)), is_available=False),
     )

@@ -1,41 +1,16 @@
 """Limits that must hold under concurrent requests: real threads, real PostgreSQL transactions."""
 
-import threading
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
 
 import pytest
-from django.db import connection
 
 from orders.models import Order, PlacementKey, Promotion, PromotionRedemption
+from tests.concurrency import run_at_once
 from tests.conftest import authenticated_client
 from tests.factories import UserFactory
 from tests.orders.factories import Menu, cart_body, make_menu, make_promotion
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run `work(i)` in `count` threads released together; returns their results in order."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def runner(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # surfaced to the test through the results
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.fixture

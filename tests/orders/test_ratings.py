@@ -75,9 +75,9 @@ def test_stars_are_one_to_five(customer_client: APIClient, delivered_order: Orde
 def test_concurrent_ratings_of_one_order_count_once() -> None:
     from collections import Counter
 
+    from tests.concurrency import run_at_once
     from tests.conftest import authenticated_client
     from tests.orders.factories import cart_body, make_menu
-    from tests.orders.test_concurrency import run_at_once
 
     menu = make_menu()
     customer = UserFactory()
