@@ -85,6 +85,14 @@ TEMPLATES: dict[str, Template] = {
             en="Pick up at {merchant}. Answer within {seconds} seconds.",
         ),
     ),
+    # To the ops team (ops/notify.py, on a headroom alert)
+    "ops.headroom_alert": Template(
+        Text(vi="Cảnh báo tải: {figure}", en="Load alert: {figure}"),
+        Text(
+            vi="Tải {load} đã vượt 40% giới hạn đo được ({limit}). Còn dư {headroom} lần.",
+            en="Load {load} passed 40% of the measured limit ({limit}). Headroom {headroom}x.",
+        ),
+    ),
     # Marketing (muted by the `marketing` preference)
     "marketing.promotion": Template(
         Text(vi="{headline_vi}", en="{headline_en}"), Text(vi="{text_vi}", en="{text_en}")
