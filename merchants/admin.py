@@ -75,7 +75,8 @@ def merchant_id_of(obj: Model) -> int | None:
 
 
 class MerchantScoped:
-    """Permission rules shared by the model admins and the inlines of the merchants app."""
+    """Permission rules and foreign-key choices shared by the model admins and the inlines of the
+    merchants app (`has_add_permission` differs in signature, so each side keeps its own)."""
 
     def _may_see(self, request: HttpRequest, obj: Model | None) -> bool:
         if _is_ops(request):
@@ -88,6 +89,21 @@ class MerchantScoped:
             return True
         managed = _managed_ids(request)
         return bool(managed) and (obj is None or merchant_id_of(obj) in managed)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_see(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_manage(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_manage(request, obj)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        choices = _scoped_choices(db_field.name, request)
+        if choices is not None:
+            kwargs["queryset"] = choices
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 
 #: Image links are typed without a scheme more often than not; assume https.
@@ -111,17 +127,8 @@ class ScopedModelAdmin(MerchantScoped, admin.ModelAdmin[Any]):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._may_see(request, None)
 
-    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self._may_see(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self._may_manage(request, obj)
-
     def has_add_permission(self, request: HttpRequest) -> bool:
         return self._may_manage(request, None)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self._may_manage(request, obj)
 
     def _check_visible(self, request: HttpRequest, object_id: str | None) -> None:
         # Another merchant's object is not found, rather than Django's redirect to the index.
@@ -148,12 +155,6 @@ class ScopedModelAdmin(MerchantScoped, admin.ModelAdmin[Any]):
         self._check_visible(request, object_id)
         return super().history_view(request, object_id, extra_context)
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        choices = _scoped_choices(db_field.name, request)
-        if choices is not None:
-            kwargs["queryset"] = choices
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
 
 def _scoped_choices(field_name: str, request: HttpRequest) -> QuerySet[Any] | None:
     """What a staff member may pick for a foreign key: rows of the merchants they manage."""
@@ -174,23 +175,8 @@ class ScopedInline(MerchantScoped):
     extra = 0
     formfield_overrides: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = URL_FIELDS
 
-    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self._may_see(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self._may_manage(request, obj)
-
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return self._may_manage(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self._may_manage(request, obj)
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        choices = _scoped_choices(db_field.name, request)
-        if choices is not None:
-            kwargs["queryset"] = choices
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 
 class OpeningHoursFormSet(BaseInlineFormSet[OpeningHours, Merchant, Any]):
