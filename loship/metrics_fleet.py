@@ -101,10 +101,11 @@ def fleet_families(snapshots: Iterable[dict[str, Any]] | None = None) -> list[Me
     return metrics
 
 
-def fleet_value(sample_name: str, **labels: str) -> float:
-    """One sample summed over the fleet (labels given must match; others are summed over)."""
+def fleet_value(sample_name: str, *, families: list[Metric] | None = None, **labels: str) -> float:
+    """One sample summed over the fleet (labels given must match; others are summed over); pass
+    `families` already read by `fleet_families()` to read the fleet's snapshots only once."""
     total = 0.0
-    for family in fleet_families():
+    for family in fleet_families() if families is None else families:
         for sample in family.samples:
             if sample.name == sample_name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 total += sample.value

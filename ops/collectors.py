@@ -58,12 +58,16 @@ class OpsCollector(Collector):
     """Registered on the registry that `/metrics` serves; each part fails alone (logged, skipped)."""
 
     def collect(self) -> Iterator[Metric]:
-        yield from fleet_families()
+        # The fleet's snapshots and the queue depths are read once per scrape and shared with headroom.
+        families = fleet_families()
+        yield from families
+        depths: dict[str, int] | None = None
         try:
+            depths = queue_depths()
             depth = GaugeMetricFamily(
                 "loship_celery_queue_depth", "Tasks waiting in a Celery queue.", labels=["queue"]
             )
-            for queue, n in queue_depths().items():
+            for queue, n in depths.items():
                 depth.add_metric([queue], n)
             yield depth
         except redis.RedisError:
@@ -80,14 +84,14 @@ class OpsCollector(Collector):
             yield GaugeMetricFamily("loship_outbox_pending", "Unpublished outbox events.", value=pending)
         except DatabaseError:
             logger.warning("metrics: reading orders/outbox failed", exc_info=True)
-        yield from _headroom_families()
+        yield from _headroom_families(families, depths)
 
 
-def _headroom_families() -> Iterator[Metric]:
+def _headroom_families(families: list[Metric], depths: dict[str, int] | None) -> Iterator[Metric]:
     from ops.headroom import current_readings
 
     try:
-        readings = current_readings()
+        readings = current_readings(families=families, depths=depths)
     except (DatabaseError, redis.RedisError):
         logger.warning("metrics: reading headroom failed", exc_info=True)
         return

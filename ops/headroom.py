@@ -14,8 +14,9 @@ from typing import cast
 
 from django.conf import settings
 from django.utils import timezone
+from prometheus_client import Metric
 
-from loship.metrics_fleet import fleet_value, redis_client
+from loship.metrics_fleet import fleet_families, fleet_value, redis_client
 from ops.collectors import queue_depths
 from ops.models import Capacity, LoadFigure
 from orders.models import Order
@@ -83,10 +84,11 @@ def record_fix_sample(*, now: float | None = None, total: float | None = None) -
     pipe.execute()
 
 
-def location_fixes_per_second(*, now: float | None = None) -> float:
-    """Fixes/s between the oldest sample at least 30 s old (else the oldest there is) and now."""
+def location_fixes_per_second(*, now: float | None = None, total: float | None = None) -> float:
+    """Fixes/s between the oldest sample at least 30 s old (else the oldest there is) and now, given
+    the fleet's current `total` of fixes (read when not given)."""
     now = time.time() if now is None else now
-    total = fleet_value("loship_location_fixes_total")
+    total = fleet_value("loship_location_fixes_total") if total is None else total
     raw_samples = cast(list[bytes], redis_client().lrange(RATE_SAMPLES_KEY, 0, -1))
     samples = [json.loads(raw) for raw in raw_samples]
     usable = [(t, v) for t, v in samples if now - RATE_HISTORY_SECONDS <= t < now]
@@ -98,21 +100,30 @@ def location_fixes_per_second(*, now: float | None = None) -> float:
     return max(0.0, total - before) / max(now - then, 1.0)
 
 
-def live_loads() -> dict[str, float]:
+def live_loads(
+    *, families: list[Metric] | None = None, depths: dict[str, int] | None = None
+) -> dict[str, float]:
+    """The live loads; `families` (the fleet's metrics) and `depths` (the queues') are read when not
+    given - a scrape that has them already passes them, so the fleet's snapshots are read once."""
+    families = fleet_families() if families is None else families
+    depths = queue_depths() if depths is None else depths
     return {
         LoadFigure.ORDERS_PER_MINUTE: orders_per_minute(),
-        LoadFigure.LOCATION_FIXES_PER_SECOND: location_fixes_per_second(),
-        LoadFigure.OPEN_SOCKETS: fleet_value("loship_websocket_connections"),
-        LoadFigure.QUEUE_DEPTH: float(sum(queue_depths().values())),
+        LoadFigure.LOCATION_FIXES_PER_SECOND: location_fixes_per_second(
+            total=fleet_value("loship_location_fixes_total", families=families)
+        ),
+        LoadFigure.OPEN_SOCKETS: fleet_value("loship_websocket_connections", families=families),
+        LoadFigure.QUEUE_DEPTH: float(sum(depths.values())),
     }
 
 
-def current_readings() -> list[Reading]:
+def current_readings(
+    *, families: list[Metric] | None = None, depths: dict[str, int] | None = None
+) -> list[Reading]:
     """Every load figure with its live load and measured limit (None when never measured)."""
     limits = dict(Capacity.objects.values_list("figure", "limit"))
-    return [
-        Reading(figure=figure, load=load, limit=limits.get(figure)) for figure, load in live_loads().items()
-    ]
+    loads = live_loads(families=families, depths=depths)
+    return [Reading(figure=figure, load=load, limit=limits.get(figure)) for figure, load in loads.items()]
 
 
 def lowest_headroom(readings: list[Reading]) -> Reading | None:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from loship.events.services import record_event
 from loship.metrics import HEADROOM_ALERTS
+from loship.metrics_fleet import fleet_families, fleet_value
 from ops.headroom import Level, Reading, current_readings, record_fix_sample
 from ops.models import Capacity, HeadroomAlert
 from ops.notify import notify_ops
@@ -29,8 +30,9 @@ def check_headroom() -> list[Reading]:
     """Compare live load with the measured limits: open an alert (log at ERROR, notify ops, outbox
     event for the live dashboard) when a load reaches 40% of its limit, close it once it is back under,
     warn in the log under 10x headroom. Safe to run concurrently (one open alert per figure)."""
-    record_fix_sample()
-    readings = current_readings()
+    families = fleet_families()  # the fleet's snapshots, read once for the sample and the loads
+    record_fix_sample(total=fleet_value("loship_location_fixes_total", families=families))
+    readings = current_readings(families=families)
     for reading in readings:
         if reading.level == Level.ALERT:
             _raise_alert(reading)
