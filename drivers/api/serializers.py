@@ -41,6 +41,12 @@ class LocationBatchInputSerializer(serializers.Serializer):
     fixes = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=MAX_FIXES_PER_BATCH)
 
 
+class LocationBatchSchemaSerializer(serializers.Serializer):
+    """The documented request body: `LocationBatchInputSerializer` leaves each fix to the service."""
+
+    fixes = FixInputSerializer(many=True, min_length=1, max_length=MAX_FIXES_PER_BATCH)
+
+
 class OpsAssignInputSerializer(serializers.Serializer):
     order_id = serializers.IntegerField(min_value=1)
     driver_id = serializers.IntegerField(min_value=1)

@@ -188,7 +188,7 @@ class CashApi(DriverApi):
 
 class LocationBatchApi(DriverApi):
     @extend_schema(
-        request=s.LocationBatchInputSerializer,
+        request=s.LocationBatchSchemaSerializer,
         responses=s.LocationReportOutputSerializer,
         tags=["driver"],
         summary="Batched location fixes",
