@@ -82,6 +82,17 @@ def set_option_availability(*, option_id: int, is_available: bool) -> Option:
     return option
 
 
+def _announce_bulk_availability(rows: Sequence[tuple[int, int]], *, key: str, is_available: bool) -> None:
+    """One menu-changed event and one cache invalidation per merchant of the changed (pk, merchant_id)
+    rows: a queryset `update()` sends no signals, so the bulk functions say it themselves."""
+    by_merchant: dict[int, list[int]] = {}
+    for pk, merchant_id in rows:
+        by_merchant.setdefault(merchant_id, []).append(pk)
+    for merchant_id, pks in by_merchant.items():
+        _menu_changed(merchant_id, **{key: pks, "is_available": is_available})
+        invalidate_merchant(merchant_id)
+
+
 def set_items_availability(*, item_ids: Iterable[int], is_available: bool) -> int:
     """Bulk sold out / back in stock; returns how many dishes changed. Rows are locked in id order."""
     with transaction.atomic():
@@ -93,12 +104,7 @@ def set_items_availability(*, item_ids: Iterable[int], is_available: bool) -> in
             .values_list("pk", "merchant_id")
         )
         MenuItem.objects.filter(pk__in=[pk for pk, _ in items]).update(is_available=is_available)
-        by_merchant: dict[int, list[int]] = {}
-        for pk, merchant_id in items:
-            by_merchant.setdefault(merchant_id, []).append(pk)
-        for merchant_id, pks in by_merchant.items():
-            _menu_changed(merchant_id, item_ids=pks, is_available=is_available)
-            invalidate_merchant(merchant_id)
+        _announce_bulk_availability(items, key="item_ids", is_available=is_available)
     return len(items)
 
 
@@ -113,12 +119,7 @@ def set_options_availability(*, option_ids: Iterable[int], is_available: bool) -
             .values_list("pk", "group__item__merchant_id")
         )
         Option.objects.filter(pk__in=[pk for pk, _ in options]).update(is_available=is_available)
-        by_merchant: dict[int, list[int]] = {}
-        for pk, merchant_id in options:
-            by_merchant.setdefault(merchant_id, []).append(pk)
-        for merchant_id, pks in by_merchant.items():
-            _menu_changed(merchant_id, option_ids=pks, is_available=is_available)
-            invalidate_merchant(merchant_id)
+        _announce_bulk_availability(options, key="option_ids", is_available=is_available)
     return len(options)
 
 
