@@ -44,7 +44,7 @@ class LocationBatchInputSerializer(serializers.Serializer):
 class LocationBatchSchemaSerializer(serializers.Serializer):
     """The documented request body: `LocationBatchInputSerializer` leaves each fix to the service."""
 
-    fixes = FixInputSerializer(many=True, min_length=1, max_length=MAX_FIXES_PER_BATCH)
+    fixes = serializers.ListField(child=FixInputSerializer(), min_length=1, max_length=MAX_FIXES_PER_BATCH)
 
 
 class OpsAssignInputSerializer(serializers.Serializer):
