@@ -35,6 +35,7 @@ django.setup()
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.harness import percentile  # noqa: E402
 from drivers import location  # noqa: E402
 from drivers.dispatch import orchestration  # noqa: E402
 from drivers.dispatch.entities import PendingOrder  # noqa: E402
@@ -136,11 +137,6 @@ def timed(action: Callable[[], object]) -> tuple[float, object]:
     started = time.perf_counter()
     value = action()
     return time.perf_counter() - started, value
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
 def one_round() -> orchestration.RoundResult:

@@ -104,15 +104,21 @@ def load(
     for thread in threads:
         thread.join()
     wall = time.monotonic() - started
-    latencies.sort()
-    p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else float("nan")
     return {
         "requests": len(latencies),
         "errors": errors,
         "rps": len(latencies) / wall,
         "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
-        "p99_ms": p99 * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
     }
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (`fraction` 0.99 is p99); NaN when there are no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
 def median_of(rows: list[dict[str, float]]) -> dict[str, float]:

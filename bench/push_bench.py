@@ -41,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import SERVER_ENV, migrate, uvicorn_server  # noqa: E402
+from bench.harness import SERVER_ENV, migrate, percentile, uvicorn_server  # noqa: E402
 
 GOAL_P99_MS = 100.0
 #: Handshakes in flight at once: uvicorn closes a WebSocket whose handshake takes over 10 s.
@@ -54,11 +54,6 @@ def raise_open_files_limit(needed: int) -> int:
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(len(ordered) * fraction) - 1))]
 
 
 def seed(count: int) -> tuple[Any, list[int]]:

@@ -51,6 +51,7 @@ import httpx  # noqa: E402
 import websockets  # noqa: E402
 from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
 
+from bench.harness import percentile  # noqa: E402
 from drivers import services as driver_services  # noqa: E402
 from merchants.models import MenuItem, Merchant, OpeningHours, StaffMembership  # noqa: E402
 from users.models import Role, User  # noqa: E402
@@ -75,13 +76,6 @@ CENTER = (10.7769, 106.7009)  # District 1
 LOG_DIR = Path(tempfile.gettempdir())
 METRICS_TOKEN = "city-bench-scrape"
 PHONE_PREFIX = "+8498"
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 @dataclass
