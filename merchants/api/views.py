@@ -155,6 +155,18 @@ def _scoped(request: Request, queryset: QuerySet[Any], merchant_path: str) -> Qu
     return queryset.filter(**{f"{merchant_path}__in": merchants_for_staff(user)})
 
 
+def _my_merchant_row(merchant: Merchant, *, role: str | None) -> dict[str, Any]:
+    """A `MyMerchantSerializer` row: the merchant and the caller's role there."""
+    return {
+        "id": merchant.pk,
+        "name": merchant.name,
+        "slug": merchant.slug,
+        "role": role,
+        "is_busy": merchant.is_busy,
+        "is_active": merchant.is_active,
+    }
+
+
 class MyMerchantsApi(APIView):
     permission_classes = [IsMerchantStaff]
     pagination_class = None
@@ -163,14 +175,7 @@ class MyMerchantsApi(APIView):
     def get(self, request: Request) -> Response:
         memberships = StaffMembership.objects.filter(user=_user(request)).select_related("merchant")
         rows = [
-            {
-                "id": m.merchant.pk,
-                "name": m.merchant.name,
-                "slug": m.merchant.slug,
-                "role": m.role,
-                "is_busy": m.merchant.is_busy,
-                "is_active": m.merchant.is_active,
-            }
+            _my_merchant_row(m.merchant, role=m.role)
             for m in memberships.order_by("merchant__name", "merchant_id")
         ]
         return Response(s.MyMerchantSerializer(rows, many=True).data)
@@ -188,15 +193,7 @@ class MerchantBusyApi(APIView):
         data.is_valid(raise_exception=True)
         merchant = services.set_busy(merchant_id=merchant.pk, is_busy=data.validated_data["is_busy"])
         role = "ops" if is_ops(_user(request)) else membership_role(_user(request), pk)
-        body = {
-            "id": merchant.pk,
-            "name": merchant.name,
-            "slug": merchant.slug,
-            "role": role,
-            "is_busy": merchant.is_busy,
-            "is_active": merchant.is_active,
-        }
-        return Response(s.MyMerchantSerializer(body).data)
+        return Response(s.MyMerchantSerializer(_my_merchant_row(merchant, role=role)).data)
 
 
 def _hours_body(merchant: Merchant) -> dict[str, Any]:
