@@ -31,14 +31,15 @@ class DriverRow:
     stale: bool
 
 
-def driver_counts() -> DriverCounts:
+def driver_counts(busy: set[int] | None = None) -> DriverCounts:
+    """Online and busy drivers (`busy`: `busy_driver_ids()` when the caller has read it already)."""
     online = DriverProfile.objects.filter(is_online=True).count()
-    return DriverCounts(online=online, busy=len(busy_driver_ids()))
+    return DriverCounts(online=online, busy=len(busy_driver_ids() if busy is None else busy))
 
 
-def driver_rows(limit: int = 100) -> list[DriverRow]:
+def driver_rows(limit: int = 100, busy: set[int] | None = None) -> list[DriverRow]:
     """Online drivers first, then the most recently seen; busy ones marked."""
-    busy = busy_driver_ids()
+    busy = busy_driver_ids() if busy is None else busy
     stale_before = timezone.now() - timedelta(seconds=settings.DRIVER_POSITION_STALE_SECONDS)
     profiles = list(
         DriverProfile.objects.select_related("user").order_by("-is_online", "-last_fix_at")[:limit]

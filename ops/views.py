@@ -39,6 +39,7 @@ def ops_dashboard(request: HttpRequest) -> HttpResponse:
     today, last_hour = selectors.today_and_last_hour(now)
     readings = current_readings()
     quarter_hours = selectors.orders_per_quarter_hour(today)
+    busy = selectors.busy_driver_ids()  # one read for the counts and the drivers' rows
     context: dict[str, Any] = {
         **admin.site.each_context(request),
         "title": "Ops dashboard",
@@ -48,8 +49,8 @@ def ops_dashboard(request: HttpRequest) -> HttpResponse:
             ("Last hour", selectors.order_figures(last_hour)),
         ],
         "unassigned": selectors.unassigned_orders().count(),
-        "drivers": drivers_board.driver_counts(),
-        "driver_rows": drivers_board.driver_rows(),
+        "drivers": drivers_board.driver_counts(busy),
+        "driver_rows": drivers_board.driver_rows(busy=busy),
         "orders_chart": bar_chart(
             [(slot.strftime("%H:%M"), n) for slot, n in quarter_hours],
             title="Orders per 15 minutes",
