@@ -1,5 +1,6 @@
 """Driver app API and the ops dispatch endpoints: validate, call a service or selector, render."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -34,6 +35,15 @@ class IsOps(BasePermission):
 def _user(request: Request) -> User:
     assert isinstance(request.user, User)
     return request.user
+
+
+def _jobs_response(jobs: Iterable[Job]) -> Response:
+    return Response({"jobs": [selectors.job_view(job) for job in jobs]})
+
+
+def _job_response(job_id: int) -> Response:
+    """The job as it is after a service wrote it (its order's status moves with it)."""
+    return Response(selectors.job_view(Job.objects.select_related("order__merchant").get(pk=job_id)))
 
 
 class DriverApi(APIView):
@@ -93,8 +103,7 @@ class CurrentJobApi(DriverApi):
         responses=s.CurrentJobOutputSerializer, tags=["driver"], summary="The current bundle's jobs"
     )
     def get(self, request: Request) -> Response:
-        jobs = selectors.active_jobs(_user(request).pk)
-        return Response({"jobs": [selectors.job_view(job) for job in jobs]})
+        return _jobs_response(selectors.active_jobs(_user(request).pk))
 
 
 class OfferListApi(DriverApi):
@@ -109,8 +118,7 @@ class OfferAcceptApi(DriverApi):
     def post(self, request: Request, offer_id: int) -> Response:
         user = _user(request)
         services.accept_offer(driver=user, offer_id=offer_id)
-        jobs = selectors.active_jobs(user.pk).filter(offer_id=offer_id)
-        return Response({"jobs": [selectors.job_view(job) for job in jobs]})
+        return _jobs_response(selectors.active_jobs(user.pk).filter(offer_id=offer_id))
 
 
 class OfferDeclineApi(DriverApi):
@@ -148,8 +156,7 @@ class JobStepApi(DriverApi):
             delivery_code=values["delivery_code"],
             cash_collected_vnd=values["cash_collected_vnd"],
         )
-        job = Job.objects.select_related("order__merchant").get(pk=job.pk)
-        return Response(selectors.job_view(job))
+        return _job_response(job.pk)
 
 
 class DriverOrderApi(DriverApi):
@@ -226,8 +233,7 @@ class OpsAssignApi(APIView):
         data = s.OpsAssignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         offer = services.assign_by_ops(actor=_user(request), **data.validated_data)
-        jobs = Job.objects.select_related("order__merchant").filter(offer=offer)
-        return Response({"jobs": [selectors.job_view(job) for job in jobs]})
+        return _jobs_response(Job.objects.select_related("order__merchant").filter(offer=offer))
 
 
 class OpsUnassignApi(APIView):
@@ -243,5 +249,4 @@ class OpsUnassignApi(APIView):
         data = s.OpsUnassignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         job = services.unassign_by_ops(actor=_user(request), **data.validated_data)
-        job = Job.objects.select_related("order__merchant").get(pk=job.pk)
-        return Response(selectors.job_view(job))
+        return _job_response(job.pk)
