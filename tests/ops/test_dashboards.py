@@ -6,7 +6,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from drivers.models import DispatchRequest
@@ -137,6 +139,31 @@ def test_ops_dashboard_renders_the_figures(
     assert "<svg" in html and "Orders per 15 minutes" in html
     assert f'data-order-id="{city["E"].pk}"' in html  # the live board's first paint
     assert "/static/ops/live_board.js" in html
+
+
+def test_ops_dashboard_queries_do_not_grow_with_the_orders(
+    city: dict[str, Any], ops_client: Client, monkeypatch: Any
+) -> None:
+    """No query per order, merchant or driver: three times the orders, the same number of queries."""
+    monkeypatch.setattr("ops.views.timezone.now", lambda: NOW)
+
+    def render() -> tuple[int, Any]:
+        with CaptureQueriesContext(connection) as queries:
+            response = ops_client.get("/admin/ops/dashboard/")
+        assert response.status_code == 200
+        return len(queries), response
+
+    before, _ = render()
+    for minutes in (5, 15, 25, 35):
+        driver = UserFactory(roles=[Role.DRIVER])
+        make_order(make_merchant(), created_at=ago(minutes + 30), status=OrderStatus.PREPARING,
+                   accepted_at=ago(minutes + 29), driver=driver, eta=ago(minutes))  # fmt: skip
+        make_order(make_merchant(), created_at=ago(minutes + 40), status=OrderStatus.DELIVERED,
+                   delivered_at=ago(minutes), eta=ago(minutes - 5))  # fmt: skip
+    after, response = render()
+    assert len(response.context["late_or_stuck"]) == 4  # the four late ones (E is due later)
+    assert len(response.context["live_orders"]) == 5  # E and the four new active orders
+    assert after == before
 
 
 def test_ops_dashboard_is_for_ops_only(city: dict[str, Any]) -> None:
