@@ -107,6 +107,11 @@ def test_record_capacity_refuses_a_bad_override(tmp_path: Path) -> None:
         call_command("record_capacity", "--bench-dir", str(tmp_path), "--set", "open_sockets=-3")
     with pytest.raises(CommandError):
         call_command("record_capacity", "--bench-dir", str(tmp_path), "--set", "nonsense=3")
+    for not_a_limit in ("nan", "inf"):  # float() takes them; PostgreSQL's CHECK (limit > 0) passes NaN
+        with pytest.raises(CommandError):
+            call_command(
+                "record_capacity", "--bench-dir", str(tmp_path), "--set", f"open_sockets={not_a_limit}"
+            )
     assert not Capacity.objects.exists()
 
 

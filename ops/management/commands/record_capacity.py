@@ -1,5 +1,6 @@
 """`manage.py record_capacity [--bench-dir bench] [--set figure=limit ...]`: store the measured limits."""
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,8 @@ class Command(BaseCommand):
                 limit = float(raw)
             except ValueError as error:
                 raise CommandError(f"--set {item}: the limit must be a number") from error
-            if figure not in LoadFigure.values or limit <= 0:
-                raise CommandError(f"--set {item}: unknown figure or non-positive limit")
+            if figure not in LoadFigure.values or not math.isfinite(limit) or limit <= 0:
+                raise CommandError(f"--set {item}: unknown figure or a limit that is not a positive number")
             record_capacity(
                 figure=figure, limit=limit, source="manual", basis="set by hand", measured_at=timezone.now()
             )
