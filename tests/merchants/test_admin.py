@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from loship.events.models import OutboxEvent
 from merchants.models import MenuCategory, MenuItem, Merchant, Option, OptionGroup
 from tests.merchants.factories import make_group, make_item, make_merchant, make_ops, make_option, make_staff
 
@@ -182,6 +183,27 @@ def test_back_in_stock_action(two: dict[str, Any]) -> None:
     )
     assert response.status_code == 302
     assert MenuItem.objects.get(pk=item.pk).is_available is True
+
+
+def test_busy_actions_switch_only_their_own_merchant_through_the_service(two: dict[str, Any]) -> None:
+    mine, theirs = two["a"]["merchant"], two["b"]["merchant"]
+    browser = browser_for(two["a"]["staff"])
+
+    response = browser.post(
+        "/admin/merchants/merchant/", {"action": "mark_busy", "_selected_action": [mine.pk, theirs.pk]}
+    )
+    assert response.status_code == 302
+    assert Merchant.objects.get(pk=mine.pk).is_busy is True
+    assert Merchant.objects.get(pk=theirs.pk).is_busy is False
+    events = OutboxEvent.objects.filter(topic="merchant.busy_changed")
+    assert list(events.values_list("aggregate_id", "payload__is_busy")) == [(str(mine.pk), True)]
+
+    response = browser.post(
+        "/admin/merchants/merchant/", {"action": "mark_not_busy", "_selected_action": [mine.pk]}
+    )
+    assert response.status_code == 302
+    assert Merchant.objects.get(pk=mine.pk).is_busy is False
+    assert events.count() == 2
 
 
 def test_staff_see_no_other_models(two: dict[str, Any]) -> None:
