@@ -12,6 +12,7 @@ connections, tasks). Results that predate this format are read from their Markdo
 
 import contextlib
 import json
+import math
 import re
 import statistics
 from dataclasses import dataclass
@@ -46,8 +47,17 @@ def from_json(path: Path, root: Path) -> list[Measured]:
     stamp = parse_datetime(str(data.get("measured_at", ""))) or _mtime(path)
     found = []
     for entry in data["capacity"]:
+        if not isinstance(entry, dict):
+            continue
         figure, limit = entry.get("figure"), entry.get("limit")
-        if figure in LoadFigure.values and isinstance(limit, int | float) and limit > 0:
+        # json reads NaN and Infinity, and a bool is an int: none of them is a measured limit.
+        if (
+            figure in LoadFigure.values
+            and isinstance(limit, int | float)
+            and not isinstance(limit, bool)
+            and math.isfinite(limit)
+            and limit > 0
+        ):
             found.append(
                 Measured(
                     figure, float(limit), str(path.relative_to(root)), str(entry.get("basis", "")), stamp

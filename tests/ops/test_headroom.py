@@ -66,7 +66,18 @@ def test_record_capacity_reads_json_and_the_orders_results(tmp_path: Path) -> No
         )
     )
     (bench / "city" / "other.json").write_text(
-        json.dumps({"capacity": [{"figure": "open_sockets", "limit": 2500}]})
+        json.dumps(
+            {
+                "capacity": [
+                    {"figure": "open_sockets", "limit": 2500},
+                    # Read first: none of these may become a limit (NaN or true would win "lowest").
+                    {"figure": "location_fixes_per_second", "limit": float("nan")},
+                    {"figure": "location_fixes_per_second", "limit": float("inf")},
+                    {"figure": "open_sockets", "limit": True},
+                    "not an entry",
+                ]
+            }
+        )
     )
     (bench / "unrelated.json").write_text(json.dumps({"instances": []}))
     call_command("record_capacity", "--bench-dir", str(bench), "--set", "queue_depth=5000")
