@@ -1,11 +1,12 @@
 """Helpers for the live-stream tests: the real ASGI application (auth middleware and routes) over the
 real Redis channel layer, driven by channels' WebsocketCommunicator."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -55,6 +56,16 @@ def close_code(path: str, **kwargs: Any) -> int | None:
         return None if accepted else first
 
     return async_to_sync(attempt)()
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer() -> Iterator[None]:
+    """A new channel layer per test: channels_redis keeps one receive lock per layer, and a receive
+    cancelled when a test's event loop ended leaves it locked and bound to that dead loop ("bound to a
+    different event loop" in the next test's disconnect)."""
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture
