@@ -19,9 +19,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from merchants.geo import delivery_distance
 from merchants.models import Merchant
 from orders.errors import CartErrors, OrderErrors, PromoErrors
-from orders.geo import delivery_distance
 from orders.models import (
     ActorRole,
     Order,
