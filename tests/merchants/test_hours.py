@@ -1,12 +1,14 @@
 """Opening hours in Asia/Ho_Chi_Minh: past midnight on both sides, closed dates, around the clock, busy.
 
-2026-11-27 is a Friday (weekday 4), 2026-11-28 a Saturday.
+2026-11-27 is a Friday (weekday 4), 2026-11-28 a Saturday. The clock is pinned to that week: the
+merchant page keeps closed dates from yesterday on, measured from the real today.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
 from merchants.catalog import NearbyQuery, merchant_page, nearby_merchants
@@ -17,6 +19,12 @@ from tests.merchants.factories import CENTER_LAT, CENTER_LNG, make_merchant
 pytestmark = pytest.mark.django_db
 
 FRIDAY, SATURDAY = 4, 5
+
+
+@pytest.fixture(autouse=True)
+def _in_the_week_of_the_tests() -> Any:
+    with time_machine.travel(datetime(2026, 11, 27, 9, 0, tzinfo=UTC), tick=True):
+        yield
 
 
 def local(day: int, hour: int, minute: int = 0) -> datetime:
