@@ -5,9 +5,6 @@ from loship.i18n import Text
 
 
 class DriverErrors:
-    NOT_A_DRIVER = ErrorSpec(
-        "not_a_driver", 403, Text(vi="Tài khoản này không phải tài xế.", en="This account is not a driver.")
-    )
     OFFLINE = ErrorSpec(
         "driver_offline", 409, Text(vi="Bạn đang ngoại tuyến.", en="You are offline; go online first.")
     )

@@ -3,6 +3,9 @@ from loship.i18n import Text
 
 
 class UserErrors:
+    NOT_A_DRIVER = ErrorSpec(
+        "not_a_driver", 403, Text(vi="Tài khoản này không phải tài xế.", en="This account is not a driver.")
+    )
     PHONE_INVALID = ErrorSpec(
         "phone_invalid", 400, Text(vi="Số điện thoại không hợp lệ.", en="This is not a valid phone number.")
     )

@@ -1,40 +1,20 @@
 """Driver app API and the ops dispatch endpoints: validate, call a service or selector, render."""
 
 from collections.abc import Iterable
-from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from drivers import selectors, services
 from drivers.api import serializers as s
-from drivers.errors import DriverErrors, JobErrors, LocationErrors
+from drivers.errors import JobErrors, LocationErrors
 from drivers.events import offer_payload
 from drivers.models import Job
 from loship.errors import CommonErrors
-from users.models import Role, User
-
-
-class IsDriver(BasePermission):
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        if not isinstance(user, User) or not user.has_role(Role.DRIVER):
-            raise DriverErrors.NOT_A_DRIVER()
-        return True
-
-
-class IsOps(BasePermission):
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return isinstance(request.user, User) and request.user.is_ops
-
-
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
+from users.permissions import IsDriver, IsOps, request_user
 
 
 def _jobs_response(jobs: Iterable[Job]) -> Response:
@@ -53,7 +33,7 @@ class DriverApi(APIView):
 class ProfileApi(DriverApi):
     @extend_schema(responses=s.DriverProfileOutputSerializer, tags=["driver"])
     def get(self, request: Request) -> Response:
-        return Response(selectors.profile_view(services.ensure_profile(user=_user(request))))
+        return Response(selectors.profile_view(services.ensure_profile(user=request_user(request))))
 
     @extend_schema(
         request=s.DriverProfileInputSerializer, responses=s.DriverProfileOutputSerializer, tags=["driver"]
@@ -61,7 +41,7 @@ class ProfileApi(DriverApi):
     def patch(self, request: Request) -> Response:
         data = s.DriverProfileInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        profile = services.update_profile(user=_user(request), **data.validated_data)
+        profile = services.update_profile(user=request_user(request), **data.validated_data)
         return Response(selectors.profile_view(profile))
 
 
@@ -75,7 +55,9 @@ class OnlineApi(DriverApi):
     def post(self, request: Request) -> Response:
         data = s.ShiftInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        profile = services.go_online(user=_user(request), shift_ends_at=data.validated_data["shift_ends_at"])
+        profile = services.go_online(
+            user=request_user(request), shift_ends_at=data.validated_data["shift_ends_at"]
+        )
         return Response(selectors.profile_view(profile))
 
 
@@ -84,7 +66,7 @@ class OfflineApi(DriverApi):
         request=None, responses=s.DriverProfileOutputSerializer, tags=["driver"], summary="Go offline"
     )
     def post(self, request: Request) -> Response:
-        return Response(selectors.profile_view(services.go_offline(user=_user(request))))
+        return Response(selectors.profile_view(services.go_offline(user=request_user(request))))
 
 
 class ShiftApi(DriverApi):
@@ -93,7 +75,7 @@ class ShiftApi(DriverApi):
         data = s.ShiftInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         profile = services.set_shift_end(
-            user=_user(request), shift_ends_at=data.validated_data["shift_ends_at"]
+            user=request_user(request), shift_ends_at=data.validated_data["shift_ends_at"]
         )
         return Response(selectors.profile_view(profile))
 
@@ -103,20 +85,20 @@ class CurrentJobApi(DriverApi):
         responses=s.CurrentJobOutputSerializer, tags=["driver"], summary="The current bundle's jobs"
     )
     def get(self, request: Request) -> Response:
-        return _jobs_response(selectors.active_jobs(_user(request).pk))
+        return _jobs_response(selectors.active_jobs(request_user(request).pk))
 
 
 class OfferListApi(DriverApi):
     @extend_schema(responses=s.OffersOutputSerializer, tags=["driver"], summary="Open offers")
     def get(self, request: Request) -> Response:
-        offers = selectors.open_offers(_user(request).pk)
+        offers = selectors.open_offers(request_user(request).pk)
         return Response({"offers": [offer_payload(offer) for offer in offers]})
 
 
 class OfferAcceptApi(DriverApi):
     @extend_schema(request=None, responses=s.CurrentJobOutputSerializer, tags=["driver"], summary="Accept")
     def post(self, request: Request, offer_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         services.accept_offer(driver=user, offer_id=offer_id)
         return _jobs_response(selectors.active_jobs(user.pk).filter(offer_id=offer_id))
 
@@ -124,14 +106,18 @@ class OfferAcceptApi(DriverApi):
 class OfferDeclineApi(DriverApi):
     @extend_schema(request=None, responses=s.OfferOutputSerializer, tags=["driver"], summary="Decline")
     def post(self, request: Request, offer_id: int) -> Response:
-        offer = services.decline_offer(driver=_user(request), offer_id=offer_id)
+        offer = services.decline_offer(driver=request_user(request), offer_id=offer_id)
         return Response(offer_payload(offer))
 
 
 class JobDetailApi(DriverApi):
     @extend_schema(responses=s.JobOutputSerializer, tags=["driver"])
     def get(self, request: Request, job_id: int) -> Response:
-        job = Job.objects.select_related("order__merchant").filter(pk=job_id, driver=_user(request)).first()
+        job = (
+            Job.objects.select_related("order__merchant")
+            .filter(pk=job_id, driver=request_user(request))
+            .first()
+        )
         if job is None:
             raise JobErrors.NOT_FOUND()
         return Response(selectors.job_view(job))
@@ -149,7 +135,7 @@ class JobStepApi(DriverApi):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         job = services.advance_job(
-            driver=_user(request),
+            driver=request_user(request),
             job_id=job_id,
             to_state=values["to"],
             reason=values["reason"],
@@ -164,7 +150,7 @@ class DriverOrderApi(DriverApi):
         responses=s.DriverOrderOutputSerializer, tags=["driver"], summary="An offered or assigned order"
     )
     def get(self, request: Request, order_id: int) -> Response:
-        order = selectors.visible_order(_user(request).pk, order_id)
+        order = selectors.visible_order(request_user(request).pk, order_id)
         if order is None:
             raise CommonErrors.NOT_FOUND()
         return Response(selectors.driver_order_view(order))
@@ -181,13 +167,13 @@ class EarningsApi(DriverApi):
         field = s.serializers.DateField()
         raw = request.query_params.get("date")
         day = field.run_validation(raw) if raw else selectors.today()
-        return Response(selectors.daily_summary(_user(request).pk, day))
+        return Response(selectors.daily_summary(request_user(request).pk, day))
 
 
 class CashApi(DriverApi):
     @extend_schema(responses=s.CashOutputSerializer, tags=["driver"], summary="Cash on delivery owed")
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = request_user(request)
         profile = services.ensure_profile(user=user)
         to_collect = sum(job.cash_to_collect_vnd for job in selectors.active_jobs(user.pk))
         return Response({"cash_balance_vnd": profile.cash_balance_vnd, "cash_to_collect_vnd": to_collect})
@@ -206,7 +192,7 @@ class LocationBatchApi(DriverApi):
     def post(self, request: Request) -> Response:
         data = s.LocationBatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = _user(request)
+        user = request_user(request)
         services.ensure_profile(user=user)
         fixes = data.validated_data["fixes"]
         report = services.record_location_fixes(driver_id=user.pk, fixes=fixes)
@@ -232,7 +218,7 @@ class OpsAssignApi(APIView):
     def post(self, request: Request) -> Response:
         data = s.OpsAssignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        offer = services.assign_by_ops(actor=_user(request), **data.validated_data)
+        offer = services.assign_by_ops(actor=request_user(request), **data.validated_data)
         return _jobs_response(Job.objects.select_related("order__merchant").filter(offer=offer))
 
 
@@ -248,5 +234,5 @@ class OpsUnassignApi(APIView):
     def post(self, request: Request) -> Response:
         data = s.OpsUnassignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        job = services.unassign_by_ops(actor=_user(request), **data.validated_data)
+        job = services.unassign_by_ops(actor=request_user(request), **data.validated_data)
         return _job_response(job.pk)

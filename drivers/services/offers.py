@@ -31,13 +31,14 @@ from drivers.models import (
 from loship.metrics import DISPATCH_LATENCY_SECONDS, OFFERS
 from orders.models import Order, PaymentMethod
 from orders.services import lifecycle
+from users.errors import UserErrors
 from users.models import User
 
 
 def _lock_profile(driver_id: int) -> DriverProfile:
     profile = DriverProfile.objects.select_for_update().filter(pk=driver_id).first()
     if profile is None:
-        raise DriverErrors.NOT_A_DRIVER()
+        raise UserErrors.NOT_A_DRIVER()
     return profile
 
 
@@ -259,7 +260,7 @@ def assign_by_ops(*, actor: User, order_id: int, driver_id: int, now: datetime |
     now = now or timezone.now()
     driver = User.objects.filter(pk=driver_id).first()
     if driver is None:
-        raise DriverErrors.NOT_A_DRIVER()
+        raise UserErrors.NOT_A_DRIVER()
     try:
         with transaction.atomic():
             _lock_profile(driver_id)

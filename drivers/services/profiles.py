@@ -17,6 +17,7 @@ from drivers.events import record_driver_event
 from drivers.models import DriverProfile, Offer, OfferStatus
 from loship.metrics import LOCATION_FIXES
 from loship.realtime.groups import order_group, push
+from users.errors import UserErrors
 from users.models import Role, User
 
 MAX_SHIFT_HOURS = 16
@@ -26,7 +27,7 @@ MAX_FIXES_PER_BATCH = 100
 def ensure_profile(*, user: User) -> DriverProfile:
     """The driver's profile, created empty on first use; a user without the driver role is refused."""
     if not user.has_role(Role.DRIVER):
-        raise DriverErrors.NOT_A_DRIVER()
+        raise UserErrors.NOT_A_DRIVER()
     profile, _ = DriverProfile.objects.get_or_create(user=user, defaults={"phone": user.phone})
     return profile
 

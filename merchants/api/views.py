@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -26,8 +26,8 @@ from merchants.catalog import (
 )
 from merchants.errors import MerchantErrors
 from merchants.models import ClosedDate, MenuItem, Merchant, OpeningHours, Option, StaffMembership
-from merchants.selectors import is_ops, local_today, membership_role, merchants_for_staff
-from users.models import Role, User
+from merchants.selectors import local_today, membership_role, merchants_for_staff
+from users.permissions import IsMerchantStaff, request_user
 
 MANAGING_ROLES = (StaffMembership.StaffRole.OWNER, StaffMembership.StaffRole.MANAGER)
 
@@ -122,25 +122,12 @@ class DeliveryPreviewApi(APIView):
 # --- Merchant tablet ----------------------------------------------------------------------------
 
 
-class IsMerchantStaff(BasePermission):
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return bool(
-            isinstance(user, User) and user.is_active and (user.has_role(Role.MERCHANT_STAFF) or user.is_ops)
-        )
-
-
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _workplace(request: Request, pk: int, *, manage: bool = False) -> Merchant:
     """A merchant the caller works for (ops: any); someone else's is a 404. `manage` also requires
     the owner or manager role (403 for plain staff, who may see it)."""
-    user = _user(request)
+    user = request_user(request)
     merchant = Merchant.objects.filter(pk=pk).first()
-    role = "ops" if is_ops(user) else membership_role(user, pk)
+    role = "ops" if user.is_ops else membership_role(user, pk)
     if merchant is None or role is None:
         raise MerchantErrors.MERCHANT_NOT_FOUND()
     if manage and role not in ("ops", *MANAGING_ROLES):
@@ -149,8 +136,8 @@ def _workplace(request: Request, pk: int, *, manage: bool = False) -> Merchant:
 
 
 def _scoped(request: Request, queryset: QuerySet[Any], merchant_path: str) -> QuerySet[Any]:
-    user = _user(request)
-    if is_ops(user):
+    user = request_user(request)
+    if user.is_ops:
         return queryset
     return queryset.filter(**{f"{merchant_path}__in": merchants_for_staff(user)})
 
@@ -173,7 +160,7 @@ class MyMerchantsApi(APIView):
 
     @extend_schema(responses=s.MyMerchantSerializer(many=True))
     def get(self, request: Request) -> Response:
-        memberships = StaffMembership.objects.filter(user=_user(request)).select_related("merchant")
+        memberships = StaffMembership.objects.filter(user=request_user(request)).select_related("merchant")
         rows = [
             _my_merchant_row(m.merchant, role=m.role)
             for m in memberships.order_by("merchant__name", "merchant_id")
@@ -192,7 +179,7 @@ class MerchantBusyApi(APIView):
         data = s.BusyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         merchant = services.set_busy(merchant_id=merchant.pk, is_busy=data.validated_data["is_busy"])
-        role = "ops" if is_ops(_user(request)) else membership_role(_user(request), pk)
+        role = "ops" if request_user(request).is_ops else membership_role(request_user(request), pk)
         return Response(s.MyMerchantSerializer(_my_merchant_row(merchant, role=role)).data)
 
 

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,29 +25,13 @@ from orders.errors import OrderErrors, PaymentErrors
 from orders.models import ActorRole, Order, PaymentMethod
 from orders.payments.gateway import WebhookMalformed, WebhookSignatureInvalid, get_gateway
 from orders.services.placement import Cart, request_hash
-from users.models import Address, Role, User
-
-
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
-class IsMerchantStaff(BasePermission):
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and (user.has_role(Role.MERCHANT_STAFF) or user.is_ops))
-
-
-class IsOps(BasePermission):
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_ops)
+from users.models import Address
+from users.permissions import IsMerchantStaff, IsOps, request_user
 
 
 def _cart(request: Request, data: dict[str, Any]) -> Cart:
     if "address_id" in data:
-        address = get_object_or_404(Address, pk=data["address_id"], user=_user(request))
+        address = get_object_or_404(Address, pk=data["address_id"], user=request_user(request))
         return s.cart_from(
             data,
             lat=address.lat,
@@ -79,7 +63,7 @@ class QuoteApi(APIView):
     def post(self, request: Request) -> Response:
         data = s.CartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        quote = services.quote_cart(customer=_user(request), cart=_cart(request, data.validated_data))
+        quote = services.quote_cart(customer=request_user(request), cart=_cart(request, data.validated_data))
         return Response(s.QuoteOutputSerializer(s.quote_body(quote)).data)
 
 
@@ -90,7 +74,7 @@ class OrderListApi(APIView):
         responses=s.OrderCursorPageSerializer,
     )
     def get(self, request: Request) -> Response:
-        orders = selectors.orders_for_customer(_user(request)).select_related("merchant")
+        orders = selectors.orders_for_customer(request_user(request)).select_related("merchant")
         paginator = CursorPagination()
         page = paginator.paginate_queryset(orders, request, view=self)
         return paginator.get_paginated_response(s.OrderSummaryOutputSerializer(page, many=True).data)
@@ -109,7 +93,7 @@ class OrderListApi(APIView):
         data.is_valid(raise_exception=True)
         body_hash = request_hash(dict(request.data))
         placement = services.place_order(
-            customer=_user(request),
+            customer=request_user(request),
             cart=_cart(request, data.validated_data),
             idempotency_key=key,
             body_hash=body_hash,
@@ -132,7 +116,7 @@ class OrderListApi(APIView):
 class OrderDetailApi(APIView):
     @extend_schema(responses=s.OrderDetailOutputSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        order = get_object_or_404(selectors.order_detail_queryset(), pk=pk, customer=_user(request))
+        order = get_object_or_404(selectors.order_detail_queryset(), pk=pk, customer=request_user(request))
         return Response(
             s.order_detail_body(
                 order, lines=list(order.lines.all()), events=list(order.events.all()), for_customer=True
@@ -143,12 +127,12 @@ class OrderDetailApi(APIView):
 class OrderCancelApi(APIView):
     @extend_schema(request=s.CancelInputSerializer, responses=s.OrderDetailOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        order = get_object_or_404(Order, pk=pk, customer=_user(request))
+        order = get_object_or_404(Order, pk=pk, customer=request_user(request))
         data = s.CancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.cancel_order(
             order_id=order.pk,
-            actor=_user(request),
+            actor=request_user(request),
             by=ActorRole.CUSTOMER,
             reason=data.validated_data["reason"],
         )
@@ -161,7 +145,7 @@ class OrderPaymentApi(APIView):
 
     @extend_schema(request=None, responses=s.OrderDetailOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        order = get_object_or_404(Order, pk=pk, customer=_user(request))
+        order = get_object_or_404(Order, pk=pk, customer=request_user(request))
         if order.payment_method != PaymentMethod.EWALLET:
             raise PaymentErrors.NOT_PAYABLE()
         services.start_payment(order_id=order.pk)
@@ -173,9 +157,11 @@ class ReorderApi(APIView):
 
     @extend_schema(request=None, responses=s.ReorderOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        order = get_object_or_404(Order.objects.prefetch_related("lines"), pk=pk, customer=_user(request))
+        order = get_object_or_404(
+            Order.objects.prefetch_related("lines"), pk=pk, customer=request_user(request)
+        )
         cart = services.reorder_cart(order=order)
-        quote = services.quote_cart(customer=_user(request), cart=cart)
+        quote = services.quote_cart(customer=request_user(request), cart=cart)
         cart_body = {
             "merchant_id": cart.merchant_id,
             "lines": [
@@ -195,10 +181,10 @@ class ReorderApi(APIView):
 class OrderRatingApi(APIView):
     @extend_schema(request=s.RatingInputSerializer, responses={201: s.OrderDetailOutputSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        order = get_object_or_404(Order, pk=pk, customer=_user(request))
+        order = get_object_or_404(Order, pk=pk, customer=request_user(request))
         data = s.RatingInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.rate_order(order=order, customer=_user(request), **data.validated_data)
+        services.rate_order(order=order, customer=request_user(request), **data.validated_data)
         return Response(_detail(order, for_customer=True), status=status.HTTP_201_CREATED)
 
 
@@ -206,7 +192,7 @@ class OrderRatingApi(APIView):
 
 
 def _merchant_orders(request: Request) -> QuerySet[Order]:
-    return selectors.orders_for_merchant_staff(_user(request))
+    return selectors.orders_for_merchant_staff(request_user(request))
 
 
 class MerchantOrderListApi(APIView):
@@ -247,7 +233,7 @@ class MerchantOrderActionApi(APIView):
     @extend_schema(request=None, responses=s.OrderDetailOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
         order = get_object_or_404(_merchant_orders(request), pk=pk)
-        actor = _user(request)
+        actor = request_user(request)
         if self.action == "accept":
             data = s.AcceptInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
@@ -342,7 +328,10 @@ class OpsOrderCancelApi(APIView):
         data = s.ReasonInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.cancel_order(
-            order_id=order.pk, actor=_user(request), by=ActorRole.OPS, reason=data.validated_data["reason"]
+            order_id=order.pk,
+            actor=request_user(request),
+            by=ActorRole.OPS,
+            reason=data.validated_data["reason"],
         )
         return Response(_detail(order))
 
@@ -356,7 +345,7 @@ class OpsDeliveryFailedApi(APIView):
         data = s.ReasonInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.mark_delivery_failed(
-            order_id=order.pk, actor=_user(request), reason=data.validated_data["reason"]
+            order_id=order.pk, actor=request_user(request), reason=data.validated_data["reason"]
         )
         return Response(_detail(order))
 
