@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from loship.errors import ApplicationError
 from merchants import services
 from merchants.models import (
+    MANAGING_ROLES,
     ClosedDate,
     Cuisine,
     MenuCategory,
@@ -33,8 +34,7 @@ from merchants.models import (
     StaffMembership,
 )
 from users.models import Role, User
-
-MANAGING_ROLES = {StaffMembership.StaffRole.OWNER, StaffMembership.StaffRole.MANAGER}
+from users.permissions import is_ops
 
 
 def _user(request: HttpRequest) -> User | None:
@@ -43,8 +43,7 @@ def _user(request: HttpRequest) -> User | None:
 
 
 def _is_ops(request: HttpRequest) -> bool:
-    user = _user(request)
-    return user is not None and user.is_ops
+    return is_ops(_user(request))
 
 
 def _roles(request: HttpRequest) -> dict[int, str]:

@@ -267,3 +267,8 @@ class StaffMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.merchant} ({self.role})"
+
+
+#: Staff roles that may change a merchant's profile, hours and menu (plain staff may only look and
+#: switch availability).
+MANAGING_ROLES = frozenset({StaffMembership.StaffRole.OWNER, StaffMembership.StaffRole.MANAGER})

@@ -8,7 +8,6 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from merchants.models import ClosedDate, Merchant, OpeningHours, StaffMembership
-from users.models import Role
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -19,10 +18,6 @@ def merchants_for_staff(user: object) -> QuerySet[Merchant]:
     if user_id is None:
         return Merchant.objects.none()
     return Merchant.objects.filter(memberships__user_id=user_id).distinct()
-
-
-def is_ops(user: object) -> bool:
-    return bool(getattr(user, "is_superuser", False)) or Role.OPS in (getattr(user, "roles", None) or [])
 
 
 def open_at(hours: Iterable[OpeningHours], closed_dates: Collection[date], *, local: datetime) -> bool:

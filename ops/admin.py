@@ -5,8 +5,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from merchants.selectors import is_ops
 from ops.models import Capacity, HeadroomAlert
+from users.permissions import is_ops
 
 
 class OpsReadOnlyAdmin(admin.ModelAdmin[Any]):

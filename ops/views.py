@@ -16,12 +16,13 @@ from django.views.decorators.http import require_POST
 
 from loship.errors import ApplicationError
 from merchants.models import Merchant
-from merchants.selectors import is_ops, merchants_for_staff
+from merchants.selectors import merchants_for_staff
 from ops import actions, drivers_board, selectors
 from ops.charts import bar_chart
 from ops.headroom import current_readings, lowest_headroom
 from ops.models import HeadroomAlert
 from users.models import User
+from users.permissions import is_ops
 
 OPS_FEED_PATH = "/ws/ops/city/"
 

@@ -24,11 +24,11 @@ from orders.models import (
 )
 from orders.selectors import orders_for_merchant_staff
 from users.models import Role, User
+from users.permissions import is_ops
 
 
 def _is_ops(request: HttpRequest) -> bool:
-    user = request.user
-    return isinstance(user, User) and user.is_ops
+    return is_ops(request.user)
 
 
 def _is_merchant_staff(request: HttpRequest) -> bool:

@@ -20,6 +20,11 @@ def request_user(request: Request) -> User:
     return user
 
 
+def is_ops(user: object) -> bool:
+    """Operations staff: an active user with the ops role, or a superuser (API, admin and streams)."""
+    return isinstance(user, User) and user.is_active and user.is_ops
+
+
 def _signed_in(request: Request) -> User | None:
     user = request.user
     return user if isinstance(user, User) and user.is_active else None

@@ -25,11 +25,17 @@ from merchants.catalog import (
     nearby_merchants,
 )
 from merchants.errors import MerchantErrors
-from merchants.models import ClosedDate, MenuItem, Merchant, OpeningHours, Option, StaffMembership
+from merchants.models import (
+    MANAGING_ROLES,
+    ClosedDate,
+    MenuItem,
+    Merchant,
+    OpeningHours,
+    Option,
+    StaffMembership,
+)
 from merchants.selectors import local_today, membership_role, merchants_for_staff
 from users.permissions import IsMerchantStaff, request_user
-
-MANAGING_ROLES = (StaffMembership.StaffRole.OWNER, StaffMembership.StaffRole.MANAGER)
 
 
 class NearbyMerchantsApi(ListAPIView[Merchant]):
@@ -130,7 +136,7 @@ def _workplace(request: Request, pk: int, *, manage: bool = False) -> Merchant:
     role = "ops" if user.is_ops else membership_role(user, pk)
     if merchant is None or role is None:
         raise MerchantErrors.MERCHANT_NOT_FOUND()
-    if manage and role not in ("ops", *MANAGING_ROLES):
+    if manage and role != "ops" and role not in MANAGING_ROLES:
         raise MerchantErrors.ROLE_REQUIRED()
     return merchant
 
