@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "merchants",
     "orders",
     "drivers",
+    "research",
     "ops",
 ]
 
