@@ -1,12 +1,14 @@
-"""Catalog reads over HTTP beside a raw DRF list of 20 rows on the same server, in one run.
+"""Catalog reads over HTTP beside a raw DRF list of 20 rows (the baseline), in one run.
 
     DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/merchants_bench.py [--seconds 5] [--rounds 2]
+        [--workers 1] [--baseline PATH] [--baseline-db NAME]
 
-Starts uvicorn (DEBUG=0, MERCHANTS_BENCH_ENDPOINT=1) on a free loopback port, seeds (in a scratch
-database) a merchant with a 50-dish menu (5 categories; every dish with a size group of 2 options and
-a topping group of 3) among 60 merchants within 3 km of a point, then alternates rounds of:
+Starts the project under uvicorn (DEBUG=0) on a free loopback port, seeds (in a scratch database) a
+merchant with a 50-dish menu (5 categories; every dish with a size group of 2 options and a topping
+group of 3) among 60 merchants within 3 km of a point, starts the baseline (`rawdrf.py`, plain Django
++ DRF, under gunicorn with as many workers), then alternates rounds of:
 
-- `GET /api/v1/bench/raw-list`: the baseline, a ListAPIView + ModelSerializer over 20 merchant rows;
+- `GET /items` on the baseline: a ListAPIView + ModelSerializer over 20 rows;
 - `GET /api/v1/merchants/<id>`: the merchant page with its 50 dishes (cached in Redis);
 - `GET /api/v1/merchants?lat&lng&radius_m=5000`: the first page (20) of nearby merchants;
 - `GET /api/v1/merchants?...&q=bun bo`: the same with an accent-insensitive search.
@@ -27,6 +29,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import SERVER_ENV, load, median_of, migrate, uvicorn_server
+from bench.rawdrf_baseline import add_baseline_arguments, baseline_database, rawdrf_server
 
 #: A point with nothing else around it, so the list holds only the bench's merchants (Hanoi).
 POINT = (21.028500, 105.854200)
@@ -104,19 +107,18 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes of each server")
+    add_baseline_arguments(parser)
     args = parser.parse_args()
     for name in ("DATABASE_URL", "REDIS_URL"):
         if name not in os.environ:
             print(f"{name} must be set (a scratch database: the bench writes rows)", file=sys.stderr)
             return 2
     os.environ.update(SERVER_ENV)
-    os.environ["MERCHANTS_BENCH_ENDPOINT"] = "1"
     migrate()
     merchant_id = seed()["merchant_id"]
     near = {"lat": POINT[0], "lng": POINT[1], "radius_m": 5000}
     paths = {
-        "raw_list": "/api/v1/bench/raw-list",
         "merchant_page": f"/api/v1/merchants/{merchant_id}",
         "nearby": "/api/v1/merchants?" + urlencode(near),
         "nearby_search": "/api/v1/merchants?" + urlencode({**near, "q": "bun bo"}),
@@ -125,11 +127,17 @@ def main() -> int:
     def plain_get(index: int, n: int) -> tuple[bytes | None, dict[str, str]]:
         return None, {"Accept": "application/json"}
 
-    results: dict[str, list[dict[str, float]]] = {name: [] for name in paths}
-    with uvicorn_server(workers=args.workers) as port:
-        for path in paths.values():  # warm-up: connections, the merchant page's cache entry
+    results: dict[str, list[dict[str, float]]] = {"raw_list": [], **{name: [] for name in paths}}
+    raw_server = rawdrf_server(args.baseline, workers=args.workers, database=baseline_database(args))
+    with raw_server as raw_port, uvicorn_server(workers=args.workers) as port:
+        # Warm-up: connections, the merchant page's cache entry.
+        load(raw_port, "/items", plain_get, 1.5, args.concurrency, method="GET")
+        for path in paths.values():
             load(port, path, plain_get, 1.5, args.concurrency, method="GET")
         for _ in range(args.rounds):
+            results["raw_list"].append(
+                load(raw_port, "/items", plain_get, args.seconds, args.concurrency, method="GET")
+            )
             for name, path in paths.items():
                 results[name].append(
                     load(port, path, plain_get, args.seconds, args.concurrency, method="GET")

@@ -1,23 +1,20 @@
-"""Order placement over HTTP, beside a raw DRF single-row insert on the same server, in one run.
+"""Order placement over HTTP, beside a raw DRF single-row insert (the baseline), in one run.
 
     DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/orders_bench.py [--seconds 10] [--concurrency 8]
+        [--workers 1] [--baseline PATH] [--baseline-db NAME]
 
-Starts uvicorn (DEBUG=0, `--workers` processes, default one; ORDERS_BENCH_ENDPOINT=1) on a free
-loopback port against the given database, seeds a merchant with a menu (3 lines with options) and a
-promo code, then alternates rounds of `POST /api/v1/bench/raw-insert` (the baseline) and
-`POST /api/v1/orders` (JWT auth, a fresh Idempotency-Key each, a promo), and prints requests/s and
-p99 of both and their ratios.
+Starts the project under uvicorn (DEBUG=0, `--workers` processes, default one) on a free loopback port
+against the given database, seeds a merchant with a menu (3 lines with options) and a promo code,
+starts the baseline (`rawdrf.py`, plain Django + DRF, under gunicorn with as many workers), then
+alternates rounds of `POST /items` on the baseline and `POST /api/v1/orders` on the project (JWT auth,
+a fresh Idempotency-Key each, a promo), and prints requests/s and p99 of both and their ratios.
 Goal: placement >= 50% of the baseline's requests/s, and p99 <= 2x the baseline's.
 """
 
 import argparse
 import json
 import os
-import socket
-import statistics
-import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -25,9 +22,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import SERVER_ENV, free_port, load  # noqa: E402  (shared with bench/merchants_bench.py)
+from bench.harness import SERVER_ENV, load, median_of, migrate, uvicorn_server  # noqa: E402
+from bench.rawdrf_baseline import add_baseline_arguments, baseline_database, rawdrf_server  # noqa: E402
 
-ENV = {**SERVER_ENV, "ORDERS_BENCH_ENDPOINT": "1", "MERCHANT_ACCEPT_MINUTES": "600"}
+ENV = {**SERVER_ENV, "MERCHANT_ACCEPT_MINUTES": "600"}
 
 
 def seed(customers: int) -> dict[str, Any]:
@@ -107,75 +105,40 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (both endpoints)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes of each server")
+    add_baseline_arguments(parser)
     args = parser.parse_args()
     for name in ("DATABASE_URL", "REDIS_URL"):
         if name not in os.environ:
             print(f"{name} must be set (a scratch database: the bench writes rows)", file=sys.stderr)
             return 2
     os.environ.update(ENV)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, check=True)
+    migrate()
     data = seed(customers=max(args.concurrency * 4, 16))
     tokens: list[str] = data["tokens"]
     order_body = json.dumps(data["order_body"]).encode()
-    raw_body = json.dumps({"note": "bench"}).encode()
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "loship.asgi:application", "--host", "127.0.0.1"]
-    command += [
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        "--workers",
-        str(args.workers),
-    ]
-    server = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ))
-    try:
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
+    raw_body = json.dumps({"name": "bench", "price": 1}).encode()
 
-        def headers(index: int, n: int, key: bool) -> dict[str, str]:
-            token = tokens[(index * 7 + n) % len(tokens)]
-            result = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-            if key:
-                result["Idempotency-Key"] = uuid.uuid4().hex
-            return result
+    def raw_request(index: int, n: int) -> tuple[bytes, dict[str, str]]:
+        return raw_body, {"Content-Type": "application/json"}
 
-        def raw_request(index: int, n: int) -> tuple[bytes, dict[str, str]]:
-            return raw_body, headers(index, n, key=False)
+    def order_request(index: int, n: int) -> tuple[bytes, dict[str, str]]:
+        token = tokens[(index * 7 + n) % len(tokens)]
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        return order_body, {**headers, "Idempotency-Key": uuid.uuid4().hex}
 
-        def order_request(index: int, n: int) -> tuple[bytes, dict[str, str]]:
-            return order_body, headers(index, n, key=True)
-
-        load(port, "/api/v1/bench/raw-insert", raw_request, 2, args.concurrency)  # warm-up
+    raw_server = rawdrf_server(args.baseline, workers=args.workers, database=baseline_database(args))
+    with raw_server as raw_port, uvicorn_server(workers=args.workers) as port:
+        load(raw_port, "/items", raw_request, 2, args.concurrency)  # warm-up
         load(port, "/api/v1/orders", order_request, 2, args.concurrency)
         results: dict[str, list[dict[str, float]]] = {"raw": [], "orders": []}
         for _ in range(args.rounds):
-            results["raw"].append(
-                load(port, "/api/v1/bench/raw-insert", raw_request, args.seconds, args.concurrency)
-            )
+            results["raw"].append(load(raw_port, "/items", raw_request, args.seconds, args.concurrency))
             results["orders"].append(
                 load(port, "/api/v1/orders", order_request, args.seconds, args.concurrency)
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
 
-    def best(rows: list[dict[str, float]]) -> dict[str, float]:
-        return {
-            "rps": statistics.median(r["rps"] for r in rows),
-            "p50_ms": statistics.median(r["p50_ms"] for r in rows),
-            "p99_ms": statistics.median(r["p99_ms"] for r in rows),
-            "errors": sum(r["errors"] for r in rows),
-            "requests": sum(r["requests"] for r in rows),
-        }
-
-    raw, orders = best(results["raw"]), best(results["orders"])
+    raw, orders = median_of(results["raw"]), median_of(results["orders"])
     report = {
         "concurrency": args.concurrency,
         "workers": args.workers,

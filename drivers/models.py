@@ -87,7 +87,9 @@ class DispatchRequest(models.Model):
     class Meta:
         indexes = [
             models.Index(
-                fields=["dispatchable_at"], condition=Q(status="waiting"), name="dispatch_waiting_due"
+                fields=["dispatchable_at"],
+                condition=Q(status=DispatchStatus.WAITING),
+                name="dispatch_waiting_due",
             ),
         ]
 
@@ -128,14 +130,16 @@ class Offer(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["expires_at"], condition=Q(status="offered"), name="offer_open_expiry"),
+            models.Index(
+                fields=["expires_at"], condition=Q(status=OfferStatus.OFFERED), name="offer_open_expiry"
+            ),
             models.Index(fields=["driver", "status"], name="offer_driver_status"),
             GinIndex(fields=["order_ids"], name="offer_order_ids"),
         ]
         constraints = [
             models.UniqueConstraint(
                 fields=["driver"],
-                condition=Q(status="accepted", completed_at__isnull=True),
+                condition=Q(status=OfferStatus.ACCEPTED, completed_at__isnull=True),
                 name="offer_one_active_per_driver",
             ),
             models.CheckConstraint(condition=Q(order_ids__len__gte=1), name="offer_has_orders"),
@@ -163,6 +167,8 @@ ACTIVE_JOB_STATES = (
     JobState.EN_ROUTE_TO_DROPOFF,
     JobState.ARRIVED_AT_DROPOFF,
 )
+#: Jobs still heading to the merchant: they can be cancelled (order ended, driver unassigned).
+BEFORE_PICKUP_JOB_STATES = (JobState.EN_ROUTE_TO_PICKUP, JobState.ARRIVED_AT_PICKUP)
 #: Jobs whose food is in the driver's box: the customer sees the driver move.
 CARRYING_JOB_STATES = (JobState.PICKED_UP, JobState.EN_ROUTE_TO_DROPOFF, JobState.ARRIVED_AT_DROPOFF)
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "merchants",
     "orders",
     "drivers",
+    "research",
     "ops",
 ]
 
@@ -207,10 +208,6 @@ PAYMENT_SANDBOX_API_KEY = env.str("PAYMENT_SANDBOX_API_KEY", default="sandbox-ke
 PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="sandbox-secret" if DEBUG else "")
 PAYMENT_RETURN_URL = env.str("PAYMENT_RETURN_URL", default="loship://orders/{code}")
 PAYMENT_GATEWAY_TIMEOUT_SECONDS = env.float("PAYMENT_GATEWAY_TIMEOUT_SECONDS", default=5.0)
-# Benchmarks only: exposes /api/v1/bench/raw-insert, the baseline of bench/orders_bench.py.
-ORDERS_BENCH_ENDPOINT = env.bool("ORDERS_BENCH_ENDPOINT", default=False)
-# Benchmarks only: exposes /api/v1/bench/raw-list, the baseline of bench/merchants_bench.py.
-MERCHANTS_BENCH_ENDPOINT = env.bool("MERCHANTS_BENCH_ENDPOINT", default=False)
 
 # --- Drivers and dispatch ------------------------------------------------------------------------
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from drivers.dispatch.evaluation_files import read_instance
-from drivers.dispatch.evaluation_metrics import lower_bound_click_to_door
-from drivers.dispatch.evaluator import evaluate
-from drivers.dispatch.mdrp import run
+from research.mdrp.evaluation_files import read_instance
+from research.mdrp.evaluation_metrics import lower_bound_click_to_door
+from research.mdrp.evaluator import evaluate
+from research.mdrp.solve import run
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_INSTANCES = Path("/work/shared/mdrp/dev")
@@ -95,7 +95,7 @@ def write_markdown(results: list[dict], scale: dict[str, object], path: Path) ->
     lines = [
         "# MDRP dev instances: rolling-horizon policy vs greedy vs lower bound",
         "",
-        "Produced by `bench/mdrp/run_all.py`; every solution checked by `drivers.dispatch.evaluator`.",
+        "Produced by `bench/mdrp/run_all.py`; every solution checked by `research.mdrp.evaluator`.",
         "Click-to-door (CTD) in minutes. LB = per-order lower bound (ready + half pickup service + direct",
         "travel + half drop-off service - placement), averaged over the orders each dispatcher delivered",
         "(identical when all are delivered).",

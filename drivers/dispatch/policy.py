@@ -9,8 +9,8 @@ still bundle new orders or pick a better driver. Times are minutes (float) on th
 
 from collections.abc import Sequence
 
-from drivers.dispatch.bundle import Bundle, Visit, make_bundle, plan_visit
-from drivers.dispatch.bundling import merge_bundles, unmatched_cost
+from drivers.dispatch.bundle_merging import merge_bundles, unmatched_cost
+from drivers.dispatch.bundles import Bundle, Visit, make_bundle, plan_visit
 from drivers.dispatch.driver_index import DriverIndex
 from drivers.dispatch.entities import Assignment, AvailableDriver, DispatchParams, PendingOrder
 from drivers.dispatch.geometry import EuclideanTravel, HaversineTravel, Point, TravelModel

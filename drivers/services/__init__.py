@@ -1,8 +1,10 @@
 """Every write of the drivers app (one verb per business action).
 
 Split by sub-domain: profiles (online/offline, shift, location fixes), offers (create, accept, decline,
-expire, ops assign/unassign), jobs (pickup and drop-off flow, earnings, cash on delivery) and pool (the
-dispatch pool, fed by the orders app's events).
+expire, ops assign/unassign), jobs (pickup and drop-off flow, earnings, cash on delivery), pool (the
+dispatch pool, fed by the orders app's events) and requests (the dispatch-request primitives the pool
+and the jobs share). Imports point one way: profiles -> offers -> jobs -> requests, pool -> offers,
+jobs, requests; services import tasks at module level, tasks import services inside their bodies.
 
 Row locks are always taken in one order: driver profile, offer, job, dispatch request, order.
 """

@@ -19,13 +19,14 @@ from drivers.eta import dropoff_etas, pickup_eta, point
 from drivers.events import record_job_event
 from drivers.models import (
     ACTIVE_JOB_STATES,
+    BEFORE_PICKUP_JOB_STATES,
     CARRYING_JOB_STATES,
-    DispatchRequest,
     DriverProfile,
     Job,
     JobState,
     Offer,
 )
+from drivers.services.requests import close_request, lock_request, return_to_pool
 from orders.models import Order
 from orders.services import lifecycle
 from users.models import User
@@ -99,10 +100,9 @@ def advance_job(
         record_job_event(job)
         if to_state in (S.DELIVERED, S.FAILED):
             _close_offer_if_done(offer, now=now)
-            request = DispatchRequest.objects.select_for_update().filter(pk=order.pk).first()
+            request = lock_request(order.pk)
             if request is not None:
-                request.status = "closed"
-                request.save(update_fields=["status", "updated_at"])
+                close_request(request)
         _sync_carrying_after_commit(driver.pk)
     return job
 
@@ -171,11 +171,9 @@ def cancel_job(
 ) -> Job:
     """End a job before pickup. With `unassign`, the order is also taken back from the driver in the
     orders app and returns to the pool; otherwise (the order ended) only the job closes."""
-    from drivers.services.pool import return_to_pool
-
     with transaction.atomic():
         _, offer, job = _lock_job(job_id)
-        if job.state not in (S.EN_ROUTE_TO_PICKUP, S.ARRIVED_AT_PICKUP):
+        if job.state not in BEFORE_PICKUP_JOB_STATES:
             if job.state == S.CANCELLED:
                 return job
             raise JobErrors.TRANSITION_NOT_ALLOWED(
@@ -187,7 +185,7 @@ def cancel_job(
         job.save()
         record_job_event(job)
         _close_offer_if_done(offer, now=now)
-        request = DispatchRequest.objects.select_for_update().filter(pk=job.order_id).first()
+        request = lock_request(job.order_id)
         if unassign:
             order = lifecycle.unassign_driver(
                 order_id=job.order_id, driver=job.driver, actor=actor, reason=reason

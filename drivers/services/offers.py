@@ -28,6 +28,8 @@ from drivers.models import (
     Offer,
     OfferStatus,
 )
+from drivers.services.jobs import cancel_job
+from drivers.tasks import dispatch_round as dispatch_round_task
 from loship.metrics import DISPATCH_LATENCY_SECONDS, OFFERS
 from orders.models import Order, PaymentMethod
 from orders.services import lifecycle
@@ -284,8 +286,6 @@ def assign_by_ops(*, actor: User, order_id: int, driver_id: int, now: datetime |
 
 def unassign_by_ops(*, actor: User, order_id: int, reason: str = "", now: datetime | None = None) -> Job:
     """Ops take an order back from its driver before pickup; it returns to the pool."""
-    from drivers.services.jobs import cancel_job
-
     now = now or timezone.now()
     job = Job.objects.filter(order_id=order_id, state__in=ACTIVE_JOB_STATES).first()
     if job is None:
@@ -299,6 +299,4 @@ def unassign_by_ops(*, actor: User, order_id: int, reason: str = "", now: dateti
 
 
 def _request_round() -> None:
-    from drivers.tasks import dispatch_round
-
-    transaction.on_commit(lambda: dispatch_round.delay())
+    transaction.on_commit(lambda: dispatch_round_task.delay())

@@ -6,7 +6,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from drivers.models import DispatchRequest, DispatchStatus, Job
+from drivers.models import BEFORE_PICKUP_JOB_STATES, DispatchRequest, DispatchStatus, Job
+from drivers.services.jobs import cancel_job
+from drivers.services.offers import withdraw_offers_for_orders
+from drivers.services.requests import close_request, lock_request, return_to_pool
 from orders.models import BEFORE_PICKUP_STATUSES, Order
 
 
@@ -42,7 +45,7 @@ def enter_pool(*, order_id: int, now: datetime | None = None) -> DispatchRequest
 def mark_food_ready(*, order_id: int, now: datetime | None = None) -> DispatchRequest | None:
     """The food is ready: dispatch it now if it still waits for a driver."""
     now = now or timezone.now()
-    request = DispatchRequest.objects.select_for_update().filter(pk=order_id).first()
+    request = lock_request(order_id)
     if request is None:
         request = enter_pool(order_id=order_id, now=now)
         if request is None:
@@ -54,30 +57,15 @@ def mark_food_ready(*, order_id: int, now: datetime | None = None) -> DispatchRe
     return request
 
 
-def return_to_pool(*, request: DispatchRequest, now: datetime) -> None:
-    """Back to waiting (driver unassigned), with a fresh search; the caller holds the request's lock."""
-    request.status = DispatchStatus.WAITING
-    request.searching_since = now
-    request.dispatchable_at = min(request.dispatchable_at, now)
-    request.search_radius_m = settings.DISPATCH_RADIUS_STEPS_M[0]
-    request.ops_alerted_at = None
-    request.save()
-
-
 @transaction.atomic
 def close_dispatch(*, order_id: int, now: datetime | None = None) -> None:
     """The order ended (cancelled, rejected, delivered, failed): leave the pool, withdraw its offers,
     and end a job still heading to the merchant."""
-    from drivers.services.jobs import cancel_job
-    from drivers.services.offers import withdraw_offers_for_orders
-
     now = now or timezone.now()
-    for job in Job.objects.filter(order_id=order_id, state__in=("en_route_to_pickup", "arrived_at_pickup")):
-        cancel_job(job_id=job.pk, reason="order_closed", now=now)
-    request = DispatchRequest.objects.select_for_update().filter(pk=order_id).first()
-    if request is not None and request.status != DispatchStatus.CLOSED:
-        request.status = DispatchStatus.CLOSED
-        request.save(update_fields=["status", "updated_at"])
+    _cancel_jobs_before_pickup(order_id, reason="order_closed", now=now)
+    request = lock_request(order_id)
+    if request is not None:
+        close_request(request)
     withdraw_offers_for_orders(order_ids=[order_id])
 
 
@@ -85,16 +73,18 @@ def close_dispatch(*, order_id: int, now: datetime | None = None) -> None:
 def release_order(*, order_id: int, now: datetime | None = None) -> DispatchRequest | None:
     """The orders app took the order back from its driver (e.g. ops in the order admin): end the job
     and put the order back in the pool. None if there is nothing to release (already done)."""
-    from drivers.services.jobs import cancel_job
-
     now = now or timezone.now()
     order = Order.objects.filter(pk=order_id).first()
     if order is None or order.driver_id is not None or order.status not in BEFORE_PICKUP_STATUSES:
         return None
-    for job in Job.objects.filter(order_id=order_id, state__in=("en_route_to_pickup", "arrived_at_pickup")):
-        cancel_job(job_id=job.pk, reason="driver_unassigned", now=now)
-    request = DispatchRequest.objects.select_for_update().filter(pk=order_id).first()
+    _cancel_jobs_before_pickup(order_id, reason="driver_unassigned", now=now)
+    request = lock_request(order_id)
     if request is None or request.status != DispatchStatus.ASSIGNED:
         return None
     return_to_pool(request=request, now=now)
     return request
+
+
+def _cancel_jobs_before_pickup(order_id: int, *, reason: str, now: datetime) -> None:
+    for job in Job.objects.filter(order_id=order_id, state__in=BEFORE_PICKUP_JOB_STATES):
+        cancel_job(job_id=job.pk, reason=reason, now=now)

@@ -15,6 +15,7 @@ from drivers import location
 from drivers.errors import DriverErrors, LocationErrors
 from drivers.events import record_driver_event
 from drivers.models import DriverProfile, Offer, OfferStatus
+from drivers.services.offers import withdraw_offer
 from loship.metrics import LOCATION_FIXES
 from loship.realtime.groups import order_group, push
 from users.errors import UserErrors
@@ -74,8 +75,6 @@ def go_online(
 @transaction.atomic
 def go_offline(*, user: User) -> DriverProfile:
     """No new offers; open offers are withdrawn. Jobs in progress continue until delivered."""
-    from drivers.services.offers import withdraw_offer
-
     ensure_profile(user=user)
     profile = DriverProfile.objects.select_for_update().get(pk=user.pk)
     if not profile.is_online:

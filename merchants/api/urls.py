@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import URLPattern, URLResolver, path
 
 from merchants.api import views
@@ -25,9 +24,3 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="option-availability",
     ),
 ]
-
-if settings.MERCHANTS_BENCH_ENDPOINT:
-    # Benchmarks only (bench/merchants_bench.py): a plain DRF list of 20 rows. Off in production.
-    from merchants.api.bench import RawListBenchApi
-
-    urlpatterns.append(path("bench/raw-list", RawListBenchApi.as_view(), name="bench-raw-list"))

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import URLPattern, URLResolver, path
 
 from orders.api import views
@@ -32,9 +31,3 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("payments/sandbox/webhook", views.SandboxWebhookApi.as_view(), name="payment-webhook-sandbox"),
 ]
-
-if settings.ORDERS_BENCH_ENDPOINT:
-    # Benchmarks only (bench/orders_bench.py): the raw single-row insert baseline. Off in production.
-    from orders.api.bench import RawInsertBenchApi
-
-    urlpatterns.append(path("bench/raw-insert", RawInsertBenchApi.as_view(), name="bench-raw-insert"))

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from drivers.dispatch.evaluation_files import Instance, OrderLine
+from research.mdrp.evaluation_files import Instance, OrderLine
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from drivers.dispatch.entities import Assignment, AvailableDriver, DispatchParams, PendingOrder
 from drivers.dispatch.geometry import Point
-from drivers.dispatch.mdrp_instance import MdrpCourier, MdrpInstance, MdrpOrder
+from research.mdrp.instance import MdrpCourier, MdrpInstance, MdrpOrder
 
 ON_LOCATION = "0"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from drivers.dispatch import evaluator
+from research.mdrp import evaluator
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from drivers.dispatch.mdrp import DISPATCHERS, run
+from research.mdrp.solve import DISPATCHERS, run
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from drivers.dispatch import evaluator, mdrp
+from research.mdrp import evaluator, solve
 
 PARAMETERS = "320\t4\t4\t40\t90\t10\t15"  # metres per minute, services, target, maximum, pay
 
@@ -46,7 +46,7 @@ def instance_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def solution_dir(instance_dir: Path, tmp_path: Path) -> Path:
     directory = tmp_path / "solution"
-    assert mdrp.main(["run", str(instance_dir), "--out", str(directory)]) == 0
+    assert solve.main(["run", str(instance_dir), "--out", str(directory)]) == 0
     return directory
 
 

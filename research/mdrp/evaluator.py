@@ -1,6 +1,6 @@
 """An independent checker of MDRP solutions, written from the README rules, with the metrics it reports.
 
-    python -m drivers.dispatch.evaluator INSTANCE_DIR SOLUTION_DIR [--json]
+    python -m research.mdrp.evaluator INSTANCE_DIR SOLUTION_DIR [--json]
 
 It reads the instance and solution files itself and shares no code with the replay, so a replay bug
 shows up here as a violation. The exit status is 1 when the solution breaks any rule.
@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from drivers.dispatch.evaluation_files import (
+from research.mdrp.evaluation_files import (
     AssignmentLine,
     Instance,
     MoveLine,
@@ -24,7 +24,8 @@ from drivers.dispatch.evaluation_files import (
     read_instance,
     read_solution,
 )
-from drivers.dispatch.evaluation_metrics import Metrics, lower_bound_click_to_door, measure
+from research.mdrp.evaluation_metrics import Metrics, lower_bound_click_to_door, measure
+from research.mdrp.solve import run  # the replay only produces the greedy baseline, never checks
 
 TOLERANCE = 1e-6
 
@@ -204,8 +205,6 @@ def _same(first: float, second: float) -> bool:
 
 def greedy_evaluation(instance_dir: Path) -> Evaluation:
     """The greedy baseline's solution for the instance, evaluated by the same rules."""
-    from drivers.dispatch.mdrp import run  # the replay is only used to produce the baseline, never to check
-
     with tempfile.TemporaryDirectory() as directory:
         run(instance_dir, Path(directory), dispatcher="greedy")
         return evaluate(instance_dir, Path(directory))
@@ -226,7 +225,7 @@ def report(instance_dir: Path, solution_dir: Path) -> dict[str, object]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m drivers.dispatch.evaluator")
+    parser = argparse.ArgumentParser(prog="python -m research.mdrp.evaluator")
     parser.add_argument("instance_dir", type=Path)
     parser.add_argument("solution_dir", type=Path)
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")

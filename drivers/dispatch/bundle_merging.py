@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from itertools import combinations
 
-from drivers.dispatch.bundle import Bundle, Visit, make_bundle, plan_visit
+from drivers.dispatch.bundles import Bundle, Visit, make_bundle, plan_visit
 from drivers.dispatch.entities import DispatchParams
 
 

@@ -1,6 +1,6 @@
 """Replay an MDRP instance through the policy or the greedy baseline and write the README's solution files.
 
-python -m drivers.dispatch.mdrp run INSTANCE_DIR --out DIR [--dispatcher policy|greedy]
+python -m research.mdrp.solve run INSTANCE_DIR --out DIR [--dispatcher policy|greedy]
 """
 
 import argparse
@@ -12,10 +12,10 @@ from pathlib import Path
 
 from drivers.dispatch.entities import DispatchParams
 from drivers.dispatch.geometry import EuclideanTravel
-from drivers.dispatch.greedy import greedy_round
-from drivers.dispatch.mdrp_instance import MdrpInstance, load_instance
-from drivers.dispatch.mdrp_replay import Dispatcher, Solution, replay
 from drivers.dispatch.policy import plan_round
+from research.mdrp.greedy import greedy_round
+from research.mdrp.instance import MdrpInstance, load_instance
+from research.mdrp.replay import Dispatcher, Solution, replay
 
 DISPATCHERS: dict[str, Dispatcher] = {"policy": plan_round, "greedy": greedy_round}
 
@@ -80,7 +80,7 @@ def run(instance_dir: Path, out_dir: Path, dispatcher: str = "policy") -> Soluti
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m drivers.dispatch.mdrp")
+    parser = argparse.ArgumentParser(prog="python -m research.mdrp.solve")
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="replay an instance and write the solution files")
     run_parser.add_argument("instance_dir", type=Path)
