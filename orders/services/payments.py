@@ -30,7 +30,12 @@ from orders.models import (
 )
 from orders.services.lifecycle import cancel_order
 from orders.services.refunds import refund_after_commit
-from orders.services.transitions import lock_order, merchant_accept_deadline, record_change
+from orders.services.transitions import (
+    lock_order,
+    merchant_accept_deadline,
+    record_change,
+    record_payment_change,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -123,15 +128,7 @@ def _confirm(order: Order, payment: Payment) -> None:
     payment.status = PaymentAttemptStatus.REFUND_PENDING
     payment.save(update_fields=["status", "confirmed_at", "provider_ref"])
     order.payment_status = PaymentStatus.REFUND_PENDING
-    record_change(
-        order,
-        kind=OrderEventKind.PAYMENT_UPDATED,
-        from_status=order.status,
-        actor=None,
-        actor_role=ActorRole.SYSTEM,
-        reason="paid_after_close",
-        update_fields=["payment_status"],
-    )
+    record_payment_change(order, reason="paid_after_close")
     refund_after_commit(payment.pk)
 
 

@@ -11,17 +11,15 @@ from django.utils import timezone
 
 from orders.gateways import get_gateway
 from orders.models import (
-    ActorRole,
     LedgerAccount,
     LedgerEntry,
     LedgerKind,
     Order,
-    OrderEventKind,
     Payment,
     PaymentAttemptStatus,
     PaymentStatus,
 )
-from orders.services.transitions import lock_order, record_change
+from orders.services.transitions import lock_order, record_payment_change
 from orders.tasks import refund_payment as refund_payment_task
 
 
@@ -72,13 +70,5 @@ def refund_payment(*, payment_id: int) -> Payment:
             reference=f"{payment.provider}:{refund_ref}",
         )
         order.payment_status = PaymentStatus.REFUNDED
-        record_change(
-            order,
-            kind=OrderEventKind.PAYMENT_UPDATED,
-            from_status=order.status,
-            actor=None,
-            actor_role=ActorRole.SYSTEM,
-            reason="refunded",
-            update_fields=["payment_status"],
-        )
+        record_payment_change(order, reason="refunded")
     return payment

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from loship.events.models import OutboxEvent
 from loship.events.services import pending_event, record_event
-from orders.models import Order, OrderEvent, OrderEventKind
+from orders.models import ActorRole, Order, OrderEvent, OrderEventKind
 from orders.selectors import order_event_payload
 from users.models import User
 
@@ -90,3 +90,16 @@ def record_change(
     event.save(force_insert=True)
     announce_change(order, kind=kind, reason=reason)
     return event
+
+
+def record_payment_change(order: Order, *, reason: str) -> OrderEvent:
+    """`record_change` for a change of the order's `payment_status` alone, made by the system."""
+    return record_change(
+        order,
+        kind=OrderEventKind.PAYMENT_UPDATED,
+        from_status=order.status,
+        actor=None,
+        actor_role=ActorRole.SYSTEM,
+        reason=reason,
+        update_fields=["payment_status"],
+    )
