@@ -52,6 +52,10 @@ class PaymentStatus(models.TextChoices):
     REFUNDED = "refunded", "Refunded"
 
 
+#: Payment states in which an e-wallet order is not (yet, or ever) the merchant's business.
+HIDDEN_FROM_MERCHANT = (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.EXPIRED)
+
+
 class ActorRole(models.TextChoices):
     CUSTOMER = "customer", "Customer"
     MERCHANT = "merchant", "Merchant"
@@ -166,7 +170,7 @@ class Order(models.Model):
     @property
     def visible_to_merchant(self) -> bool:
         """An e-wallet order reaches the merchant only once it is paid (or if it ever was)."""
-        return self.payment_status not in (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.EXPIRED)
+        return self.payment_status not in HIDDEN_FROM_MERCHANT
 
 
 class OrderLine(models.Model):
@@ -192,12 +196,35 @@ class OrderLine(models.Model):
         return f"{self.quantity} x {self.name}"
 
 
+class OrderEventKind(models.TextChoices):
+    """What changed: the kind of an `OrderEvent` and its outbox topic `order.<kind>`.
+
+    A change of state is named by the state it reaches; the others leave the state as it was."""
+
+    PAYMENT_PENDING = "payment_pending", "Placed, awaiting payment"
+    PLACED = "placed", "Placed"
+    ACCEPTED = "accepted", "Accepted"
+    PREPARING = "preparing", "Preparing"
+    READY_FOR_PICKUP = "ready_for_pickup", "Ready for pickup"
+    PICKED_UP = "picked_up", "Picked up"
+    DELIVERED = "delivered", "Delivered"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+    DELIVERY_FAILED = "delivery_failed", "Delivery failed"
+    PAYMENT_UPDATED = "payment_updated", "Payment updated"
+    DRIVER_ASSIGNED = "driver_assigned", "Driver assigned"
+    DRIVER_UNASSIGNED = "driver_unassigned", "Driver unassigned"
+    ETA_UPDATED = "eta_updated", "ETA updated"
+
+
 class OrderEvent(models.Model):
     """The timeline: one row per change of an order (who, when, from, to, why)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     version = models.PositiveIntegerField()
-    kind = models.CharField(max_length=32, help_text="The outbox topic without 'order.'.")
+    kind = models.CharField(
+        max_length=32, choices=OrderEventKind.choices, help_text="The outbox topic without 'order.'."
+    )
     from_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=OrderStatus.choices)
     actor = models.ForeignKey(

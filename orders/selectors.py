@@ -5,11 +5,8 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from merchants.selectors import merchants_for_staff
-from orders.models import Order, OrderEvent, OrderLine, PaymentStatus
+from orders.models import HIDDEN_FROM_MERCHANT, Order, OrderEvent, OrderLine
 from users.models import User
-
-#: Payment states in which an e-wallet order is not (yet, or ever) the merchant's business.
-HIDDEN_FROM_MERCHANT = (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.EXPIRED)
 
 
 def order_event_payload(order: Order, *, reason: str = "") -> dict[str, Any]:

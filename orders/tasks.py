@@ -1,11 +1,14 @@
-"""Celery entry points of the orders app: thin and idempotent; the rules live in the services."""
+"""Celery entry points of the orders app: thin and idempotent; the rules live in the services.
+
+The services queue these tasks (imported as `<name>_task`), so a task imports its services inside its
+body, never at the top of this module.
+"""
 
 from celery import shared_task
 from django.utils import timezone
 
+from orders.gateways import GatewayError
 from orders.models import Order, OrderStatus, Payment, PaymentAttemptStatus, PaymentStatus
-from orders.payments.gateway import GatewayError
-from orders.services import lifecycle, payments
 
 SWEEP_BATCH = 500
 
@@ -14,6 +17,7 @@ SWEEP_BATCH = 500
 def sweep_deadlines() -> dict[str, int]:
     """Cancel orders the merchant did not answer in time and e-wallet orders not paid in time, and
     retry refunds still pending. Safe to run twice or at once: each order is re-checked under its lock."""
+    from orders import services
 
     now = timezone.now()
     unanswered = Order.objects.filter(
@@ -22,13 +26,13 @@ def sweep_deadlines() -> dict[str, int]:
     unpaid = Order.objects.filter(
         status=OrderStatus.PLACED, payment_status=PaymentStatus.PENDING, payment_deadline__lte=now
     ).values_list("pk", flat=True)[:SWEEP_BATCH]
-    expired = sum(lifecycle.expire_unanswered_order(order_id=pk, now=now) for pk in list(unanswered))
-    unpaid_count = sum(payments.expire_unpaid_order(order_id=pk) for pk in list(unpaid))
+    expired = sum(services.expire_unanswered_order(order_id=pk, now=now) for pk in list(unanswered))
+    unpaid_count = sum(services.expire_unpaid_order(order_id=pk) for pk in list(unpaid))
     refunds = 0
     pending = Payment.objects.filter(status=PaymentAttemptStatus.REFUND_PENDING).values_list("pk", flat=True)
     for payment_id in list(pending[:SWEEP_BATCH]):
         try:
-            payments.refund_payment(payment_id=payment_id)
+            services.refund_payment(payment_id=payment_id)
             refunds += 1
         except GatewayError:
             continue
@@ -44,4 +48,6 @@ def sweep_deadlines() -> dict[str, int]:
 )
 def refund_payment(payment_id: int) -> None:
     """Refund one payment through its gateway (beat's sweep retries whatever this leaves pending)."""
-    payments.refund_payment(payment_id=payment_id)
+    from orders import services
+
+    services.refund_payment(payment_id=payment_id)

@@ -226,6 +226,7 @@ class OrderLineOutputSerializer(serializers.ModelSerializer[OrderLine]):
 
 class OrderEventOutputSerializer(serializers.ModelSerializer[OrderEvent]):
     # Plain strings in the schema: the order states are documented once, on `status`.
+    kind = serializers.CharField(read_only=True, help_text="The outbox topic without 'order.'.")
     from_status = serializers.CharField(help_text="The order state before (empty for the first event).")
     to_status = serializers.CharField(help_text="The order state after.")
 

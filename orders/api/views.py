@@ -5,7 +5,6 @@ Every object is looked up inside the caller's own queryset, so another customer'
 merchant's order is a 404.
 """
 
-from contextlib import suppress
 from typing import Any
 
 from django.db.models import QuerySet
@@ -17,13 +16,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loship.errors import ApplicationError
 from loship.pagination import CursorPagination, PageNumberPagination
 from orders import selectors, services
 from orders.api import serializers as s
 from orders.errors import OrderErrors, PaymentErrors
+from orders.gateways import WebhookMalformed, WebhookSignatureInvalid, get_gateway
 from orders.models import ActorRole, Order, PaymentMethod
-from orders.payments.gateway import WebhookMalformed, WebhookSignatureInvalid, get_gateway
 from orders.services.placement import Cart, request_hash
 from users.models import Address
 from users.permissions import IsMerchantStaff, IsOps, request_user
@@ -91,25 +89,18 @@ class OrderListApi(APIView):
             raise OrderErrors.IDEMPOTENCY_KEY_REQUIRED()
         data = s.CartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        body_hash = request_hash(dict(request.data))
-        placement = services.place_order(
+        placement = services.checkout(
             customer=request_user(request),
             cart=_cart(request, data.validated_data),
             idempotency_key=key,
-            body_hash=body_hash,
+            body_hash=request_hash(dict(request.data)),
         )
-        order = placement.order
-        if order.payment_method == PaymentMethod.EWALLET:
-            # If the gateway is down the order still stands; the client retries POST orders/<id>/payment.
-            with suppress(ApplicationError):
-                services.start_payment(order_id=order.pk)
-            body = _detail(order, for_customer=True)
-        elif placement.created:
+        if placement.lines:
             body = s.order_detail_body(
-                order, lines=placement.lines, events=placement.events, for_customer=True
+                placement.order, lines=placement.lines, events=placement.events, for_customer=True
             )
         else:
-            body = _detail(order, for_customer=True)
+            body = _detail(placement.order, for_customer=True)
         return Response(body, status=status.HTTP_201_CREATED if placement.created else status.HTTP_200_OK)
 
 
@@ -224,69 +215,72 @@ class MerchantOrderDetailApi(APIView):
         return Response(_detail(order))
 
 
+def _merchant_order(request: Request, pk: int) -> Order:
+    return get_object_or_404(_merchant_orders(request), pk=pk)
+
+
 class MerchantOrderActionApi(APIView):
     """accept (prep_minutes), reject (reason), preparing, ready, cancel (reason)."""
 
+    # The docstring above is the OpenAPI description of every action below (they have none of their own).
     permission_classes = [IsMerchantStaff]
-    action = ""
-
-    @extend_schema(request=None, responses=s.OrderDetailOutputSerializer)
-    def post(self, request: Request, pk: int) -> Response:
-        order = get_object_or_404(_merchant_orders(request), pk=pk)
-        actor = request_user(request)
-        if self.action == "accept":
-            data = s.AcceptInputSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            order = services.accept_order(
-                order_id=order.pk, actor=actor, prep_minutes=data.validated_data["prep_minutes"]
-            )
-        elif self.action in ("reject", "cancel"):
-            reason_data = s.ReasonInputSerializer(data=request.data)
-            reason_data.is_valid(raise_exception=True)
-            reason = reason_data.validated_data["reason"]
-            if self.action == "reject":
-                order = services.reject_order(order_id=order.pk, actor=actor, reason=reason)
-            else:
-                order = services.cancel_order(
-                    order_id=order.pk, actor=actor, by=ActorRole.MERCHANT, reason=reason
-                )
-        else:
-            s.CancelInputSerializer(data=request.data or {}).is_valid(raise_exception=True)
-            verb = services.mark_preparing if self.action == "preparing" else services.mark_ready
-            order = verb(order_id=order.pk, actor=actor)
-        return Response(_detail(order))
 
 
 class MerchantAcceptApi(MerchantOrderActionApi):
-    action = "accept"
-
     @extend_schema(request=s.AcceptInputSerializer, responses=s.OrderDetailOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        return super().post(request, pk)
+        order = _merchant_order(request, pk)
+        data = s.AcceptInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.accept_order(
+            order_id=order.pk, actor=request_user(request), prep_minutes=data.validated_data["prep_minutes"]
+        )
+        return Response(_detail(order))
 
 
 class MerchantRejectApi(MerchantOrderActionApi):
-    action = "reject"
-
     @extend_schema(request=s.ReasonInputSerializer, responses=s.OrderDetailOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        return super().post(request, pk)
+        order = _merchant_order(request, pk)
+        data = s.ReasonInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.reject_order(
+            order_id=order.pk, actor=request_user(request), reason=data.validated_data["reason"]
+        )
+        return Response(_detail(order))
 
 
 class MerchantCancelApi(MerchantOrderActionApi):
-    action = "cancel"
-
     @extend_schema(request=s.ReasonInputSerializer, responses=s.OrderDetailOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        return super().post(request, pk)
+        order = _merchant_order(request, pk)
+        data = s.ReasonInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.cancel_order(
+            order_id=order.pk,
+            actor=request_user(request),
+            by=ActorRole.MERCHANT,
+            reason=data.validated_data["reason"],
+        )
+        return Response(_detail(order))
 
 
 class MerchantPreparingApi(MerchantOrderActionApi):
-    action = "preparing"
+    @extend_schema(request=None, responses=s.OrderDetailOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        order = _merchant_order(request, pk)
+        s.CancelInputSerializer(data=request.data or {}).is_valid(raise_exception=True)
+        order = services.mark_preparing(order_id=order.pk, actor=request_user(request))
+        return Response(_detail(order))
 
 
 class MerchantReadyApi(MerchantOrderActionApi):
-    action = "ready"
+    @extend_schema(request=None, responses=s.OrderDetailOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        order = _merchant_order(request, pk)
+        s.CancelInputSerializer(data=request.data or {}).is_valid(raise_exception=True)
+        order = services.mark_ready(order_id=order.pk, actor=request_user(request))
+        return Response(_detail(order))
 
 
 # --- Ops -----------------------------------------------------------------------------------------

@@ -1,9 +1,14 @@
-"""Every write to orders goes through these functions (one verb per business action).
+"""Every write to orders goes through these functions (one verb per business action); other apps use
+this module, not its parts.
 
-Split by sub-domain: placement (quote, place, reorder), lifecycle (the state machine, including the
-driver-side transitions the drivers app calls), promotions, payments and ratings.
+Split by sub-domain: `placement` (quote, place, reorder) and `checkout` (place, then open the
+payment); `lifecycle`, the state machine (including the driver-side transitions the drivers app
+calls), built on `transitions` (row lock, history row, outbox event); `promotions`; `payments` (open,
+confirm or fail by webhook, expire) and `refunds` (settle a closed order's payment, refund it);
+`ratings`. The gateways' HTTP clients are in `orders.gateways`.
 """
 
+from orders.services.checkout import checkout
 from orders.services.lifecycle import (
     accept_order,
     assign_driver,
@@ -18,9 +23,10 @@ from orders.services.lifecycle import (
     unassign_driver,
     update_eta,
 )
-from orders.services.payments import expire_unpaid_order, handle_webhook, refund_payment, start_payment
+from orders.services.payments import expire_unpaid_order, handle_webhook, start_payment
 from orders.services.placement import Cart, CartLine, Placement, Quote, place_order, quote_cart, reorder_cart
 from orders.services.ratings import rate_order
+from orders.services.refunds import refund_payment
 
 __all__ = [
     "Cart",
@@ -30,6 +36,7 @@ __all__ = [
     "accept_order",
     "assign_driver",
     "cancel_order",
+    "checkout",
     "expire_unanswered_order",
     "expire_unpaid_order",
     "handle_webhook",

@@ -3,99 +3,37 @@
 Each locks the order row, checks the allowed source states, writes the new state, bumps
 `order.version`, and writes the `OrderEvent` row and the outbox event in the same transaction.
 An illegal transition raises a 409 with a code (`order_transition_not_allowed`, or a more specific one).
+The building blocks (row lock, history row, outbox event) are in `transitions`; an order closed before
+delivery gives its promo use back (`promotions`) and settles its payment (`refunds`).
 """
 
 from collections.abc import Collection
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from loship.events.models import OutboxEvent
-from loship.events.services import pending_event, record_event
 from orders.errors import OrderErrors
 from orders.models import (
     BEFORE_PICKUP_STATUSES,
+    HIDDEN_FROM_MERCHANT,
     ActorRole,
     LedgerAccount,
     LedgerEntry,
     LedgerKind,
     Order,
-    OrderEvent,
+    OrderEventKind,
     OrderStatus,
     PaymentMethod,
     PaymentStatus,
 )
 from orders.pricing import PricingConfig, estimated_delivery_at
-from orders.selectors import HIDDEN_FROM_MERCHANT, order_event_payload
+from orders.services.promotions import release_redemption
+from orders.services.refunds import settle_payment_on_close
+from orders.services.transitions import lock_order, record_change
 from users.models import User
 
 MAX_PREP_MINUTES = 180
-
-
-def lock_order(order_id: int) -> Order:
-    """The order, locked for the rest of the transaction (404 if it does not exist)."""
-    return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
-
-
-def new_order_event(
-    order: Order, *, kind: str, from_status: str, actor: User | None, actor_role: str, reason: str = ""
-) -> OrderEvent:
-    """The (unsaved) history row of the order's current version."""
-    return OrderEvent(
-        order=order,
-        version=order.version,
-        kind=kind,
-        from_status=from_status,
-        to_status=order.status,
-        actor=actor,
-        actor_role=actor_role,
-        reason=reason[:255],
-    )
-
-
-def _announcement(order: Order, *, kind: str, reason: str) -> dict[str, Any]:
-    return {
-        "topic": f"order.{kind}",
-        "aggregate_type": "order",
-        "aggregate_id": order.pk,
-        "sequence": order.version,
-        "payload": order_event_payload(order, reason=reason),
-    }
-
-
-def announce_change(order: Order, *, kind: str, reason: str = "") -> None:
-    """The outbox event of the order's current version (published after commit)."""
-    record_event(**_announcement(order, kind=kind, reason=reason))
-
-
-def pending_announcement(order: Order, *, kind: str, reason: str = "") -> OutboxEvent:
-    """`announce_change` for a caller that inserts the outbox row in its own batch (placement)."""
-    return pending_event(**_announcement(order, kind=kind, reason=reason))
-
-
-def record_change(
-    order: Order,
-    *,
-    kind: str,
-    from_status: str,
-    actor: User | None,
-    actor_role: str,
-    reason: str = "",
-    update_fields: Collection[str] = (),
-) -> OrderEvent:
-    """Bump the version, save the given fields, write the history row and the outbox event; returns
-    the history row. The caller holds the order's row lock inside `transaction.atomic()`."""
-    order.version += 1
-    order.save(update_fields=["version", "updated_at", *update_fields])
-    event = new_order_event(
-        order, kind=kind, from_status=from_status, actor=actor, actor_role=actor_role, reason=reason
-    )
-    event.save(force_insert=True)
-    announce_change(order, kind=kind, reason=reason)
-    return event
 
 
 def _refuse(order: Order, to_status: str) -> Exception:
@@ -124,7 +62,7 @@ def _move(
     order.status = to_status
     record_change(
         order,
-        kind=to_status,
+        kind=OrderEventKind(to_status),
         from_status=from_status,
         actor=actor,
         actor_role=actor_role,
@@ -232,9 +170,6 @@ def _close(
     update_fields: Collection[str] = (),
 ) -> Order:
     """End an order before delivery: clear deadlines, give the promo use back, settle the payment."""
-    from orders.services.payments import settle_payment_on_close
-    from orders.services.promotions import release_redemption
-
     order.closed_at = timezone.now()
     order.status_reason = reason[:255]
     order.merchant_accept_deadline = None
@@ -278,7 +213,7 @@ def assign_driver(*, order_id: int, driver: User, actor: User | None = None) -> 
     if order.driver_id == driver.pk:
         return order
     if order.status not in BEFORE_PICKUP_STATUSES:
-        raise _refuse(order, "driver_assigned")
+        raise _refuse(order, OrderEventKind.DRIVER_ASSIGNED)
     if order.payment_status in HIDDEN_FROM_MERCHANT:
         raise OrderErrors.AWAITING_PAYMENT(extra={"status": order.status})
     if order.driver_id is not None:
@@ -286,7 +221,7 @@ def assign_driver(*, order_id: int, driver: User, actor: User | None = None) -> 
     order.driver = driver
     record_change(
         order,
-        kind="driver_assigned",
+        kind=OrderEventKind.DRIVER_ASSIGNED,
         from_status=order.status,
         actor=actor,
         actor_role=_driver_side_role(actor, driver_id=driver.pk),
@@ -302,11 +237,11 @@ def unassign_driver(*, order_id: int, driver: User, actor: User | None = None, r
     if order.driver_id != driver.pk:
         raise OrderErrors.NOT_ASSIGNED_DRIVER(extra={"status": order.status})
     if order.status not in BEFORE_PICKUP_STATUSES:
-        raise _refuse(order, "driver_unassigned")
+        raise _refuse(order, OrderEventKind.DRIVER_UNASSIGNED)
     order.driver = None
     record_change(
         order,
-        kind="driver_unassigned",
+        kind=OrderEventKind.DRIVER_UNASSIGNED,
         from_status=order.status,
         actor=actor,
         actor_role=_driver_side_role(actor, driver_id=driver.pk),
@@ -394,11 +329,11 @@ def update_eta(*, order_id: int, eta: datetime, actor: User | None = None) -> Or
     """A new estimated delivery time (e.g. from dispatch once a driver is on the way)."""
     order = lock_order(order_id)
     if order.is_terminal:
-        raise _refuse(order, "eta_updated")
+        raise _refuse(order, OrderEventKind.ETA_UPDATED)
     order.eta = eta
     record_change(
         order,
-        kind="eta_updated",
+        kind=OrderEventKind.ETA_UPDATED,
         from_status=order.status,
         actor=actor,
         actor_role=_driver_side_role(actor, driver_id=order.driver_id),
@@ -408,10 +343,6 @@ def update_eta(*, order_id: int, eta: datetime, actor: User | None = None) -> Or
 
 
 # --- Deadlines -----------------------------------------------------------------------------------
-
-
-def merchant_accept_deadline(now: datetime) -> datetime:
-    return now + timedelta(minutes=settings.MERCHANT_ACCEPT_MINUTES)
 
 
 def expire_unanswered_order(*, order_id: int, now: datetime | None = None) -> bool:

@@ -1,10 +1,10 @@
-"""E-wallet payments of orders: open at the gateway, confirm or fail by webhook, expire, refund.
+"""E-wallet payments of orders: open at the gateway, confirm or fail by webhook, expire.
 
 Policy: an e-wallet order is placed with payment `pending` and is invisible to the merchant until the
 gateway confirms the payment; then `order.placed` is announced and the merchant's answer deadline
 starts. An unpaid order is cancelled when `payment_deadline` passes. A payment that succeeds after
-its order was cancelled (late webhook) is charged and refunded at once. Every money movement is a
-`LedgerEntry`, unique per (kind, reference), so replays and retries book nothing twice.
+its order was cancelled (late webhook) is charged and refunded at once (`refunds`). Every money
+movement is a `LedgerEntry`, unique per (kind, reference), so replays and retries book nothing twice.
 Gateway calls are HTTP and never happen while an order row is locked.
 """
 
@@ -15,19 +15,27 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.errors import PaymentErrors
+from orders.gateways import GatewayError, WebhookNotice, get_gateway
 from orders.models import (
     ActorRole,
     LedgerAccount,
     LedgerEntry,
     LedgerKind,
     Order,
+    OrderEventKind,
     OrderStatus,
     Payment,
     PaymentAttemptStatus,
     PaymentStatus,
 )
-from orders.payments.gateway import GatewayError, WebhookNotice, get_gateway
-from orders.services.lifecycle import cancel_order, lock_order, merchant_accept_deadline, record_change
+from orders.services.lifecycle import cancel_order
+from orders.services.refunds import refund_after_commit
+from orders.services.transitions import (
+    lock_order,
+    merchant_accept_deadline,
+    record_change,
+    record_payment_change,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +116,7 @@ def _confirm(order: Order, payment: Payment) -> None:
         order.merchant_accept_deadline = merchant_accept_deadline(now)
         record_change(
             order,
-            kind="placed",
+            kind=OrderEventKind.PLACED,
             from_status=order.status,
             actor=None,
             actor_role=ActorRole.SYSTEM,
@@ -120,16 +128,8 @@ def _confirm(order: Order, payment: Payment) -> None:
     payment.status = PaymentAttemptStatus.REFUND_PENDING
     payment.save(update_fields=["status", "confirmed_at", "provider_ref"])
     order.payment_status = PaymentStatus.REFUND_PENDING
-    record_change(
-        order,
-        kind="payment_updated",
-        from_status=order.status,
-        actor=None,
-        actor_role=ActorRole.SYSTEM,
-        reason="paid_after_close",
-        update_fields=["payment_status"],
-    )
-    _refund_after_commit(payment.pk)
+    record_payment_change(order, reason="paid_after_close")
+    refund_after_commit(payment.pk)
 
 
 def _fail(order: Order, payment: Payment) -> None:
@@ -138,69 +138,6 @@ def _fail(order: Order, payment: Payment) -> None:
     if order.status == OrderStatus.PLACED and order.payment_status == PaymentStatus.PENDING:
         order.payment_status = PaymentStatus.FAILED
         cancel_order(order_id=order.pk, actor=None, by=ActorRole.SYSTEM, reason="payment_failed")
-
-
-def settle_payment_on_close(*, order: Order) -> None:
-    """Called by the lifecycle when an order ends before delivery (inside its transaction).
-
-    Paid: schedule the refund. Still pending: the payment will never count (a late success is refunded).
-    """
-    if order.payment_status == PaymentStatus.PAID:
-        Payment.objects.filter(order=order, status=PaymentAttemptStatus.SUCCEEDED).update(
-            status=PaymentAttemptStatus.REFUND_PENDING
-        )
-        order.payment_status = PaymentStatus.REFUND_PENDING
-        _refund_after_commit(order.payment.pk)
-    elif order.payment_status == PaymentStatus.PENDING:
-        order.payment_status = PaymentStatus.FAILED
-
-
-def _refund_after_commit(payment_id: int) -> None:
-    def enqueue() -> None:
-        from orders.tasks import refund_payment
-
-        refund_payment.delay(payment_id)
-
-    transaction.on_commit(enqueue)
-
-
-def refund_payment(*, payment_id: int) -> Payment:
-    """Refund a payment waiting for it through the gateway, then book it (idempotent; retried by beat)."""
-    payment = Payment.objects.get(pk=payment_id)
-    if payment.status != PaymentAttemptStatus.REFUND_PENDING:
-        return payment
-    refund_ref = f"refund-{payment.pk}"
-    provider_refund_id = get_gateway(payment.provider).refund(
-        provider_ref=payment.provider_ref, amount_vnd=payment.amount_vnd, refund_ref=refund_ref
-    )
-    with transaction.atomic():
-        order = lock_order(payment.order_id)
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if payment.status != PaymentAttemptStatus.REFUND_PENDING:
-            return payment
-        payment.status = PaymentAttemptStatus.REFUNDED
-        payment.refund_ref = provider_refund_id
-        payment.refunded_at = timezone.now()
-        payment.save(update_fields=["status", "refund_ref", "refunded_at"])
-        LedgerEntry.objects.create(
-            order=order,
-            kind=LedgerKind.REFUND,
-            amount_vnd=payment.amount_vnd,
-            debit=LedgerAccount.ORDERS_RECEIVABLE,
-            credit=LedgerAccount.GATEWAY,
-            reference=f"{payment.provider}:{refund_ref}",
-        )
-        order.payment_status = PaymentStatus.REFUNDED
-        record_change(
-            order,
-            kind="payment_updated",
-            from_status=order.status,
-            actor=None,
-            actor_role=ActorRole.SYSTEM,
-            reason="refunded",
-            update_fields=["payment_status"],
-        )
-    return payment
 
 
 def expire_unpaid_order(*, order_id: int) -> bool:

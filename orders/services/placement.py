@@ -26,6 +26,7 @@ from orders.models import (
     ActorRole,
     Order,
     OrderEvent,
+    OrderEventKind,
     OrderLine,
     Payment,
     PaymentMethod,
@@ -35,7 +36,6 @@ from orders.models import (
 )
 from orders.pricing import PricingConfig, Totals, estimated_delivery_at, totals
 from orders.services.cart_rows import CartContext, Claim, OptionRow, load_cart_context, write_batch
-from orders.services.lifecycle import merchant_accept_deadline, new_order_event, pending_announcement
 from orders.services.promotions import (
     check_promotion,
     count_use_sql,
@@ -43,6 +43,7 @@ from orders.services.promotions import (
     lock_for_customer_limit,
     redemption_for,
 )
+from orders.services.transitions import merchant_accept_deadline, new_order_event, pending_announcement
 from users.models import User
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -97,7 +98,8 @@ class Quote:
 class Placement:
     order: Order
     created: bool
-    #: Filled when the order was just created, so the caller can render it without reading it back.
+    #: The order's lines and history as just written, so the caller can render a new order without
+    #: reading it back; empty when it must be read back (placed earlier, or its payment opened since).
     lines: list[OrderLine] = field(default_factory=list)
     events: list[OrderEvent] = field(default_factory=list)
 
@@ -326,14 +328,9 @@ def _create_order(*, customer: User, quote: Quote, claim: Claim, key_id: int, no
         )
         for line_id, line in zip(claim.line_ids, quote.lines, strict=True)
     ]
-    event = new_order_event(
-        order,
-        kind="placed" if is_cash else "payment_pending",
-        from_status="",
-        actor=customer,
-        actor_role=ActorRole.CUSTOMER,
-    )
-    announcement = pending_announcement(order, kind=event.kind)
+    kind = OrderEventKind.PLACED if is_cash else OrderEventKind.PAYMENT_PENDING
+    event = new_order_event(order, kind=kind, from_status="", actor=customer, actor_role=ActorRole.CUSTOMER)
+    announcement = pending_announcement(order, kind=kind)
     inserts: list[list[Any]] = [[order], lines, [event], [announcement]]
     updates: list[tuple[str, tuple[int, ...]]] = [
         ("UPDATE orders_placementkey SET order_id = %s WHERE id = %s", (order.pk, key_id))

@@ -1,4 +1,4 @@
-"""A local sandbox e-wallet provider speaking the protocol of orders/payments/sandbox.py, for tests."""
+"""A local sandbox e-wallet provider speaking the protocol of orders/gateways/sandbox.py, for tests."""
 
 import hmac
 import json
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from orders.payments.sandbox import sign, signed_headers
+from orders.gateways.sandbox import sign, signed_headers
 
 
 @dataclass

@@ -3,8 +3,11 @@
 from collections import Counter
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from orders.models import Order, PlacementKey, Promotion, PromotionRedemption
+from orders.services.cart_rows import write_batch
+from orders.services.promotions import count_use_sql, is_usage_limit_violation
 from tests.concurrency import run_at_once
 from tests.conftest import authenticated_client
 from tests.factories import UserFactory
@@ -85,11 +88,6 @@ def test_the_counter_update_itself_refuses_a_use_beyond_the_cap(menu_tx: Menu) -
     """The last line of defence of the cap: even a placement that read the promotion before another one
     took its last use cannot count one more (the batch's guarded UPDATE fails; placement maps it to
     promo_used_up)."""
-    from django.db import IntegrityError, transaction
-
-    from orders.services.cart_rows import write_batch
-    from orders.services.promotions import count_use_sql, is_usage_limit_violation
-
     promo = make_promotion(usage_limit=2)
     stale = Promotion.objects.get(pk=promo.pk)  # read while one use is still free
     Promotion.objects.filter(pk=promo.pk).update(used_count=2)

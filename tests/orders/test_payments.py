@@ -1,5 +1,6 @@
 """E-wallet payments through the sandbox gateway: a real HTTP client against a local provider."""
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -11,6 +12,8 @@ from rest_framework.test import APIClient
 
 from loship.events.models import OutboxEvent
 from orders import services
+from orders.gateways import GatewayError
+from orders.gateways.sandbox import SandboxGateway, signed_headers
 from orders.models import (
     ActorRole,
     LedgerEntry,
@@ -21,11 +24,9 @@ from orders.models import (
     PaymentAttemptStatus,
     PaymentStatus,
 )
-from orders.payments.gateway import GatewayError
-from orders.payments.sandbox import SandboxGateway
 from orders.selectors import orders_for_merchant_staff
 from orders.tasks import sweep_deadlines
-from tests.orders.factories import Menu, make_staff
+from tests.orders.factories import NEAR_LAT, NEAR_LNG, Menu, make_staff
 from tests.orders.sandbox_provider import SandboxProvider
 
 pytestmark = pytest.mark.django_db
@@ -121,8 +122,6 @@ def test_a_webhook_with_a_bad_signature_changes_nothing(
     if tamper == "no_signature":
         headers = {}
     if tamper == "stale":
-        from orders.payments.sandbox import signed_headers
-
         stale = signed_headers(sandbox.state.secret, body, now=timezone.now().timestamp() - 3600)
         headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in stale.items()}
 
@@ -269,8 +268,6 @@ def test_a_paid_or_cancelled_order_cannot_be_paid_again(
 
 def _body_of(order: Order) -> dict[str, Any]:
     """The cart of a placed test order, to place it again."""
-    from tests.orders.factories import NEAR_LAT, NEAR_LNG
-
     return {
         "merchant_id": order.merchant_id,
         "lines": [
@@ -333,10 +330,6 @@ def test_a_replayed_failure_webhook_or_a_success_after_failure_books_at_most_onc
 def test_a_webhook_for_an_unknown_payment_is_404_and_changes_nothing(
     ewallet_order: Order, sandbox: SandboxProvider
 ) -> None:
-    import json
-
-    from orders.payments.sandbox import signed_headers
-
     body = json.dumps(
         {"event_id": "evt_x", "type": "payment.succeeded", "payment_id": "pay_nope", "merchant_ref": "LSNOPE",
          "amount": 1000}

@@ -51,12 +51,3 @@ class PaymentGateway(Protocol):
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> WebhookNotice:
         """Verify and read a notification, or raise WebhookSignatureInvalid / WebhookMalformed."""
         ...
-
-
-def get_gateway(name: str = "sandbox") -> PaymentGateway:
-    """The configured gateway for a provider name (only the sandbox provider exists today)."""
-    from orders.payments.sandbox import SandboxGateway
-
-    if name != SandboxGateway.name:
-        raise GatewayError(f"unknown payment provider {name!r}")
-    return SandboxGateway.from_settings()

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 
-from orders.payments.gateway import (
+from orders.gateways.gateway import (
     CreatedPayment,
     GatewayError,
     WebhookMalformed,
