@@ -51,13 +51,15 @@ INSTALLED_APPS = [
     "corsheaders",
     "channels",
     "django_celery_beat",
+    # The relay calls an event's destinations in the order their apps subscribed, which is this order:
+    # the live streams first; an offer's notification after the drivers app pushed the offer.
     "loship.events.apps.EventsConfig",
-    "loship.realtime.apps.RealtimeConfig",
-    "loship.notifications.apps.NotificationsConfig",
+    "realtime.apps.RealtimeConfig",
     "users",
     "merchants",
     "orders",
     "drivers",
+    "notifications.apps.NotificationsConfig",
     "ops",
 ]
 
@@ -152,10 +154,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "drivers.tasks.*": {"queue": "dispatch"},
-    "loship.notifications.tasks.*": {"queue": "notifications"},
+    "notifications.tasks.*": {"queue": "notifications"},
 }
 # A task is acknowledged after it ran, so a killed worker's task is delivered again; every task is
-# idempotent (DESIGN.md section 5). Long timers are database deadlines, never long countdowns.
+# idempotent (docs/architecture.md, "The event path"). Long timers are database deadlines, never long
+# countdowns.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -176,7 +179,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-catch-up": {"task": "loship.events.tasks.relay_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "orders-sweep-deadlines": {"task": "orders.tasks.sweep_deadlines", "schedule": 15.0},
     "notifications-sweep-deliveries": {
-        "task": "loship.notifications.tasks.sweep_deliveries",
+        "task": "notifications.tasks.sweep_deliveries",
         "schedule": 30.0,
     },
     "ops-check-headroom": {"task": "ops.tasks.check_headroom", "schedule": 30.0},
@@ -341,7 +344,7 @@ EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Loship <no-reply@loship.vn>")
 
-# --- Notifications (loship/notifications) ------------------------------------------------------
+# --- Notifications (notifications/) ------------------------------------------------------------
 
 # Push through FCM HTTP v1; unset FCM_PROJECT_ID turns push off (attempts are recorded as skipped).
 # Credentials: a service-account JSON file (OAuth2 token exchange) or a ready access token.
