@@ -25,6 +25,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
 	DATABASE_URL=postgres://localhost/typecheck REDIS_URL=redis://localhost:6379/0 SECRET_KEY=typecheck \

@@ -265,7 +265,7 @@ async def burst(sockets: Sockets, order_ids: list[int]) -> tuple[float, float, i
     """(delivered messages/s to sockets, baseline group_sends/s to empty groups, messages lost)."""
     from channels.layers import get_channel_layer
 
-    from loship.realtime.groups import order_group
+    from loship.push import order_group
 
     layer = get_channel_layer()
     message = {"type": "stream.event", "event": {"type": "bench.burst"}}

@@ -16,7 +16,7 @@ from drivers import selectors
 from drivers.ingest import coalescer
 from drivers.services.profiles import MAX_FIXES_PER_BATCH, ensure_profile
 from loship.metrics import WEBSOCKET_CONNECTIONS
-from loship.realtime.groups import driver_group
+from loship.push import driver_group
 from users.models import Role, User
 
 CLOSE_UNAUTHENTICATED = 4401

@@ -3,21 +3,19 @@
 - `order.*` from the orders app feed the dispatch pool and trigger a round;
 - the drivers app's own `offer.*`, `job.*` and `driver.*` events are pushed to the driver's group,
   the order's group (jobs) and the ops feed.
-Handlers run in the relay and are idempotent: an event may be delivered twice.
+Handlers run in the relay and are idempotent: an event may be delivered twice. Who is notified of an
+offer is in drivers/notifications.py (the notifications app sends it).
 """
 
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 
 from drivers import services
+from drivers.tasks import dispatch_round as dispatch_round_task
 from loship.events.models import OutboxEvent
 from loship.events.subscribers import subscribe
-from loship.notifications.services import notify
-from loship.realtime.groups import OPS_GROUP, driver_group, order_group, push
-from orders.models import Order
-from users.models import User
+from loship.push import OPS_GROUP, driver_group, order_group, push
 
 #: Order events after which the order needs no driver any more.
 CLOSING_KINDS = {"rejected", "cancelled", "delivered", "delivery_failed"}
@@ -39,9 +37,7 @@ def on_order_event(event: OutboxEvent) -> None:
 
 
 def _request_round() -> None:
-    from drivers.tasks import dispatch_round
-
-    transaction.on_commit(lambda: dispatch_round.delay())
+    transaction.on_commit(lambda: dispatch_round_task.delay())
 
 
 def push_drivers_event(event: OutboxEvent) -> None:
@@ -55,24 +51,7 @@ def push_drivers_event(event: OutboxEvent) -> None:
     push(OPS_GROUP, body)
 
 
-def notify_driver_of_offer(event: OutboxEvent) -> None:
-    """A push (and an inbox row) for the offer, so a driver whose app sleeps still hears of it; once
-    per event, however often the relay delivers it."""
-    driver = User.objects.filter(pk=event.payload["driver_id"]).first()
-    first_order = Order.objects.select_related("merchant").filter(pk=event.payload["order_ids"][0]).first()
-    if driver is None or first_order is None:
-        return
-    notify(
-        user=driver,
-        kind="driver.offer",
-        context={"merchant": first_order.merchant.name, "seconds": settings.DRIVER_OFFER_SECONDS},
-        data={"offer_id": event.payload["offer_id"], "order_ids": event.payload["order_ids"]},
-        source_event_id=event.event_id,
-    )
-
-
 def register() -> None:
     subscribe("order.", "drivers.dispatch_pool", on_order_event)
     for prefix in ("offer.", "job.", "driver."):
         subscribe(prefix, "drivers.push", push_drivers_event)
-    subscribe("offer.created", "drivers.notify_offer", notify_driver_of_offer)

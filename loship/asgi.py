@@ -10,8 +10,8 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from loship.realtime.auth import JWTAuthMiddleware  # noqa: E402
 from loship.routing import websocket_urlpatterns  # noqa: E402
+from realtime.auth import JWTAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

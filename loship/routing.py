@@ -3,9 +3,9 @@
 from django.urls import URLPattern, URLResolver
 
 from drivers.routing import websocket_urlpatterns as driver_routes
-from loship.realtime.routing import websocket_urlpatterns as realtime_routes
 from merchants.routing import websocket_urlpatterns as merchant_routes
 from orders.routing import websocket_urlpatterns as order_routes
+from realtime.routing import websocket_urlpatterns as realtime_routes
 
 websocket_urlpatterns: list[URLPattern | URLResolver] = [
     *realtime_routes,

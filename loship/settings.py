@@ -51,13 +51,15 @@ INSTALLED_APPS = [
     "corsheaders",
     "channels",
     "django_celery_beat",
+    # The relay calls an event's destinations in the order their apps subscribed, which is this order:
+    # the live streams first; an offer's notification after the drivers app pushed the offer.
     "loship.events.apps.EventsConfig",
-    "loship.realtime.apps.RealtimeConfig",
-    "loship.notifications.apps.NotificationsConfig",
+    "realtime.apps.RealtimeConfig",
     "users",
     "merchants",
     "orders",
     "drivers",
+    "notifications.apps.NotificationsConfig",
     "research",
     "ops",
 ]
@@ -153,10 +155,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "drivers.tasks.*": {"queue": "dispatch"},
-    "loship.notifications.tasks.*": {"queue": "notifications"},
+    "notifications.tasks.*": {"queue": "notifications"},
 }
 # A task is acknowledged after it ran, so a killed worker's task is delivered again; every task is
-# idempotent (DESIGN.md section 5). Long timers are database deadlines, never long countdowns.
+# idempotent (docs/architecture.md, "The event path"). Long timers are database deadlines, never long
+# countdowns.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -177,7 +180,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-catch-up": {"task": "loship.events.tasks.relay_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "orders-sweep-deadlines": {"task": "orders.tasks.sweep_deadlines", "schedule": 15.0},
     "notifications-sweep-deliveries": {
-        "task": "loship.notifications.tasks.sweep_deliveries",
+        "task": "notifications.tasks.sweep_deliveries",
         "schedule": 30.0,
     },
     "ops-check-headroom": {"task": "ops.tasks.check_headroom", "schedule": 30.0},
@@ -202,7 +205,7 @@ ORDER_SMALL_ORDER_FEE_VND = env.int("ORDER_SMALL_ORDER_FEE_VND", default=10000)
 ORDER_SERVICE_FEE_VND = env.int("ORDER_SERVICE_FEE_VND", default=3000)
 ORDER_DRIVER_SPEED_KMH = env.int("ORDER_DRIVER_SPEED_KMH", default=20)
 ORDER_ETA_BUFFER_MINUTES = env.int("ORDER_ETA_BUFFER_MINUTES", default=10)
-# E-wallet gateway (orders/payments/). The sandbox provider speaks the protocol in orders/payments/sandbox.py.
+# E-wallet gateway (orders/gateways/). The sandbox provider speaks the protocol in orders/gateways/sandbox.py.
 PAYMENT_SANDBOX_URL = env.str("PAYMENT_SANDBOX_URL", default="http://127.0.0.1:8900")
 PAYMENT_SANDBOX_API_KEY = env.str("PAYMENT_SANDBOX_API_KEY", default="sandbox-key" if DEBUG else "")
 PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="sandbox-secret" if DEBUG else "")
@@ -338,7 +341,7 @@ EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Loship <no-reply@loship.vn>")
 
-# --- Notifications (loship/notifications) ------------------------------------------------------
+# --- Notifications (notifications/) ------------------------------------------------------------
 
 # Push through FCM HTTP v1; unset FCM_PROJECT_ID turns push off (attempts are recorded as skipped).
 # Credentials: a service-account JSON file (OAuth2 token exchange) or a ready access token.

@@ -10,7 +10,7 @@ api_v1 = [
     path("", include("merchants.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("drivers.api.urls")),
-    path("", include("loship.notifications.api.urls")),
+    path("", include("notifications.api.urls")),
 ]
 
 urlpatterns = [

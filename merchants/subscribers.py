@@ -3,8 +3,7 @@ of that merchant sees a dish sold out or the busy switch flip without reloading.
 
 from loship.events.models import OutboxEvent
 from loship.events.subscribers import subscribe
-from loship.realtime.groups import merchant_group, push_or_raise
-from loship.realtime.relay import stream_body
+from loship.push import merchant_group, push_or_raise, stream_body
 
 MERCHANT_STREAM = "merchants.merchant_stream"
 

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from loship.observability import connect_celery_signals
+
 
 class OpsConfig(AppConfig):
     name = "ops"
@@ -7,10 +9,7 @@ class OpsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from loship.events.subscribers import subscribe
-        from loship.observability import connect_celery_signals
-        from ops.subscribers import observe_dispatch_latency, push_ops_event
+        from ops.subscribers import register
 
         connect_celery_signals()
-        subscribe("ops.", "ops-city-feed", push_ops_event)
-        subscribe("order.driver_assigned", "ops-dispatch-latency", observe_dispatch_latency)
+        register()

@@ -7,12 +7,12 @@ import logging
 from django.apps import apps
 from django.db.models import Q
 
-from loship.notifications.services import notify
+from notifications.services import notify
 from users.models import Role, User
 
 logger = logging.getLogger(__name__)
 
-ALERT_KIND = "ops.headroom_alert"  # its title and body are in loship/notifications/templates.py
+ALERT_KIND = "ops.headroom_alert"  # its title and body are in notifications/templates.py
 
 
 def ops_users() -> list[User]:
@@ -21,7 +21,7 @@ def ops_users() -> list[User]:
 
 def notify_ops(*, figure: str, load: float, limit: float) -> str:
     """Notify every active ops user; returns "notify", or "outbox" when the notifications app is absent."""
-    if not apps.is_installed("loship.notifications"):
+    if not apps.is_installed("notifications"):
         return "outbox"
     context = {
         "figure": figure,

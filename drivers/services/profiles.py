@@ -17,7 +17,7 @@ from drivers.events import record_driver_event
 from drivers.models import DriverProfile, Offer, OfferStatus
 from drivers.services.offers import withdraw_offer
 from loship.metrics import LOCATION_FIXES
-from loship.realtime.groups import order_group, push
+from loship.push import order_group, push
 from users.errors import UserErrors
 from users.models import Role, User
 

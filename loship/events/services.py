@@ -6,6 +6,7 @@ from typing import Any
 from django.db import transaction
 
 from loship.events.models import OutboxEvent
+from loship.events.tasks import relay_outbox as relay_outbox_task
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +53,7 @@ _SCHEDULE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step"
 
 
 def _schedule_relay() -> None:
-    from loship.events.tasks import relay_outbox
-
     try:
-        relay_outbox.apply_async(retry=True, retry_policy=_SCHEDULE_RETRY_POLICY)
+        relay_outbox_task.apply_async(retry=True, retry_policy=_SCHEDULE_RETRY_POLICY)
     except Exception:
         logger.warning("outbox: could not schedule the relay; the catch-up sweep will publish", exc_info=True)

@@ -1,4 +1,4 @@
-"""The order state machine (DESIGN.md section 4): one function per transition.
+"""The order state machine (docs/architecture.md, "The life of an order"): one function per transition.
 
 Each locks the order row, checks the allowed source states, writes the new state, bumps
 `order.version`, and writes the `OrderEvent` row and the outbox event in the same transaction.

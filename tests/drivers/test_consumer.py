@@ -9,8 +9,8 @@ from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from drivers.routing import websocket_urlpatterns
-from loship.realtime.auth import JWTAuthMiddleware
-from loship.realtime.groups import driver_group, push
+from loship.push import driver_group, push
+from realtime.auth import JWTAuthMiddleware
 from tests.drivers.conftest import fix, make_driver
 from tests.factories import UserFactory
 

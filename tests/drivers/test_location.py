@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from drivers import location, services
 from drivers.models import DriverProfile
-from loship.realtime.groups import order_group
+from loship.push import order_group
 from tests.drivers.conftest import client_for, fix, make_driver, now_ms, offset
 from tests.orders.factories import MERCHANT_LAT, MERCHANT_LNG
 

@@ -14,7 +14,7 @@ from drivers.dispatch.orchestration import run_round
 from drivers.models import DispatchRequest, Offer, OfferStatus
 from loship.events.models import OutboxEvent
 from loship.events.relay import publish_pending
-from loship.realtime.groups import driver_group
+from loship.push import driver_group
 from orders import services as order_services
 from orders.models import ActorRole, Order
 from tests.drivers.conftest import make_driver, offset
@@ -124,7 +124,7 @@ def test_the_driver_is_notified_of_an_offer_once_even_if_the_event_is_relayed_tw
     pooled_order: Callable[..., Order],
 ) -> None:
     from loship.events.subscribers import handlers_for
-    from loship.notifications.models import Notification
+    from notifications.models import Notification
 
     order = pooled_order()
     driver = make_driver(lat=offset(300))

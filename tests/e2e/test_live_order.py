@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from loship.events.models import OutboxEvent
-from loship.notifications.models import Notification
+from notifications.models import Notification
 from orders.models import Order, OrderStatus
 from orders.services import lifecycle
 from tests.e2e.streams import StreamClient, api, connect_with_retry, order_stream_url, refusal_code

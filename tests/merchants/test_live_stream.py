@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from loship.events.relay import publish_pending
-from loship.realtime.groups import merchant_group
+from loship.push import merchant_group
 from merchants import services
 from tests.merchants.factories import make_item, make_merchant
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from loship.notifications import fcm
+from notifications import fcm
 from tests.notifications.servers import FakeFcm
 
 

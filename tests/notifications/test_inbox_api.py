@@ -3,9 +3,10 @@
 from typing import Any
 
 import pytest
+from drf_spectacular.generators import SchemaGenerator
 
-from loship.notifications import services
-from loship.notifications.models import Notification, NotificationPreference
+from notifications import services
+from notifications.models import Notification, NotificationPreference
 from tests.conftest import authenticated_client
 from tests.factories import UserFactory
 
@@ -87,8 +88,6 @@ def test_bad_preferences_are_refused_in_the_one_error_shape_and_change_nothing(b
 
 
 def test_schema_documents_the_inbox_without_warnings(api_client: Any, capsys: Any) -> None:
-    from drf_spectacular.generators import SchemaGenerator
-
     schema = SchemaGenerator().get_schema(request=None, public=True)
     assert {"/api/v1/me/notifications", "/api/v1/me/notifications/{id}/read",
             "/api/v1/me/notifications/unread-count", "/api/v1/me/notifications/read-all",

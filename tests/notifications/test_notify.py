@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from loship.events.models import OutboxEvent
-from loship.notifications import services, tasks
-from loship.notifications.models import Category, DeliveryAttempt, DeliveryStatus, Notification
+from notifications import services, tasks
+from notifications.models import Category, DeliveryAttempt, DeliveryStatus, Notification
 from orders.models import Order
 from orders.services import lifecycle
 from tests.factories import DeviceFactory, UserFactory

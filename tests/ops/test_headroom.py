@@ -221,7 +221,7 @@ def test_dashboard_shows_the_headroom_factor_and_the_alert_banner(sockets: Any, 
 
 
 def test_the_alert_notifies_every_ops_user_in_their_language(sockets: Any, ops_user: Any) -> None:
-    from loship.notifications.models import Notification
+    from notifications.models import Notification
 
     english = UserFactory(roles=[Role.OPS], is_staff=True, language="en")
     customer = UserFactory()

@@ -1,6 +1,7 @@
 """Helpers for the live-stream tests: the real ASGI application (auth middleware and routes) over the
 real Redis channel layer, driven by channels' WebsocketCommunicator."""
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -41,8 +42,6 @@ async def open_stream(ws: WebsocketCommunicator) -> tuple[bool, Any]:
     message = await ws.receive_output(timeout=TIMEOUT)
     if message["type"] == "websocket.close":
         return False, message.get("code")
-    import json
-
     return True, json.loads(message["text"])
 
 

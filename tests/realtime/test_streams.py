@@ -8,14 +8,17 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import transaction
 
 from loship.events.relay import publish_pending
-from loship.realtime.groups import order_group, push
+from loship.events.services import record_event
+from loship.metrics import WEBSOCKET_CONNECTIONS
+from loship.push import order_group, push
 from orders.models import Order
 from orders.services import lifecycle
 from tests.factories import UserFactory
 from tests.orders.factories import Menu, make_staff
-from tests.realtime.conftest import TIMEOUT, close_code, communicator, open_stream
+from tests.realtime.conftest import TIMEOUT, close_code, communicator, open_stream, token_for
 from users.models import Role
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,8 +126,6 @@ def test_order_stream_refuses_strangers_403_and_anonymous_401(place_order: Calla
 def test_bearer_subprotocol_authenticates_and_is_not_echoed_when_another_is_offered(
     place_order: Callable[[Any], Order],
 ) -> None:
-    from tests.realtime.conftest import token_for
-
     customer = UserFactory()
     order = place_order(customer)
 
@@ -182,10 +183,6 @@ def test_merchant_stream_is_for_its_staff_and_shows_new_orders_and_cancellations
 
 
 def test_merchant_hears_when_the_driver_arrives(place_order: Callable[[Any], Order], menu: Menu) -> None:
-    from django.db import transaction
-
-    from loship.events.services import record_event
-
     staff = make_staff(menu.merchant)
     order = place_order(UserFactory())
 
@@ -268,8 +265,6 @@ def test_idle_connections_get_heartbeats(place_order: Callable[[Any], Order], se
 
 
 def test_connection_gauge_counts_open_sockets(place_order: Callable[[Any], Order]) -> None:
-    from loship.metrics import WEBSOCKET_CONNECTIONS
-
     customer = UserFactory()
     order = place_order(customer)
     gauge = WEBSOCKET_CONNECTIONS.labels(stream="customer")

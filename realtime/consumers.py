@@ -27,9 +27,9 @@ from django.utils import timezone
 from django.utils.http import is_same_domain
 
 from loship.metrics import WEBSOCKET_CONNECTIONS
-from loship.realtime import snapshots
-from loship.realtime.auth import BEARER_SUBPROTOCOL_PREFIX
-from loship.realtime.groups import OPS_GROUP, merchant_group, order_group
+from loship.push import OPS_GROUP, merchant_group, order_group
+from realtime import snapshots
+from realtime.auth import BEARER_SUBPROTOCOL_PREFIX
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
-"""Channels group names and the one way to push an event to a group.
+"""Channels group names, the one way to push an event to a group, and the body a socket receives for
+an outbox event. Every app pushes through here; the `realtime` app owns the sockets that listen.
 
-The channel layer is best effort (DESIGN.md section 5): a push can be lost, so every order event
-carries the order's `sequence` and a client that sees a gap (or reconnects) gets the snapshot.
-Correctness lives in the database; `push` never raises.
+The channel layer is best effort (docs/architecture.md, "The event path"): a push can be lost, so
+every order event carries the order's `sequence` and a client that sees a gap (or reconnects) gets the
+snapshot. Correctness lives in the database; `push` never raises.
 
 Sync callers (the outbox relay in Celery, sync views) send through one long-lived event loop per
 process, in a background thread: `async_to_sync` would start a fresh loop, and with it a fresh Redis
@@ -17,6 +18,8 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 from django.core.cache import cache
+
+from loship.events.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,17 @@ def driver_group(driver_user_id: object) -> str:
 
 def last_position_key(order_id: object) -> str:
     return f"realtime:last-position:{order_id}"
+
+
+def stream_body(event: OutboxEvent) -> dict[str, Any]:
+    """The JSON a socket receives for an outbox event."""
+    return {
+        **event.payload,
+        "type": event.topic,
+        "event_id": str(event.event_id),
+        "sequence": event.sequence,
+        "at": event.created_at.isoformat(),
+    }
 
 
 def push(group: str, event: dict[str, Any]) -> None:

@@ -1,26 +1,41 @@
 """Who hears about an order event: the customer (accepted, rejected, picked up, delivered, cancelled
 including the automatic cancel, delivery failed) and the merchant's staff (a new order, a cancellation
-they did not make themselves)."""
+they did not make themselves).
 
+Rules only: `order_notices` says what an event calls for and sends nothing. The notifications app
+subscribes to `order.*` events and sends each `Notice` (orders never imports it)."""
+
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 
 from loship.events.models import OutboxEvent
-from loship.notifications.services import notify
 from merchants.models import StaffMembership
 from orders.models import ActorRole, Order
 from users.models import User
 
 CUSTOMER_KINDS = frozenset({"accepted", "rejected", "picked_up", "delivered", "cancelled", "delivery_failed"})
 AUTO_CANCEL_REASONS = frozenset({"merchant_timeout"})
+STAFF_TEMPLATES = {"placed": "merchant.new_order", "cancelled": "merchant.order_cancelled"}
 
 
-def notify_for_order_event(event: OutboxEvent) -> int:
-    """Write the notifications an `order.*` event calls for (idempotent per event); returns how many."""
+@dataclass(frozen=True)
+class Notice:
+    """One message an event calls for: to whom, which template, what fills it in, and the data the
+    app gets with it."""
+
+    user: User
+    kind: str
+    context: dict[str, Any]
+    data: dict[str, Any]
+
+
+def order_notices(event: OutboxEvent) -> list[Notice]:
+    """The notices an `order.*` event calls for, the customer's first (none for most events)."""
     kind = event.topic.removeprefix("order.")
-    if kind not in CUSTOMER_KINDS and kind != "placed":
-        return 0
+    if kind not in CUSTOMER_KINDS and kind not in STAFF_TEMPLATES:
+        return []
     order = Order.objects.select_related("merchant", "customer").get(pk=event.payload["order_id"])
     payload = event.payload
     context: dict[str, Any] = {
@@ -32,24 +47,17 @@ def notify_for_order_event(event: OutboxEvent) -> int:
         "minutes": settings.MERCHANT_ACCEPT_MINUTES,
     }
     data = {"order_id": order.pk, "code": order.code, "status": payload["status"]}
-    sent = 0
+    notices: list[Notice] = []
     if kind in CUSTOMER_KINDS:
         template = f"order.{kind}"
         if kind == "cancelled" and payload.get("reason") in AUTO_CANCEL_REASONS:
             template = "order.cancelled_timeout"
-        sent += _notify(order.customer, template, context, data, event)
-    staff_template = {"placed": "merchant.new_order", "cancelled": "merchant.order_cancelled"}.get(kind)
+        notices.append(Notice(order.customer, template, context, data))
+    staff_template = STAFF_TEMPLATES.get(kind)
     if staff_template and not (kind == "cancelled" and order.cancelled_by == ActorRole.MERCHANT):
         staff = User.objects.filter(
             pk__in=StaffMembership.objects.filter(merchant_id=order.merchant_id).values("user_id"),
             is_active=True,
         )
-        for member in staff:
-            sent += _notify(member, staff_template, context, data, event)
-    return sent
-
-
-def _notify(user: User, kind: str, context: dict[str, Any], data: dict[str, Any], event: OutboxEvent) -> int:
-    return int(
-        notify(user=user, kind=kind, context=context, data=data, source_event_id=event.event_id) is not None
-    )
+        notices += [Notice(member, staff_template, context, data) for member in staff]
+    return notices

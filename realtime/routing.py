@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from loship.realtime import consumers
+from realtime import consumers
 
 websocket_urlpatterns: list[URLPattern | URLResolver] = [
     path("ws/orders/<int:order_id>/", consumers.OrderStreamConsumer.as_asgi()),

@@ -7,34 +7,22 @@ Redis is back; the streams drop what they already sent (by `sequence` / `event_i
 doubled delivery never reaches a socket twice.
 """
 
-from typing import Any
-
 from loship.events.models import OutboxEvent
 from loship.events.subscribers import subscribe
-from loship.realtime.groups import (
+from loship.push import (
     OPS_GROUP,
     driver_group,
     merchant_group,
     order_group,
     push_many_or_raise,
     push_or_raise,
+    stream_body,
 )
+from orders.models import Order
+from orders.selectors import HIDDEN_FROM_MERCHANT
 
 ORDER_STREAMS = "realtime.order_streams"
 MERCHANT_ARRIVALS = "realtime.merchant_arrivals"
-#: Payment states in which an e-wallet order is not yet (or never) the merchant's business.
-HIDDEN_FROM_MERCHANT = frozenset({"pending", "failed", "expired"})
-
-
-def stream_body(event: OutboxEvent) -> dict[str, Any]:
-    """The JSON a socket receives for an outbox event."""
-    return {
-        **event.payload,
-        "type": event.topic,
-        "event_id": str(event.event_id),
-        "sequence": event.sequence,
-        "at": event.created_at.isoformat(),
-    }
 
 
 def push_order_event(event: OutboxEvent) -> None:
@@ -48,8 +36,6 @@ def push_order_event(event: OutboxEvent) -> None:
 
 
 def push_driver_arrival(event: OutboxEvent) -> None:
-    from orders.models import Order
-
     merchant_id = (
         Order.objects.filter(pk=event.payload["order_id"]).values_list("merchant_id", flat=True).first()
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from loship.notifications.api import views
+from notifications.api import views
 
 urlpatterns = [
     path("me/notifications", views.NotificationListApi.as_view(), name="notification-list"),

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from loship.notifications.models import Notification, NotificationPreference
+from notifications.models import Notification, NotificationPreference
 from users.api.serializers import StrictSerializer
 
 

@@ -1,17 +1,17 @@
-"""Celery entry points of notifications (queue `notifications`); thin, idempotent, retried with backoff."""
+"""Celery entry points of notifications (queue `notifications`); thin, idempotent, retried with backoff.
+
+Each task imports the services inside its body: the services queue these tasks, so they import this
+module at the top."""
 
 from typing import Any
 
 from celery import shared_task
 
-from loship.events.models import OutboxEvent
-from loship.notifications import services
-from loship.notifications.models import DeliveryStatus
-from loship.notifications.orders import notify_for_order_event
+from notifications.models import DeliveryStatus
 
 
 @shared_task(
-    name="loship.notifications.tasks.notify_order_event",
+    name="notifications.tasks.notify_order_event",
     bind=True,
     ignore_result=True,
     autoretry_for=(Exception,),
@@ -21,23 +21,28 @@ from loship.notifications.orders import notify_for_order_event
 )
 def notify_order_event(self: Any, event_id: str) -> int:
     """Inbox rows (and deliveries) for one order event; safe to run twice."""
-    event = OutboxEvent.objects.get(event_id=event_id)
-    return notify_for_order_event(event)
+    from notifications import services
+
+    return services.notify_order_event(event_id=event_id)
 
 
-@shared_task(name="loship.notifications.tasks.deliver", bind=True, ignore_result=True, max_retries=None)
+@shared_task(name="notifications.tasks.deliver", bind=True, ignore_result=True, max_retries=None)
 def deliver(self: Any, attempt_id: int) -> str:
     """Send one delivery attempt; a retryable failure comes back after its backoff (the attempt row
     keeps the count and gives up after NOTIFICATIONS_MAX_ATTEMPTS)."""
+    from notifications import services
+
     outcome = services.deliver(attempt_id=attempt_id)
     if outcome.status == DeliveryStatus.PENDING:
         raise self.retry(countdown=outcome.retry_in or 1)
     return outcome.status
 
 
-@shared_task(name="loship.notifications.tasks.sweep_deliveries", ignore_result=True)
+@shared_task(name="notifications.tasks.sweep_deliveries", ignore_result=True)
 def sweep_deliveries() -> int:
     """Queue attempts whose retry is due or that were never queued (broker down at the time)."""
+    from notifications import services
+
     attempt_ids = services.due_attempt_ids()
     services.schedule_deliveries(attempt_ids)
     return len(attempt_ids)

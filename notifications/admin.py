@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from loship.notifications.models import DeliveryAttempt, Notification, NotificationPreference
+from notifications.models import DeliveryAttempt, Notification, NotificationPreference
 
 
 class DeliveryAttemptInline(admin.TabularInline[DeliveryAttempt, Notification]):

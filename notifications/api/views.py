@@ -9,10 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from loship.errors import CommonErrors
-from loship.notifications import services
-from loship.notifications.api import serializers as s
-from loship.notifications.models import Notification
 from loship.pagination import CursorPagination
+from notifications import services
+from notifications.api import serializers as s
+from notifications.models import Notification
 from users.models import User
 
 

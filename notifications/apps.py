@@ -2,14 +2,14 @@ from django.apps import AppConfig
 
 
 class NotificationsConfig(AppConfig):
-    """Inbox, push (FCM HTTP v1) and email; subscribes to order events to tell customers and merchants."""
+    """Inbox, push (FCM HTTP v1) and email; sends what the order and driver events call for."""
 
-    name = "loship.notifications"
+    name = "notifications"
     label = "notifications"
     verbose_name = "Notifications"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from loship.notifications.subscribers import register
+        from notifications.subscribers import register
 
         register()

@@ -1,4 +1,5 @@
-"""Every write of the notifications app: notify, deliver, mark read, set preferences.
+"""Every write of the notifications app: notify (alone, or for what an outbox event calls for), deliver,
+mark read, set preferences.
 
 `notify` writes the inbox row and one pending delivery attempt per channel target in one transaction
 and hands each attempt to its own Celery task after commit, so a slow or failing channel never holds
@@ -9,6 +10,7 @@ runs twice sends once.
 import logging
 import smtplib
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,9 +20,11 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from drivers.notifications import offer_notices
+from loship.events.models import OutboxEvent
 from loship.metrics import NOTIFICATIONS_SENT
-from loship.notifications import fcm
-from loship.notifications.models import (
+from notifications import fcm
+from notifications.models import (
     Category,
     Channel,
     DeliveryAttempt,
@@ -28,7 +32,9 @@ from loship.notifications.models import (
     Notification,
     NotificationPreference,
 )
-from loship.notifications.templates import render
+from notifications.tasks import deliver as deliver_task
+from notifications.templates import render
+from orders.notifications import Notice, order_notices
 from users.models import Device, User
 from users.services import delete_device
 
@@ -107,13 +113,38 @@ def notify(
     return notification
 
 
+def notify_all(*, notices: Iterable[Notice], source_event_id: uuid.UUID | str) -> int:
+    """`notify` each notice an outbox event calls for, once per event however often this runs;
+    returns how many notifications the event has (muted ones aside)."""
+    return sum(
+        notify(
+            user=notice.user,
+            kind=notice.kind,
+            context=notice.context,
+            data=notice.data,
+            source_event_id=source_event_id,
+        )
+        is not None
+        for notice in notices
+    )
+
+
+def notify_order_event(*, event_id: uuid.UUID | str) -> int:
+    """The notifications an `order.*` event calls for (the rules are orders/notifications.py)."""
+    event = OutboxEvent.objects.get(event_id=event_id)
+    return notify_all(notices=order_notices(event), source_event_id=event.event_id)
+
+
+def notify_offer(*, event: OutboxEvent) -> int:
+    """The notification an `offer.created` event calls for (the rules are drivers/notifications.py)."""
+    return notify_all(notices=offer_notices(event), source_event_id=event.event_id)
+
+
 def schedule_deliveries(attempt_ids: list[int]) -> None:
     """One task per attempt on the `notifications` queue; what cannot be queued now the sweep picks up."""
-    from loship.notifications.tasks import deliver
-
     for attempt_id in attempt_ids:
         try:
-            deliver.apply_async(args=(attempt_id,), retry=True, retry_policy={"max_retries": 1})
+            deliver_task.apply_async(args=(attempt_id,), retry=True, retry_policy={"max_retries": 1})
         except Exception:
             logger.warning(
                 "notifications: could not queue attempt %s; the sweep will", attempt_id, exc_info=True

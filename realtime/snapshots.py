@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.cache import cache
 
-from loship.realtime.groups import last_position_key
+from loship.push import last_position_key
 from merchants.selectors import merchants_for_staff
 from orders.models import TERMINAL_STATUSES, Order
 from orders.selectors import HIDDEN_FROM_MERCHANT, order_event_payload, order_snapshot
