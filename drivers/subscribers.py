@@ -16,23 +16,31 @@ from drivers.tasks import dispatch_round as dispatch_round_task
 from loship.events.models import OutboxEvent
 from loship.events.subscribers import subscribe
 from loship.push import OPS_GROUP, driver_group, order_group, push
+from orders.models import ORDER_TOPIC_PREFIX, OrderEventKind
 
 #: Order events after which the order needs no driver any more.
-CLOSING_KINDS = {"rejected", "cancelled", "delivered", "delivery_failed"}
+CLOSING_KINDS = frozenset(
+    {
+        OrderEventKind.REJECTED,
+        OrderEventKind.CANCELLED,
+        OrderEventKind.DELIVERED,
+        OrderEventKind.DELIVERY_FAILED,
+    }
+)
 
 
 def on_order_event(event: OutboxEvent) -> None:
-    kind = event.topic.removeprefix("order.")
+    kind = OrderEventKind.of_topic(event.topic)
     order_id = int(event.payload["order_id"])
-    if kind in ("accepted", "preparing"):
+    if kind in (OrderEventKind.ACCEPTED, OrderEventKind.PREPARING):
         if services.enter_pool(order_id=order_id) is not None:
             _request_round()
-    elif kind == "ready_for_pickup":
+    elif kind == OrderEventKind.READY_FOR_PICKUP:
         if services.mark_food_ready(order_id=order_id) is not None:
             _request_round()
     elif kind in CLOSING_KINDS:
         services.close_dispatch(order_id=order_id)
-    elif kind == "driver_unassigned" and services.release_order(order_id=order_id) is not None:
+    elif kind == OrderEventKind.DRIVER_UNASSIGNED and services.release_order(order_id=order_id) is not None:
         _request_round()
 
 
@@ -52,6 +60,6 @@ def push_drivers_event(event: OutboxEvent) -> None:
 
 
 def register() -> None:
-    subscribe("order.", "drivers.dispatch_pool", on_order_event)
+    subscribe(ORDER_TOPIC_PREFIX, "drivers.dispatch_pool", on_order_event)
     for prefix in ("offer.", "job.", "driver."):
         subscribe(prefix, "drivers.push", push_drivers_event)

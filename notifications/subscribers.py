@@ -10,6 +10,7 @@ from loship.events.models import OutboxEvent
 from loship.events.subscribers import subscribe
 from notifications import services
 from notifications.tasks import notify_order_event as notify_order_event_task
+from orders.models import ORDER_TOPIC_PREFIX
 
 ORDER_NOTIFICATIONS = "notifications.orders"
 DRIVER_OFFERS = "notifications.driver_offers"
@@ -26,5 +27,5 @@ def notify_driver_of_offer(event: OutboxEvent) -> None:
 
 
 def register() -> None:
-    subscribe("order.", ORDER_NOTIFICATIONS, queue_order_notifications)
+    subscribe(ORDER_TOPIC_PREFIX, ORDER_NOTIFICATIONS, queue_order_notifications)
     subscribe("offer.created", DRIVER_OFFERS, notify_driver_of_offer)

@@ -36,8 +36,14 @@ from django.db.models.functions import Cast, Floor, Greatest, Least
 from django.utils import timezone
 
 from merchants.models import MenuItem, Merchant
-from orders.models import TERMINAL_STATUSES, Order, OrderEvent, OrderStatus
-from orders.selectors import HIDDEN_FROM_MERCHANT
+from orders.models import (
+    HIDDEN_FROM_MERCHANT,
+    TERMINAL_STATUSES,
+    Order,
+    OrderEvent,
+    OrderEventKind,
+    OrderStatus,
+)
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CLOSED_UNDELIVERED = (OrderStatus.REJECTED, OrderStatus.CANCELLED)
@@ -109,7 +115,7 @@ def order_figures(window: Window, orders: QuerySet[Order] | None = None) -> Orde
     if door["with_eta"]:
         figures.on_time_share = door["on_time"] / door["with_eta"]
     first_assignment = (
-        OrderEvent.objects.filter(order_id=OuterRef("pk"), kind="driver_assigned")
+        OrderEvent.objects.filter(order_id=OuterRef("pk"), kind=OrderEventKind.DRIVER_ASSIGNED)
         .order_by("created_at")
         .values("created_at")[:1]
     )

@@ -6,7 +6,7 @@ from loship.events.models import OutboxEvent
 from loship.events.subscribers import subscribe
 from loship.metrics import DISPATCH_LATENCY_SECONDS
 from loship.push import OPS_GROUP, push
-from orders.models import Order
+from orders.models import Order, OrderEventKind
 
 
 def push_ops_event(event: OutboxEvent) -> None:
@@ -22,4 +22,4 @@ def observe_dispatch_latency(event: OutboxEvent) -> None:
 
 def register() -> None:
     subscribe("ops.", "ops-city-feed", push_ops_event)
-    subscribe("order.driver_assigned", "ops-dispatch-latency", observe_dispatch_latency)
+    subscribe(OrderEventKind.DRIVER_ASSIGNED.topic, "ops-dispatch-latency", observe_dispatch_latency)

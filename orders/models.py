@@ -196,6 +196,10 @@ class OrderLine(models.Model):
         return f"{self.quantity} x {self.name}"
 
 
+#: Every order event's outbox topic is this prefix and its kind; subscribers use it to hear them all.
+ORDER_TOPIC_PREFIX = "order."
+
+
 class OrderEventKind(models.TextChoices):
     """What changed: the kind of an `OrderEvent` and its outbox topic `order.<kind>`.
 
@@ -215,6 +219,19 @@ class OrderEventKind(models.TextChoices):
     DRIVER_ASSIGNED = "driver_assigned", "Driver assigned"
     DRIVER_UNASSIGNED = "driver_unassigned", "Driver unassigned"
     ETA_UPDATED = "eta_updated", "ETA updated"
+
+    @property
+    def topic(self) -> str:
+        """The outbox topic of this kind of event."""
+        return f"{ORDER_TOPIC_PREFIX}{self.value}"
+
+    @classmethod
+    def of_topic(cls, topic: str) -> "OrderEventKind | None":
+        """The kind an outbox topic names, or None when it is not an order event."""
+        if not topic.startswith(ORDER_TOPIC_PREFIX):
+            return None
+        value = topic.removeprefix(ORDER_TOPIC_PREFIX)
+        return cls(value) if value in cls.values else None
 
 
 class OrderEvent(models.Model):

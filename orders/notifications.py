@@ -12,12 +12,24 @@ from django.conf import settings
 
 from loship.events.models import OutboxEvent
 from merchants.models import StaffMembership
-from orders.models import ActorRole, Order
+from orders.models import ActorRole, Order, OrderEventKind
 from users.models import User
 
-CUSTOMER_KINDS = frozenset({"accepted", "rejected", "picked_up", "delivered", "cancelled", "delivery_failed"})
+CUSTOMER_KINDS = frozenset(
+    {
+        OrderEventKind.ACCEPTED,
+        OrderEventKind.REJECTED,
+        OrderEventKind.PICKED_UP,
+        OrderEventKind.DELIVERED,
+        OrderEventKind.CANCELLED,
+        OrderEventKind.DELIVERY_FAILED,
+    }
+)
 AUTO_CANCEL_REASONS = frozenset({"merchant_timeout"})
-STAFF_TEMPLATES = {"placed": "merchant.new_order", "cancelled": "merchant.order_cancelled"}
+STAFF_TEMPLATES = {
+    OrderEventKind.PLACED: "merchant.new_order",
+    OrderEventKind.CANCELLED: "merchant.order_cancelled",
+}
 
 
 @dataclass(frozen=True)
@@ -33,8 +45,8 @@ class Notice:
 
 def order_notices(event: OutboxEvent) -> list[Notice]:
     """The notices an `order.*` event calls for, the customer's first (none for most events)."""
-    kind = event.topic.removeprefix("order.")
-    if kind not in CUSTOMER_KINDS and kind not in STAFF_TEMPLATES:
+    kind = OrderEventKind.of_topic(event.topic)
+    if kind is None or (kind not in CUSTOMER_KINDS and kind not in STAFF_TEMPLATES):
         return []
     order = Order.objects.select_related("merchant", "customer").get(pk=event.payload["order_id"])
     payload = event.payload
@@ -49,12 +61,12 @@ def order_notices(event: OutboxEvent) -> list[Notice]:
     data = {"order_id": order.pk, "code": order.code, "status": payload["status"]}
     notices: list[Notice] = []
     if kind in CUSTOMER_KINDS:
-        template = f"order.{kind}"
-        if kind == "cancelled" and payload.get("reason") in AUTO_CANCEL_REASONS:
+        template = kind.topic
+        if kind == OrderEventKind.CANCELLED and payload.get("reason") in AUTO_CANCEL_REASONS:
             template = "order.cancelled_timeout"
         notices.append(Notice(order.customer, template, context, data))
     staff_template = STAFF_TEMPLATES.get(kind)
-    if staff_template and not (kind == "cancelled" and order.cancelled_by == ActorRole.MERCHANT):
+    if staff_template and not (kind == OrderEventKind.CANCELLED and order.cancelled_by == ActorRole.MERCHANT):
         staff = User.objects.filter(
             pk__in=StaffMembership.objects.filter(merchant_id=order.merchant_id).values("user_id"),
             is_active=True,

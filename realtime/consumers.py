@@ -28,6 +28,7 @@ from django.utils.http import is_same_domain
 
 from loship.metrics import WEBSOCKET_CONNECTIONS
 from loship.push import OPS_GROUP, merchant_group, order_group
+from orders.models import ORDER_TOPIC_PREFIX
 from realtime import snapshots
 from realtime.auth import BEARER_SUBPROTOCOL_PREFIX
 
@@ -70,7 +71,7 @@ class Dedup:
                 self.sequences.popitem(last=False)
 
     def is_new(self, event: dict[str, Any]) -> bool:
-        if str(event.get("type", "")).startswith("order.") and event.get("order_id") is not None:
+        if str(event.get("type", "")).startswith(ORDER_TOPIC_PREFIX) and event.get("order_id") is not None:
             order_id, sequence = int(event["order_id"]), int(event.get("sequence") or 0)
             if sequence <= self.sequences.get(order_id, 0):
                 return False
@@ -215,7 +216,10 @@ class OrderStreamConsumer(StreamConsumer):
     async def stream_event(self, message: dict[str, Any]) -> None:
         """A gap in the order's sequence (a lost push) is healed with a fresh snapshot."""
         event = message["event"]
-        if str(event.get("type", "")).startswith("order.") and event.get("order_id") == self.order_id:
+        if (
+            str(event.get("type", "")).startswith(ORDER_TOPIC_PREFIX)
+            and event.get("order_id") == self.order_id
+        ):
             known = self.dedup.sequences.get(self.order_id, 0)
             if int(event.get("sequence") or 0) > known + 1:
                 await self.send_snapshot()

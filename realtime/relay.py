@@ -18,8 +18,7 @@ from loship.push import (
     push_or_raise,
     stream_body,
 )
-from orders.models import Order
-from orders.selectors import HIDDEN_FROM_MERCHANT
+from orders.models import HIDDEN_FROM_MERCHANT, ORDER_TOPIC_PREFIX, Order
 
 ORDER_STREAMS = "realtime.order_streams"
 MERCHANT_ARRIVALS = "realtime.merchant_arrivals"
@@ -48,5 +47,5 @@ def push_driver_arrival(event: OutboxEvent) -> None:
 
 
 def register() -> None:
-    subscribe("order.", ORDER_STREAMS, push_order_event)
+    subscribe(ORDER_TOPIC_PREFIX, ORDER_STREAMS, push_order_event)
     subscribe("job.arrived_at_pickup", MERCHANT_ARRIVALS, push_driver_arrival)

@@ -10,8 +10,8 @@ from django.core.cache import cache
 
 from loship.push import last_position_key
 from merchants.selectors import merchants_for_staff
-from orders.models import TERMINAL_STATUSES, Order
-from orders.selectors import HIDDEN_FROM_MERCHANT, order_event_payload, order_snapshot
+from orders.models import HIDDEN_FROM_MERCHANT, TERMINAL_STATUSES, Order
+from orders.selectors import order_event_payload, order_snapshot
 from users.models import User
 
 #: Open orders listed in a merchant or ops snapshot (newest first).

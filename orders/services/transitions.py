@@ -52,7 +52,7 @@ def new_order_event(
 
 def _announcement(order: Order, *, kind: OrderEventKind, reason: str) -> dict[str, Any]:
     return {
-        "topic": f"order.{kind}",
+        "topic": kind.topic,
         "aggregate_type": "order",
         "aggregate_id": order.pk,
         "sequence": order.version,
