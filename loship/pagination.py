@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -39,7 +39,7 @@ class CursorPagination(pagination.CursorPagination):
         except NotFound:
             raise CommonErrors.CURSOR_INVALID() from None
         if cursor is not None and cursor.position is not None:
-            self._check_position(self._model, cursor.position)
+            self._check_position(self._model, str(cursor.position))
         return cursor
 
     def _check_position(self, model: type[Model], position: str) -> None:
@@ -47,6 +47,8 @@ class CursorPagination(pagination.CursorPagination):
         try:
             field = model._meta.get_field(self.ordering[0].lstrip("-"))
         except FieldDoesNotExist:
+            field = None
+        if not isinstance(field, Field):
             return  # ordered across a relation: the comparison is left to the database
         try:
             field.get_prep_value(field.to_python(position))

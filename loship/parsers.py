@@ -7,6 +7,7 @@ brackets raised RecursionError (a 500). Both limits are refused in the one error
 
 import json
 import re
+from collections.abc import Mapping
 from itertools import accumulate
 from typing import IO, Any
 
@@ -43,7 +44,10 @@ class LimitedJSONParser(JSONParser):
     than `MAX_JSON_DEPTH` (400 `json_too_deep`); other bad JSON stays a 400 `malformed_request`."""
 
     def parse(
-        self, stream: IO[bytes], media_type: str | None = None, parser_context: dict[str, Any] | None = None
+        self,
+        stream: IO[bytes],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raw = stream.read() if limit is None else stream.read(limit + 1)
