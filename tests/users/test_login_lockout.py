@@ -54,6 +54,7 @@ def test_the_lock_lifts_by_itself_when_its_time_is_up(api_client: APIClient) -> 
     UserFactory(phone=PHONE)
     for attempt in range(3):
         _login(api_client, f"wrong-{attempt}")
+    assert _login(api_client, DEFAULT_PASSWORD).status_code == 423
 
     with time_machine.travel(timezone.now() + timedelta(minutes=15, seconds=1)):
         right = _login(api_client, DEFAULT_PASSWORD)
@@ -77,6 +78,7 @@ def test_ops_unlock_an_account_from_the_admin(api_client: APIClient) -> None:
     user = UserFactory(phone=PHONE)
     for attempt in range(3):
         _login(api_client, f"wrong-{attempt}")
+    assert _login(api_client, DEFAULT_PASSWORD).status_code == 423
     browser = Client()
     browser.force_login(UserFactory(is_staff=True, is_superuser=True))
 
@@ -97,7 +99,18 @@ def test_a_lock_tells_nothing_about_whether_the_number_is_registered(api_client:
         responses = [_login(api_client, f"wrong-{n}", phone=phone) for n in range(4)]
         return [(r.status_code, r.json()["error"]["code"], set(r.json()["error"])) for r in responses]
 
-    assert answers(PHONE) == answers(stranger)
+    registered = answers(PHONE)
+    assert [status for status, _, _ in registered] == [401, 401, 423, 423]
+    assert registered == answers(stranger)
+
+
+def _wrong_password(index: int) -> str:
+    """One login attempt with a wrong password, as the code of the error it answers."""
+    try:
+        services.log_in(request=None, phone=PHONE, password=f"wrong-{index}")
+    except ApplicationError as error:
+        return error.code
+    raise AssertionError("a wrong password logged in")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -105,13 +118,7 @@ def test_concurrent_wrong_passwords_are_each_counted(settings: Any) -> None:
     settings.LOGIN_LOCKOUT_FAILURES = 100
     UserFactory(phone=PHONE)
 
-    def wrong(index: int) -> Any:
-        try:
-            return services.log_in(request=None, phone=PHONE, password=f"wrong-{index}")
-        except ApplicationError as error:
-            return error.code
-
-    results = run_at_once(20, wrong)
+    results = run_at_once(20, _wrong_password)
 
     assert results == ["invalid_credentials"] * 20
     assert LoginLock.objects.get(phone=PHONE).failures == 20
@@ -122,13 +129,7 @@ def test_concurrent_wrong_passwords_past_the_limit_answer_nine_401s_and_lock(set
     settings.LOGIN_LOCKOUT_FAILURES = 10
     UserFactory(phone=PHONE)
 
-    def wrong(index: int) -> Any:
-        try:
-            return services.log_in(request=None, phone=PHONE, password=f"wrong-{index}")
-        except ApplicationError as error:
-            return error.code
-
-    results = run_at_once(15, wrong)
+    results = run_at_once(15, _wrong_password)
 
     assert sorted(results) == ["account_locked"] * 6 + ["invalid_credentials"] * 9
     lock = LoginLock.objects.get(phone=PHONE)
