@@ -268,8 +268,15 @@ AUTH_RATE_PER_PHONE = env.str("AUTH_RATE_PER_PHONE", default="5/min")
 AUTH_RATE_PER_IP = env.str("AUTH_RATE_PER_IP", default="30/min")
 # The number of proxies in front of the app whose X-Forwarded-For we trust for the client address.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# Consecutive wrong passwords for one phone number that lock its logins, and for how long.
+LOGIN_LOCKOUT_FAILURES = env.int("LOGIN_LOCKOUT_FAILURES", default=10)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 
 # --- API ---------------------------------------------------------------------------------------
+
+# Request bodies (the JSON parser and forms alike): the largest legitimate one, a cart of 50 lines
+# with every option and note filled, is about 110 KB; no admin form uploads files.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -277,7 +284,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["loship.parsers.LimitedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "loship.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
