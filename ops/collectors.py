@@ -1,5 +1,6 @@
 """Figures read at scrape time: queue depth (Redis), orders by state and outbox lag (PostgreSQL),
-the application metrics of every process (Redis snapshots) and the headroom factors."""
+the application metrics of every process (Redis snapshots), the headroom factors and when beat and
+the workers were last seen."""
 
 import logging
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from prometheus_client.registry import Collector
 from loship.celery import QUEUES
 from loship.events.models import OutboxEvent
 from loship.metrics_fleet import fleet_families, redis_client
+from ops.heartbeat import last_seen
 from orders.models import Order, OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -85,6 +87,7 @@ class OpsCollector(Collector):
         except DatabaseError:
             logger.warning("metrics: reading orders/outbox failed", exc_info=True)
         yield from _headroom_families(families, depths)
+        yield from _heartbeat_families()
 
 
 def _headroom_families(families: list[Metric], depths: dict[str, int] | None) -> Iterator[Metric]:
@@ -112,3 +115,19 @@ def _headroom_families(families: list[Metric], depths: dict[str, int] | None) ->
     yield load
     yield limit
     yield headroom
+
+
+def _heartbeat_families() -> Iterator[Metric]:
+    try:
+        seen = last_seen()
+    except redis.RedisError:
+        logger.warning("metrics: reading heartbeats failed", exc_info=True)
+        return
+    family = GaugeMetricFamily(
+        "loship_heartbeat_timestamp_seconds",
+        "Unix time Celery beat / any worker was last seen (missing: never seen).",
+        labels=["process"],
+    )
+    for process, at in seen.items():
+        family.add_metric([process], at)
+    yield family
