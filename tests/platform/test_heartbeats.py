@@ -49,13 +49,17 @@ def test_never_seen_and_long_unseen_processes_are_stale_recent_ones_are_not() ->
 
 
 def test_beat_is_seen_when_it_publishes_and_no_other_process_counts_as_beat(in_beat: None) -> None:
-    after_task_publish.send(sender="orders.tasks.sweep_deadlines", headers={}, body=(), exchange="", routing_key="")
+    after_task_publish.send(
+        sender="orders.tasks.sweep_deadlines", headers={}, body=(), exchange="", routing_key=""
+    )
     assert "beat" not in last_seen()  # a web process or worker sending a task is not beat
 
     beat_init.send(sender=None)
     first = last_seen()["beat"]
     time.sleep(1.1)
-    after_task_publish.send(sender="orders.tasks.sweep_deadlines", headers={}, body=(), exchange="", routing_key="")
+    after_task_publish.send(
+        sender="orders.tasks.sweep_deadlines", headers={}, body=(), exchange="", routing_key=""
+    )
 
     assert last_seen()["beat"] > first
 
@@ -89,7 +93,9 @@ def test_the_ops_dashboard_warns_of_a_dead_beat_at_render_time(db: None) -> None
 
     html = client.get("/admin/ops/dashboard/").content.decode()
 
-    assert re.search(r'data-process="beat"><strong>Process alert:</strong> Celery beat not seen for 60\d s', html)
+    assert re.search(
+        r'data-process="beat"><strong>Process alert:</strong> Celery beat not seen for 60\d s', html
+    )
     assert 'data-process="worker"' not in html
 
     mark_seen("beat")
