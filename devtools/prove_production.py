@@ -100,7 +100,9 @@ def pins(path: Path) -> dict[str, str]:
 def check_lock_matches() -> None:
     """Every pin of requirements.txt is in requirements.lock at the same version."""
     wanted, locked = pins(ROOT / "requirements.txt"), pins(ROOT / "requirements.lock")
-    stale = {name: (version, locked.get(name)) for name, version in wanted.items() if locked.get(name) != version}
+    stale = {
+        name: (version, locked.get(name)) for name, version in wanted.items() if locked.get(name) != version
+    }
     if stale:
         details = ", ".join(f"{name} {want} (lock: {have})" for name, (want, have) in sorted(stale.items()))
         raise SystemExit(f"requirements.lock does not match requirements.txt: {details}; run `make lock`")
