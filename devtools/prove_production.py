@@ -3,7 +3,8 @@ then, with production settings against the given PostgreSQL and Redis:
 
 1. every module of the app packages imports (entry points, views, tasks, admin, commands...);
 2. `manage.py check --deploy --fail-level WARNING` is clean;
-3. `manage.py makemigrations --check --dry-run` finds no missing migration;
+3. `manage.py makemigrations --check --dry-run` finds no missing migration, then `migrate` and
+   `collectstatic` run (the database is created if missing);
 4. when a `Procfile` exists, each of its processes starts with the production venv and answers:
    HTTP processes `/healthz` on their $PORT, a Celery worker `celery inspect ping`, Celery beat stays
    up 5 s and logs its start, a `release` line runs to success; then each is stopped.
@@ -15,7 +16,7 @@ Run by CI (`.ci/run`) with the interpreter the venv is built from:
     DATABASE_URL=postgres://... REDIS_URL=redis://.../2 python3.11 devtools/prove_production.py [--venv DIR]
 
 Standard library only: it runs before any venv exists. The database named in DATABASE_URL is created
-if missing and migrated. Give REDIS_URL a database no other worker uses (the ping must reach ours).
+if missing. Give REDIS_URL a database no other worker uses (the ping must reach ours).
 """
 
 import argparse
@@ -278,17 +279,16 @@ def main() -> int:
     step("Django's deployment checklist with production values")
     run([*manage, "check", "--deploy", "--fail-level", "WARNING"], env)
 
-    step("no model change without its migration")
+    step("no model change without its migration; migrations and static files apply as in the image")
+    run([str(python), "-c", CREATE_DATABASE], env)
     run([*manage, "makemigrations", "--check", "--dry-run"], env)
+    run([*manage, "migrate", "--no-input", "--verbosity", "1"], env)
+    run([*manage, "collectstatic", "--no-input", "--verbosity", "0"], env)
 
     procfile = ROOT / "Procfile"
     if not procfile.exists():
         print("\nno Procfile: process start-up not proved")
         return 0
-    step("database and static files for the Procfile's processes")
-    run([str(python), "-c", CREATE_DATABASE], env)
-    run([*manage, "migrate", "--no-input"], env)
-    run([*manage, "collectstatic", "--no-input", "--verbosity", "0"], env)
     logs = Path(tempfile.mkdtemp(prefix="loship-procfile-"))
     for name, command in procfile_lines(procfile):
         step(f"Procfile: {name}")
