@@ -1,6 +1,7 @@
 """Coalescing of location messages in a WebSocket process: the fixes every connected driver sends
-within a few milliseconds are applied in one Redis round trip (`record_location_batches`), so ingest
-is not bounded by one round trip per message. Each sender still gets its own report."""
+while the previous write is in flight are applied in one Redis round trip (`record_location_batches`),
+so ingest is not bounded by one round trip per message, and a lone message is written at once. Each
+sender still gets its own report."""
 
 import asyncio
 from collections.abc import Mapping, Sequence
@@ -10,42 +11,41 @@ from asgiref.sync import sync_to_async
 
 from drivers.services.profiles import LocationReport, record_location_batches
 
-#: How long the first message of a batch waits for others, and the most messages in one batch.
-MAX_WAIT_SECONDS = 0.005
+#: The most messages in one batch.
 MAX_MESSAGES = 500
 
 _Pending = tuple[int, Sequence[Mapping[str, Any]], "asyncio.Future[LocationReport]"]
 
 
 class FixCoalescer:
-    """Per event loop: gathers (driver, fixes) messages and flushes them together."""
+    """Per event loop: gathers (driver, fixes) messages and writes them together, one batch at a time
+    (the messages that arrive during a write form the next batch)."""
 
     def __init__(self) -> None:
         self._pending: list[_Pending] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._writer: asyncio.Task[None] | None = None
 
     async def submit(self, driver_id: int, fixes: Sequence[Mapping[str, Any]]) -> LocationReport:
-        future: asyncio.Future[LocationReport] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[LocationReport] = loop.create_future()
         self._pending.append((driver_id, fixes, future))
-        if len(self._pending) >= MAX_MESSAGES:
-            await self._flush()
-        elif self._flusher is None:
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
+        if self._writer is None:
+            self._writer = loop.create_task(self._write_all())
         return await future
 
-    async def _flush_soon(self) -> None:
-        await asyncio.sleep(MAX_WAIT_SECONDS)
-        self._flusher = None
-        await self._flush()
-
-    async def _flush(self) -> None:
-        batch, self._pending = self._pending, []
-        if not batch:
-            return
+    async def _write_all(self) -> None:
         try:
-            reports = await sync_to_async(record_location_batches, thread_sensitive=False)(
-                batches=[(driver_id, fixes) for driver_id, fixes, _ in batch]
-            )
+            while self._pending:
+                await asyncio.sleep(0)  # the messages already read in this turn of the loop join
+                batch, self._pending = self._pending[:MAX_MESSAGES], self._pending[MAX_MESSAGES:]
+                await self._write(batch)
+        finally:
+            self._writer = None
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        try:
+            batches = [(driver_id, fixes) for driver_id, fixes, _ in batch]
+            reports = await sync_to_async(record_location_batches, thread_sensitive=False)(batches=batches)
         except Exception as error:
             for _, _, future in batch:
                 if not future.done():

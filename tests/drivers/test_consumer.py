@@ -75,3 +75,29 @@ def test_a_driver_gets_a_snapshot_sends_fixes_and_receives_pushed_events() -> No
     }
     assert seen["pushed"] == {"type": "offer.created", "offer_id": 7}
     assert seen["error"] == {"type": "error", "code": "message_type_unknown"}
+
+
+def test_each_location_message_gets_its_own_ack_and_a_repeated_fix_is_ignored() -> None:
+    driver = make_driver()
+    path = _path(driver)
+    sent = fix(10.78, 106.70)
+
+    async def scenario() -> list[Any]:
+        socket = WebsocketCommunicator(APP, path)
+        connected, _ = await socket.connect()
+        assert connected
+        await socket.receive_json_from(timeout=5)
+        acks = []
+        for message in ({"type": "location", "fixes": [sent]}, {"type": "location", "fixes": [sent]}):
+            await socket.send_json_to(message)
+            acks.append(await socket.receive_json_from(timeout=5))
+        await socket.send_json_to({"type": "location", "fixes": []})
+        acks.append(await socket.receive_json_from(timeout=5))
+        await socket.disconnect()
+        return acks
+
+    assert async_to_sync(scenario)() == [
+        {"type": "location.ack", "accepted": 1, "ignored": 0, "rejected": []},
+        {"type": "location.ack", "accepted": 0, "ignored": 1, "rejected": []},
+        {"type": "error", "code": "location_batch_invalid"},
+    ]

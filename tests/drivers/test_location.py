@@ -174,3 +174,47 @@ def test_fixes_of_many_sockets_sent_at_once_are_coalesced_and_each_gets_its_own_
     assert (third.accepted, third.ignored) == (0, 1)
     lat, _ = location.positions([drivers[0].pk])[drivers[0].pk]
     assert abs(lat - float(offset(1000))) < 1e-5
+
+
+def test_messages_sent_during_a_write_form_the_next_batch_and_a_failed_write_fails_its_senders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+    import threading
+    from collections.abc import Mapping, Sequence
+
+    from drivers import ingest
+    from drivers.services.profiles import LocationReport
+
+    written: list[list[int]] = []
+    release = threading.Event()
+
+    def record(*, batches: Sequence[tuple[int, Sequence[Mapping[str, Any]]]]) -> list[LocationReport]:
+        written.append([driver_id for driver_id, _ in batches])
+        release.wait(5)
+        if 99 in written[-1]:
+            raise ConnectionError("redis went away")
+        return [LocationReport(accepted=len(fixes)) for _, fixes in batches]
+
+    monkeypatch.setattr(ingest, "record_location_batches", record)
+
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        coalescer = ingest.FixCoalescer()
+        first = asyncio.ensure_future(coalescer.submit(1, [fix(offset(10), MERCHANT_LNG)]))
+        await asyncio.sleep(0.1)  # the first write is in flight
+        later = [asyncio.ensure_future(coalescer.submit(n, [fix(offset(10), MERCHANT_LNG)])) for n in (2, 3)]
+        await asyncio.sleep(0.1)
+        release.set()
+        reports = await asyncio.gather(first, *later)
+        failed = await asyncio.gather(
+            coalescer.submit(99, [fix(offset(10), MERCHANT_LNG)]),
+            coalescer.submit(4, [fix(offset(10), MERCHANT_LNG)]),
+            return_exceptions=True,
+        )
+        return list(reports), list(failed)
+
+    reports, failed = async_to_sync(scenario)()
+
+    assert written == [[1], [2, 3], [99, 4]]
+    assert [report.accepted for report in reports] == [1, 1, 1]
+    assert [type(error) for error in failed] == [ConnectionError, ConnectionError]
