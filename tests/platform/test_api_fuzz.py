@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from schemathesis import DataGenerationMethod
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from tests.conftest import authenticated_client
 from tests.drivers.conftest import make_driver
@@ -153,7 +153,9 @@ def test_no_operation_answers_5xx_and_every_4xx_has_the_error_shape(
 ) -> None:
     before = row_counts()
     response = case.call_wsgi(headers={"Host": "testserver", **world.headers_for(case.path)})
-    case.validate_response(response, checks=(not_a_server_error, response_schema_conformance))
+    case.validate_response(
+        response, checks=(not_a_server_error, status_code_conformance, response_schema_conformance)
+    )
     if 400 <= response.status_code < 500:
         assert row_counts() == before, f"{case.method} {case.formatted_path} wrote rows and answered 4xx"
         assert response.headers["Content-Type"].startswith("application/json"), (
