@@ -47,3 +47,10 @@ seed: $(STAMP)
 
 stop: $(STAMP)
 	$(PY) -m devtools stop
+
+.PHONY: lock
+# The hashed lock file the Dockerfile and CI's production check install from (pip-tools). Pins already in
+# it are kept; add --upgrade to move them. Check it with: pip install --require-hashes -r requirements.lock
+lock: $(STAMP)
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --output-file requirements.lock requirements.txt

@@ -30,12 +30,16 @@ def active_jobs(driver_id: int) -> QuerySet[Job]:
     )
 
 
-def visible_order(driver_id: int, order_id: int) -> Order | None:
-    """The order if it was offered or assigned to this driver; None otherwise (the API answers 404)."""
+def visible_order(driver_id: int, order_id: int, *, now: datetime | None = None) -> Order | None:
+    """The order while it is this driver's business: an open, unexpired offer of it, or their active job
+    on it. None otherwise (the API answers 404): once an offer is withdrawn, declined or expired, or the
+    job has ended, the customer's phone, address and lines are no longer theirs to read; the earnings
+    keep the job's order id and pay."""
     if not 0 < order_id <= BigIntegerField.MAX_BIGINT:
         return None  # PostgreSQL refuses an out-of-range element in the array lookup below
-    offered = Offer.objects.filter(driver_id=driver_id, order_ids__contains=[order_id]).exists()
-    if not offered and not Job.objects.filter(driver_id=driver_id, order_id=order_id).exists():
+    offered = open_offers(driver_id, now=now).filter(order_ids__contains=[order_id]).exists()
+    active = Job.objects.filter(driver_id=driver_id, order_id=order_id, state__in=ACTIVE_JOB_STATES)
+    if not offered and not active.exists():
         return None
     return Order.objects.select_related("merchant").filter(pk=order_id).first()
 
@@ -104,7 +108,15 @@ def profile_view(profile: DriverProfile) -> dict[str, Any]:
 
 
 def job_view(job: Job) -> dict[str, Any]:
+    """A job as its driver sees it; once it has ended, without the customer's phone and note."""
     order = job.order
+    delivery = {
+        "address": order.delivery_address,
+        "lat": str(order.delivery_lat),
+        "lng": str(order.delivery_lng),
+    }
+    if job.state in ACTIVE_JOB_STATES:
+        delivery |= {"note": order.delivery_note, "customer_phone": order.customer_phone}
     return {
         **job_payload(job),
         "order_code": order.code,
@@ -116,13 +128,7 @@ def job_view(job: Job) -> dict[str, Any]:
             "lng": str(order.merchant.lng),
             "address": order.merchant.address,
         },
-        "delivery": {
-            "address": order.delivery_address,
-            "lat": str(order.delivery_lat),
-            "lng": str(order.delivery_lng),
-            "note": order.delivery_note,
-            "customer_phone": order.customer_phone,
-        },
+        "delivery": delivery,
         "distance_m": job.distance_m,
         "cash_to_collect_vnd": job.cash_to_collect_vnd,
         "cash_collected_vnd": job.cash_collected_vnd,

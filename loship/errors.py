@@ -72,6 +72,22 @@ class CommonErrors:
     MALFORMED = ErrorSpec(
         "malformed_request", 400, Text(vi="Không đọc được yêu cầu.", en="The request body could not be read.")
     )
+    JSON_TOO_DEEP = ErrorSpec(
+        "json_too_deep",
+        400,
+        Text(
+            vi="Dữ liệu JSON lồng nhau quá {max_depth} cấp.",
+            en="The JSON body is nested deeper than {max_depth} levels.",
+        ),
+    )
+    CURSOR_INVALID = ErrorSpec(
+        "cursor_invalid",
+        400,
+        Text(vi="Con trỏ trang không hợp lệ.", en="The page cursor is invalid."),
+    )
+    REQUEST_TOO_LARGE = ErrorSpec(
+        "request_too_large", 413, Text(vi="Yêu cầu quá lớn.", en="The request body is too large.")
+    )
     NOT_AUTHENTICATED = ErrorSpec(
         "not_authenticated", 401, Text(vi="Vui lòng đăng nhập.", en="Authentication is required.")
     )

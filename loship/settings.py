@@ -166,6 +166,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "global_keyprefix": "loship:"}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Every task runs under a time limit: at the soft one SoftTimeLimitExceeded is raised in the task (its
+# transaction rolls back), at the hard one the worker child is killed and replaced. Both stay far under
+# the broker's visibility_timeout. The sweeps and the dispatch round work through batches, so they get
+# longer limits (tests/platform/test_celery_tasks.py checks every task has both).
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
+_SWEEP_LIMITS = {"soft_time_limit": 240, "time_limit": 300}
+# Late acks stay on only for tasks whose re-run is harmless. A push or email (deliver) or an ops alert
+# (check_headroom) sent just before the worker died would be sent again, so those are acknowledged on
+# receipt: the deliveries sweep and the next beat tick pick up what a lost run left undone.
+_EARLY_ACK = {"acks_late": False}
+CELERY_TASK_ANNOTATIONS = {
+    "loship.events.tasks.relay_outbox": _SWEEP_LIMITS,
+    "orders.tasks.sweep_deadlines": _SWEEP_LIMITS,
+    "notifications.tasks.sweep_deliveries": _SWEEP_LIMITS,
+    "drivers.tasks.dispatch_round": {"soft_time_limit": 120, "time_limit": 150},
+    "notifications.tasks.deliver": _EARLY_ACK,
+    "ops.tasks.check_headroom": _EARLY_ACK,
+}
 # The outbox relay (loship/events/relay.py): a destination that fails is retried after BASE, 2xBASE,
 # 4xBASE... seconds (capped at MAX) and given up after MAX_ATTEMPTS passes; the catch-up sweep runs
 # every OUTBOX_SWEEP_SECONDS.
@@ -268,8 +287,15 @@ AUTH_RATE_PER_PHONE = env.str("AUTH_RATE_PER_PHONE", default="5/min")
 AUTH_RATE_PER_IP = env.str("AUTH_RATE_PER_IP", default="30/min")
 # The number of proxies in front of the app whose X-Forwarded-For we trust for the client address.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# Consecutive wrong passwords for one phone number that lock its logins, and for how long.
+LOGIN_LOCKOUT_FAILURES = env.int("LOGIN_LOCKOUT_FAILURES", default=10)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 
 # --- API ---------------------------------------------------------------------------------------
+
+# Request bodies (the JSON parser and forms alike): the largest legitimate one, a cart of 50 lines
+# with every option and note filled, is about 110 KB; no admin form uploads files.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -277,7 +303,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["loship.parsers.LimitedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "loship.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -383,6 +409,22 @@ HEADROOM_ALERT_FRACTION = env.float("HEADROOM_ALERT_FRACTION", default=0.4)
 HEADROOM_ORDERS_WINDOW_MINUTES = env.int("HEADROOM_ORDERS_WINDOW_MINUTES", default=5)
 # Ops dashboard: an active order unchanged this long is "stuck"; an order past its ETA is "late".
 OPS_STUCK_MINUTES = env.int("OPS_STUCK_MINUTES", default=15)
+
+# Error tracking, off unless SENTRY_DSN is set: then Django's and Celery's errors go to Sentry, without
+# personal data (no user ids, addresses, cookies or request bodies).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        send_default_pii=False,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")

@@ -9,7 +9,9 @@ class OpsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from ops.heartbeat import connect_heartbeats
         from ops.subscribers import register
 
         connect_celery_signals()
+        connect_heartbeats()
         register()

@@ -1,11 +1,11 @@
 """Figures read at scrape time: queue depth (Redis), orders by state and outbox lag (PostgreSQL),
-the application metrics of every process (Redis snapshots) and the headroom factors."""
+the application metrics of every process (Redis snapshots), the headroom factors and when beat and
+the workers were last seen."""
 
 import logging
 from collections.abc import Iterator
 
 import redis
-from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import Count, Min
 from django.utils import timezone
@@ -13,27 +13,14 @@ from prometheus_client import Metric
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from loship.celery import QUEUES
 from loship.events.models import OutboxEvent
-from loship.metrics_fleet import fleet_families, redis_client
+from loship.metrics_fleet import fleet_families
+from ops.headroom import current_readings
+from ops.heartbeat import last_seen
+from ops.queues import queue_depths
 from orders.models import Order, OrderStatus
 
 logger = logging.getLogger(__name__)
-
-# kombu's Redis transport keeps one list per queue and priority step: "<queue>", "<queue>\x06\x163", ...
-_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
-
-
-def queue_depths() -> dict[str, int]:
-    """Tasks waiting in each Celery queue (Redis list lengths, every priority step)."""
-    prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
-    pipe = redis_client().pipeline(transaction=False)
-    for queue in QUEUES:
-        for suffix in _PRIORITY_SUFFIXES:
-            pipe.llen(f"{prefix}{queue}{suffix}")
-    lengths = pipe.execute()
-    step = len(_PRIORITY_SUFFIXES)
-    return {queue: sum(lengths[i * step : (i + 1) * step]) for i, queue in enumerate(QUEUES)}
 
 
 def orders_by_state() -> dict[str, int]:
@@ -85,11 +72,10 @@ class OpsCollector(Collector):
         except DatabaseError:
             logger.warning("metrics: reading orders/outbox failed", exc_info=True)
         yield from _headroom_families(families, depths)
+        yield from _heartbeat_families()
 
 
 def _headroom_families(families: list[Metric], depths: dict[str, int] | None) -> Iterator[Metric]:
-    from ops.headroom import current_readings
-
     try:
         readings = current_readings(families=families, depths=depths)
     except (DatabaseError, redis.RedisError):
@@ -112,3 +98,19 @@ def _headroom_families(families: list[Metric], depths: dict[str, int] | None) ->
     yield load
     yield limit
     yield headroom
+
+
+def _heartbeat_families() -> Iterator[Metric]:
+    try:
+        seen = last_seen()
+    except redis.RedisError:
+        logger.warning("metrics: reading heartbeats failed", exc_info=True)
+        return
+    family = GaugeMetricFamily(
+        "loship_heartbeat_timestamp_seconds",
+        "Unix time Celery beat / any worker was last seen (missing: never seen).",
+        labels=["process"],
+    )
+    for process, at in seen.items():
+        family.add_metric([process], at)
+    yield family

@@ -17,8 +17,8 @@ from django.utils import timezone
 from prometheus_client import Metric
 
 from loship.metrics_fleet import fleet_families, fleet_value, redis_client
-from ops.collectors import queue_depths
 from ops.models import Capacity, LoadFigure
+from ops.queues import queue_depths
 from orders.models import Order
 
 RATE_SAMPLES_KEY = "loship:ops:location_fix_samples"

@@ -20,6 +20,7 @@ from merchants.selectors import merchants_for_staff
 from ops import actions, drivers_board, selectors
 from ops.charts import bar_chart
 from ops.headroom import current_readings, lowest_headroom
+from ops.heartbeat import heartbeats
 from ops.models import HeadroomAlert
 from users.models import User
 from users.permissions import is_ops
@@ -63,6 +64,8 @@ def ops_dashboard(request: HttpRequest) -> HttpResponse:
         "readings": readings,
         "lowest": lowest_headroom(readings),
         "open_alerts": list(HeadroomAlert.objects.filter(closed_at__isnull=True)),
+        # Judged now, at render time: a dead beat cannot report its own death.
+        "dead_processes": [heartbeat for heartbeat in heartbeats() if heartbeat.stale],
         "live_orders": list(selectors.active_orders()),
         "late_or_stuck": selectors.late_or_stuck_orders(now),
         "feed_path": OPS_FEED_PATH,

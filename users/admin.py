@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from users import services
 from users.models import Address, Device, User
 
 
@@ -29,3 +32,9 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("phone", "password1", "password2", "roles")}),)
     inlines = [AddressInline, DeviceInline]
+    actions = ["unlock_login"]
+
+    @admin.action(description="Unlock login (after too many wrong passwords)")
+    def unlock_login(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        services.unlock_login(phones=queryset.values_list("phone", flat=True))
+        self.message_user(request, f"Login unlocked for {queryset.count()} account(s).")

@@ -28,3 +28,11 @@ class UserErrors:
     ACCOUNT_DISABLED = ErrorSpec(
         "account_disabled", 403, Text(vi="Tài khoản đã bị khóa.", en="This account is disabled.")
     )
+    ACCOUNT_LOCKED = ErrorSpec(
+        "account_locked",
+        423,
+        Text(
+            vi="Đăng nhập tạm khóa vì nhập sai mật khẩu nhiều lần. Thử lại sau {minutes} phút.",
+            en="Login is locked after too many wrong passwords. Try again in {minutes} min.",
+        ),
+    )

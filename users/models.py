@@ -127,3 +127,18 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform} device of {self.user_id}"
+
+
+class LoginLock(models.Model):
+    """Wrong passwords in a row on one phone number, and until when they lock its logins.
+
+    Keyed by the normalized number whether or not an account has it, so a lock tells nothing about
+    which numbers are registered. A successful login or ops' unlock deletes the row."""
+
+    phone = models.CharField(max_length=20, unique=True, help_text="E.164, e.g. +84912345678")
+    failures = models.PositiveIntegerField(default=0, help_text="Wrong passwords since the last success.")
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.phone}: {self.failures} wrong passwords"

@@ -47,10 +47,13 @@ class IsMerchantStaff(BasePermission):
 
 
 class IsDriver(BasePermission):
-    """Drivers; anyone else signed in is told they are not a driver (403 `not_a_driver`)."""
+    """Drivers; anyone else signed in is told they are not a driver (403 `not_a_driver`). An anonymous
+    caller is refused as by every other permission, and DRF answers 401 with WWW-Authenticate."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         user = _signed_in(request)
-        if user is None or not user.has_role(Role.DRIVER):
+        if user is None:
+            return False
+        if not user.has_role(Role.DRIVER):
             raise UserErrors.NOT_A_DRIVER()
         return True

@@ -1,14 +1,20 @@
 """Every write to accounts, addresses and devices goes through these functions."""
 
+import math
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth import password_validation
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
+from loship.errors import ApplicationError
 from users.errors import UserErrors
-from users.models import Address, Device, Role, User
+from users.models import Address, Device, LoginLock, Role, User
 from users.phone import InvalidPhoneNumber, normalize_phone
 
 
@@ -42,6 +48,65 @@ def register_user(
     except IntegrityError:
         raise UserErrors.PHONE_TAKEN(fields={"phone": [UserErrors.PHONE_TAKEN.text.render()]}) from None
     return candidate
+
+
+def log_in(*, request: HttpRequest | None, phone: str, password: str, now: datetime | None = None) -> User:
+    """The account these credentials open. `LOGIN_LOCKOUT_FAILURES` wrong passwords in a row on one
+    number lock it for `LOGIN_LOCKOUT_MINUTES` (423 `account_locked`, even with the right password)
+    unless ops unlock it sooner; a successful login clears the count."""
+    now = now or timezone.now()
+    try:
+        normalized = normalize_phone(phone)
+    except InvalidPhoneNumber:
+        raise UserErrors.INVALID_CREDENTIALS() from None
+    locked_until = (
+        LoginLock.objects.filter(phone=normalized, locked_until__gt=now)
+        .values_list("locked_until", flat=True)
+        .first()
+    )
+    if locked_until is not None:
+        raise _locked(locked_until, now=now)
+    user = authenticate(request, phone=normalized, password=password)
+    if user is None:
+        if User.objects.filter(phone=normalized, is_active=False).exists():
+            raise UserErrors.ACCOUNT_DISABLED()
+        lock = _count_wrong_password(normalized, now=now)
+        if lock.locked_until is not None:
+            raise _locked(lock.locked_until, now=now)
+        raise UserErrors.INVALID_CREDENTIALS()
+    assert isinstance(user, User)
+    LoginLock.objects.filter(phone=normalized).delete()
+    return user
+
+
+@transaction.atomic
+def _count_wrong_password(phone: str, *, now: datetime) -> LoginLock:
+    """One more wrong password on this number, counted under the row's lock so that concurrent
+    attempts each count; the one that reaches the limit sets the lock. A lock that has run out
+    starts the count over."""
+    LoginLock.objects.bulk_create([LoginLock(phone=phone)], ignore_conflicts=True)
+    lock = LoginLock.objects.select_for_update().get(phone=phone)
+    if lock.locked_until is not None and lock.locked_until <= now:
+        lock.failures, lock.locked_until = 0, None
+    lock.failures += 1
+    if lock.locked_until is None and lock.failures >= settings.LOGIN_LOCKOUT_FAILURES:
+        lock.locked_until = now + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+    lock.save(update_fields=["failures", "locked_until", "updated_at"])
+    return lock
+
+
+def _locked(locked_until: datetime, *, now: datetime) -> ApplicationError:
+    seconds = max(1, math.ceil((locked_until - now).total_seconds()))
+    return UserErrors.ACCOUNT_LOCKED(
+        extra={"locked_until": locked_until.isoformat(), "retry_after": seconds},
+        minutes=math.ceil(seconds / 60),
+    )
+
+
+def unlock_login(*, phones: Iterable[str]) -> int:
+    """Lift the wrong-password lock of these numbers and forget their count (ops); how many had one."""
+    deleted, _ = LoginLock.objects.filter(phone__in=list(phones)).delete()
+    return deleted
 
 
 def update_profile(*, user: User, **changes: Any) -> User:

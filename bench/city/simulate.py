@@ -469,7 +469,7 @@ class Simulation:
         """Tasks/s the worker drains: `tasks` cheap tasks (an outbox relay with nothing pending) sent to
         `default` at once, timed until the queue is empty again."""
         from loship.events.tasks import relay_outbox
-        from ops.collectors import queue_depths
+        from ops.queues import queue_depths
 
         def send() -> None:
             for _ in range(tasks):

@@ -5,21 +5,22 @@ from rest_framework import serializers
 from drivers.models import JobState, Vehicle
 from drivers.services.jobs import DRIVER_STEPS
 from drivers.services.profiles import MAX_FIXES_PER_BATCH
+from users.api.serializers import StrictSerializer
 
 # --- Input ---------------------------------------------------------------------------------------
 
 
-class DriverProfileInputSerializer(serializers.Serializer):
+class DriverProfileInputSerializer(StrictSerializer):
     vehicle = serializers.ChoiceField(choices=Vehicle.choices, required=False)
     plate = serializers.CharField(max_length=16, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
 
 
-class ShiftInputSerializer(serializers.Serializer):
+class ShiftInputSerializer(StrictSerializer):
     shift_ends_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
-class JobStepInputSerializer(serializers.Serializer):
+class JobStepInputSerializer(StrictSerializer):
     to = serializers.ChoiceField(choices=[(step, step) for step in DRIVER_STEPS])
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     delivery_code = serializers.RegexField(r"^\d{4}$", required=False, allow_null=True, default=None)
@@ -37,7 +38,7 @@ class FixInputSerializer(serializers.Serializer):
     accuracy = serializers.FloatField(required=False, allow_null=True, help_text="Metres.")
 
 
-class LocationBatchInputSerializer(serializers.Serializer):
+class LocationBatchInputSerializer(StrictSerializer):
     fixes = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=MAX_FIXES_PER_BATCH)
 
 
@@ -47,12 +48,12 @@ class LocationBatchSchemaSerializer(serializers.Serializer):
     fixes = serializers.ListField(child=FixInputSerializer(), min_length=1, max_length=MAX_FIXES_PER_BATCH)
 
 
-class OpsAssignInputSerializer(serializers.Serializer):
+class OpsAssignInputSerializer(StrictSerializer):
     order_id = serializers.IntegerField(min_value=1)
     driver_id = serializers.IntegerField(min_value=1)
 
 
-class OpsUnassignInputSerializer(serializers.Serializer):
+class OpsUnassignInputSerializer(StrictSerializer):
     order_id = serializers.IntegerField(min_value=1)
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 

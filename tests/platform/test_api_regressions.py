@@ -1,6 +1,7 @@
 """Regressions found by fuzzing (tests/platform/test_api_fuzz.py and the schemathesis CLI): bad input that
 answered 500 or HTML, and answers that did not match the documented schema."""
 
+import json
 import time
 from typing import Any
 
@@ -132,3 +133,176 @@ def test_a_location_fix_timestamp_outside_the_calendar_is_rejected_not_a_500(tim
         "ignored": 0,
         "rejected": [{"index": 1, "code": "location_timestamp_invalid"}],
     }
+
+
+# --- Production hardening ----------------------------------------------------------------------------
+
+
+def _nested(depth: int) -> str:
+    return '{"phone": ' + "[" * depth + "]" * depth + ', "password": "x"}'
+
+
+def test_a_deeply_nested_login_body_is_refused_in_the_error_shape(api_client: APIClient) -> None:
+    """Was a 500 (RecursionError in json.loads) on an anonymous endpoint, for a 4 KB body."""
+    response = api_client.post("/api/v1/auth/login", _nested(1_000), content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "json_too_deep"
+
+
+def test_a_deeply_nested_order_body_is_refused_in_the_error_shape() -> None:
+    client = authenticated_client(UserFactory())
+
+    response = client.post(
+        "/api/v1/orders", _nested(1_000), content_type="application/json", HTTP_IDEMPOTENCY_KEY="deep"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "json_too_deep"
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(api_client: APIClient) -> None:
+    body = '{"phone": "' + "[" * 500 + '\\"{{", "password": "x"}'
+
+    response = api_client.post("/api/v1/auth/login", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"  # the phone is too long, not too deep
+
+
+@pytest.mark.parametrize("body", ['{"phone": "+84', '{"phone": [[[[', "[1, 2,]", '{"a": NaN}', '"\\'])
+def test_malformed_json_is_still_a_malformed_request(api_client: APIClient, body: str) -> None:
+    response = api_client.post("/api/v1/auth/login", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_request"
+
+
+def test_a_body_over_the_upload_limit_is_a_413_in_the_error_shape(
+    api_client: APIClient, settings: Any
+) -> None:
+    """Was parsed whole whatever its size: DRF reads the stream, past Django's body limit."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
+    body = '{"phone": "' + "9" * 2_000 + '", "password": "x"}'
+
+    response = api_client.post("/api/v1/auth/login", body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "request_too_large"
+
+
+def test_the_upload_limit_leaves_room_for_the_largest_legitimate_bodies() -> None:
+    """A full batch of location fixes, and the largest cart (50 lines of 30 options and a 255-character
+    Vietnamese note each, escaped as JSON does by default), fit five times over in 1 MB."""
+    from django.conf import settings
+
+    from drivers.services.profiles import MAX_FIXES_PER_BATCH
+
+    fix = {"lat": 10.775123, "lng": 106.701234, "timestamp": 1_790_000_000_000, "heading": 359.9}
+    fixes = {"fixes": [fix | {"speed": 12.5, "accuracy": 15.0}] * MAX_FIXES_PER_BATCH}
+    note = "ệ" * 255
+    line = {"item_id": 2**40, "quantity": 99, "option_ids": [2**40] * 30, "note": note}
+    cart = {"merchant_id": 2**40, "lines": [line] * 50, "delivery_address": note, "note": note * 2}
+
+    largest = max(len(json.dumps(fixes)), len(json.dumps(cart)))
+    assert 5 * largest < settings.DATA_UPLOAD_MAX_MEMORY_SIZE <= 1024 * 1024
+
+
+@pytest.mark.parametrize("cursor", ["cD1nYXJiYWdl", "garbage", "bz0tMQ==", "cD0yMDI2LTEzLTQ1"])
+def test_a_tampered_order_list_cursor_is_a_400(cursor: str) -> None:
+    """`p=garbage` was a 500 (a position that is no date), a cursor that is no base64 a 404."""
+    response = authenticated_client(UserFactory()).get("/api/v1/orders", {"cursor": cursor})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "cursor_invalid"
+
+
+@pytest.mark.parametrize("cursor", ["cD1nYXJiYWdl", "garbage"])
+def test_a_tampered_notification_cursor_is_a_400(cursor: str) -> None:
+    response = authenticated_client(UserFactory()).get("/api/v1/me/notifications", {"cursor": cursor})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "cursor_invalid"
+
+
+def _driver_routes() -> list[tuple[str, str]]:
+    """(method, path) of every operation under /api/v1/driver/, from the URL resolver."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    routes: list[tuple[str, str]] = []
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern) and route.startswith("api/v1/driver/"):
+                view = pattern.callback.view_class  # type: ignore[attr-defined]
+                path = "/" + route.replace("<int:offer_id>", "1").replace("<int:job_id>", "1")
+                path = path.replace("<int:order_id>", "1")
+                assert "<" not in path, path
+                methods = [m for m in ("get", "post", "put", "patch", "delete") if hasattr(view, m)]
+                routes.extend((method, path) for method in methods)
+
+    walk(get_resolver().url_patterns, "")
+    return routes
+
+
+def test_every_driver_operation_asks_an_anonymous_caller_to_sign_in(api_client: APIClient) -> None:
+    """Were 403 `not_a_driver` without WWW-Authenticate, where every other protected operation is a 401."""
+    routes = _driver_routes()
+    assert len(routes) >= 14
+    reference = api_client.get("/api/v1/me")
+    assert reference.status_code == 401
+
+    for method, path in routes:
+        response = getattr(api_client, method)(path, {}, format="json")
+        assert response.status_code == 401, (method, path)
+        assert response.json()["error"]["code"] == "not_authenticated", (method, path)
+        assert response["WWW-Authenticate"] == reference["WWW-Authenticate"], (method, path)
+
+
+def test_every_driver_operation_tells_a_signed_in_customer_they_are_not_a_driver() -> None:
+    client = authenticated_client(UserFactory())
+
+    for method, path in _driver_routes():
+        response = getattr(client, method)(path, {}, format="json")
+        assert response.status_code == 403, (method, path)
+        assert response.json()["error"]["code"] == "not_a_driver", (method, path)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("patch", "/api/v1/driver/profile", {"plate": "59-X1 123.45", "rating": 5}),
+        ("post", "/api/v1/driver/online", {"is_ops": True}),
+        ("put", "/api/v1/driver/shift", {"shift_ends_at": None, "pay": 1}),
+        ("post", "/api/v1/driver/locations", {"fixes": [{"lat": 1, "lng": 1, "timestamp": 1}], "x": 1}),
+    ],
+)
+def test_an_unknown_field_on_the_driver_api_is_refused_like_elsewhere(
+    method: str, path: str, body: Any
+) -> None:
+    """The driver API ignored unknown fields where users, merchants and orders refuse them."""
+    customer = authenticated_client(UserFactory())
+    customer_says = customer.patch("/api/v1/me", {"full_name": "A", "x": 1}, format="json")
+    driver = authenticated_client(make_driver())
+
+    response = getattr(driver, method)(path, body, format="json")
+
+    assert response.status_code == customer_says.status_code == 400
+    unknown = sorted(set(body) - {"plate", "shift_ends_at", "fixes"})
+    assert response.json()["error"]["code"] == customer_says.json()["error"]["code"]
+    assert response.json()["error"]["fields"] == {
+        name: customer_says.json()["error"]["fields"]["x"] for name in unknown
+    }
+
+
+def test_an_unknown_field_on_the_ops_dispatch_api_is_refused() -> None:
+    ops = authenticated_client(UserFactory(roles=[Role.OPS]))
+
+    response = ops.post("/api/v1/ops/dispatch/unassign", {"order_id": 1, "force": True}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["force"]

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -14,9 +13,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from users import services
 from users.api import serializers as s
-from users.errors import UserErrors
 from users.models import Address, Device, User
-from users.phone import InvalidPhoneNumber, normalize_phone
 from users.throttles import AuthPerIpThrottle, AuthPerPhoneThrottle
 
 
@@ -57,15 +54,7 @@ class LoginApi(APIView):
     def post(self, request: Request) -> Response:
         data = s.LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            phone = normalize_phone(data.validated_data["phone"])
-        except InvalidPhoneNumber:
-            raise UserErrors.INVALID_CREDENTIALS() from None
-        user = authenticate(request, phone=phone, password=data.validated_data["password"])
-        if user is None:
-            inactive = User.objects.filter(phone=phone, is_active=False).exists()
-            raise UserErrors.ACCOUNT_DISABLED() if inactive else UserErrors.INVALID_CREDENTIALS()
-        assert isinstance(user, User)
+        user = services.log_in(request=request, **data.validated_data)
         return Response(_token_pair(user))
 
 
