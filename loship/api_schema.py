@@ -3,8 +3,8 @@
 
 Most refusals follow from the view itself, so no view lists them:
 
-- 400 `invalid`, `malformed_request` when the operation reads a body; 400 `invalid` when it takes query
-  parameters besides the paginator's;
+- 400 `invalid`, `malformed_request`, `json_too_deep` and 413 `request_too_large` when the operation
+  reads a body; 400 `invalid` when it takes query parameters besides the paginator's;
 - 401 `token_invalid` when the view authenticates (a bad bearer token), and `not_authenticated` when
   its permissions turn an anonymous caller away;
 - 403 with the code a permission class refuses a signed-in caller without roles with (a driver-only
@@ -113,6 +113,14 @@ class ErrorBodySerializer(serializers.Serializer):
 
 # --- Declaring an operation's own refusals -------------------------------------------------------
 
+#: What reading a JSON body can be refused with (see loship.parsers), before any validation.
+BODY_REFUSALS = (
+    CommonErrors.INVALID,
+    CommonErrors.MALFORMED,
+    CommonErrors.JSON_TOO_DEEP,
+    CommonErrors.REQUEST_TOO_LARGE,
+)
+
 
 class ErrorAnswer(OpenApiResponse):
     """An error status of one operation, with the codes it answers under it."""
@@ -136,6 +144,10 @@ def _describe(specs: Iterable[ErrorSpec]) -> str:
 
 
 # --- Refusals found from the view ----------------------------------------------------------------
+
+#: Refusals that say when to come back (the error handler sends the body's `retry_after` as a header).
+RETRY_AFTER_STATUSES = (423, 429)
+RETRY_AFTER_HEADER = {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}
 
 
 def _spec(error: ApplicationError) -> ErrorSpec:
@@ -197,9 +209,12 @@ class AutoSchema(SpectacularAutoSchema):
                 schema=FIELD_ERRORS_SCHEMA,
             )
         )
-        for status, specs in sorted(self._error_answers().items()):
+        for status, specs in self._error_answers().items():
             responses[str(status)] = self._get_response_for_code(ErrorAnswer(specs), str(status))
-        return responses
+            if status in RETRY_AFTER_STATUSES:
+                responses[str(status)]["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
+        # Success answers as declared, then the errors by status.
+        return dict(sorted(responses.items(), key=lambda item: (item[0] >= "400", max(item[0], "400"))))
 
     def _error_answers(self) -> dict[int, list[ErrorSpec]]:
         declared = self._declared()
@@ -231,7 +246,7 @@ class AutoSchema(SpectacularAutoSchema):
             if refusal is not None:
                 found.append(refusal)
         if self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None:
-            found += [CommonErrors.INVALID, CommonErrors.MALFORMED]
+            found += BODY_REFUSALS
         if query:
             found.append(CommonErrors.INVALID)
         found += self._permission_refusals()

@@ -6,7 +6,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from loship.api_schema import raises
+from loship.api_schema import BODY_REFUSALS, raises
 from loship.errors import CommonErrors
 from orders.errors import CartErrors, OrderErrors, PaymentErrors, PromoErrors
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod
@@ -514,7 +514,7 @@ _STEP_REFUSALS = (OrderErrors.TRANSITION_NOT_ALLOWED, OrderErrors.AWAITING_PAYME
 ACCEPT_ERRORS = raises(*_STEP_REFUSALS, OrderErrors.PREP_MINUTES_INVALID)
 REJECT_ERRORS = raises(*_STEP_REFUSALS)
 #: preparing and ready take no body, but refuse one they cannot read or with fields they do not know.
-BODYLESS_STEP_ERRORS = raises(*_STEP_REFUSALS, CommonErrors.INVALID, CommonErrors.MALFORMED)
+BODYLESS_STEP_ERRORS = raises(*_STEP_REFUSALS, *BODY_REFUSALS)
 DELIVERY_FAILED_ERRORS = raises(*_STEP_REFUSALS)
 WEBHOOK_ERRORS = raises(
     PaymentErrors.SIGNATURE_INVALID,

@@ -75,11 +75,11 @@ def test_operations_document_the_refusals_their_views_can_answer(schema: dict[st
         return {int(status) for status in paths[path][method]["responses"]}
 
     # Signed in, a body, an object by id, a state conflict.
-    assert statuses("/api/v1/orders/{id}/cancel", "post") == {200, 400, 401, 404, 409}
+    assert statuses("/api/v1/orders/{id}/cancel", "post") == {200, 400, 401, 404, 409, 413}
     # A role: ops only; nothing looked up by id.
-    assert statuses("/api/v1/ops/dispatch/assign", "post") == {200, 400, 401, 403, 409}
-    # Anonymous, throttled.
-    assert {400, 401, 403, 429} <= statuses("/api/v1/auth/login", "post")
+    assert statuses("/api/v1/ops/dispatch/assign", "post") == {200, 400, 401, 403, 409, 413}
+    # Anonymous, throttled, locked after wrong passwords.
+    assert statuses("/api/v1/auth/login", "post") == {200, 400, 401, 403, 413, 423, 429}
     # The catalog needs no sign-in, but a bad token is still refused; it reads no body.
     assert statuses("/api/v1/merchants/{id}", "get") == {200, 401, 404}
     # The gateway's webhook: its own signature, no sign-in.

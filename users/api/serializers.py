@@ -3,8 +3,6 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from loship.api_schema import raises
-from loship.errors import ErrorSpec
-from loship.i18n import Text
 from users.errors import UserErrors
 from users.models import Address, Device, Language, Platform, User
 
@@ -99,15 +97,6 @@ class DeviceOutputSerializer(serializers.ModelSerializer[Device]):
 
 # --- Schema only: what the account operations refuse with (see loship.api_schema) -----------------
 
-# The login lockout's answer, documented here until `UserErrors.ACCOUNT_LOCKED` arrives with the lockout.
-_ACCOUNT_LOCKED = ErrorSpec(
-    "account_locked",
-    423,
-    Text(
-        vi="Đăng nhập tạm khóa vì nhập sai mật khẩu nhiều lần. Thử lại sau {minutes} phút.",
-        en="Login is locked after too many wrong passwords. Try again in {minutes} min.",
-    ),
-)
 REGISTER_ERRORS = raises(UserErrors.PHONE_INVALID, UserErrors.PASSWORD_WEAK, UserErrors.PHONE_TAKEN)
-LOGIN_ERRORS = raises(UserErrors.INVALID_CREDENTIALS, UserErrors.ACCOUNT_DISABLED, _ACCOUNT_LOCKED)
+LOGIN_ERRORS = raises(UserErrors.INVALID_CREDENTIALS, UserErrors.ACCOUNT_DISABLED, UserErrors.ACCOUNT_LOCKED)
 PASSWORD_CHANGE_ERRORS = raises(UserErrors.PASSWORD_WRONG, UserErrors.PASSWORD_WEAK)
