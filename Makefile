@@ -31,6 +31,12 @@ typecheck: $(STAMP)
 	DATABASE_URL=postgres://localhost/typecheck REDIS_URL=redis://localhost:6379/0 SECRET_KEY=typecheck \
 		$(VENV)/bin/mypy .
 
+.PHONY: schema
+# openapi.yaml, the committed API schema (tests/platform fails when the code's schema differs from it).
+schema: $(STAMP)
+	DATABASE_URL=postgres://localhost/schema REDIS_URL=redis://localhost:6379/0 SECRET_KEY=schema DEBUG=0 \
+		$(PY) manage.py spectacular --lang en --validate --fail-on-warn --file openapi.yaml
+
 check: lint typecheck test
 
 migrate: $(STAMP)

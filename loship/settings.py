@@ -307,7 +307,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "loship.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "loship.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "loship.errors.exception_handler",
     "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
@@ -328,6 +328,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {"PaymentMethodEnum": "orders.models.PaymentMethod"},
 }
 
 # --- Internationalisation ----------------------------------------------------------------------

@@ -10,10 +10,13 @@ from rest_framework.views import APIView
 
 from drivers import selectors, services
 from drivers.api import serializers as s
-from drivers.errors import JobErrors, LocationErrors
+from drivers.errors import DriverErrors, JobErrors, LocationErrors, OfferErrors
 from drivers.events import offer_payload
 from drivers.models import Job
+from loship.api_schema import raises
 from loship.errors import CommonErrors
+from orders.errors import OrderErrors
+from users.errors import UserErrors
 from users.permissions import IsDriver, IsOps, request_user
 
 
@@ -48,7 +51,7 @@ class ProfileApi(DriverApi):
 class OnlineApi(DriverApi):
     @extend_schema(
         request=s.ShiftInputSerializer,
-        responses=s.DriverProfileOutputSerializer,
+        responses={200: s.DriverProfileOutputSerializer, **raises(DriverErrors.SHIFT_END_INVALID)},
         tags=["driver"],
         summary="Go online (optionally until a shift end)",
     )
@@ -70,7 +73,11 @@ class OfflineApi(DriverApi):
 
 
 class ShiftApi(DriverApi):
-    @extend_schema(request=s.ShiftInputSerializer, responses=s.DriverProfileOutputSerializer, tags=["driver"])
+    @extend_schema(
+        request=s.ShiftInputSerializer,
+        responses={200: s.DriverProfileOutputSerializer, **raises(DriverErrors.SHIFT_END_INVALID)},
+        tags=["driver"],
+    )
     def put(self, request: Request) -> Response:
         data = s.ShiftInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -96,7 +103,24 @@ class OfferListApi(DriverApi):
 
 
 class OfferAcceptApi(DriverApi):
-    @extend_schema(request=None, responses=s.CurrentJobOutputSerializer, tags=["driver"], summary="Accept")
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.CurrentJobOutputSerializer,
+            **raises(
+                OfferErrors.NOT_FOUND,
+                OfferErrors.EXPIRED,
+                OfferErrors.NOT_OPEN,
+                OfferErrors.TAKEN,
+                DriverErrors.HAS_ACTIVE_JOB,
+                OrderErrors.TRANSITION_NOT_ALLOWED,
+                OrderErrors.AWAITING_PAYMENT,
+                OrderErrors.DRIVER_ALREADY_ASSIGNED,
+            ),
+        },
+        tags=["driver"],
+        summary="Accept",
+    )
     def post(self, request: Request, offer_id: int) -> Response:
         user = request_user(request)
         services.accept_offer(driver=user, offer_id=offer_id)
@@ -104,14 +128,19 @@ class OfferAcceptApi(DriverApi):
 
 
 class OfferDeclineApi(DriverApi):
-    @extend_schema(request=None, responses=s.OfferOutputSerializer, tags=["driver"], summary="Decline")
+    @extend_schema(
+        request=None,
+        responses={200: s.OfferOutputSerializer, **raises(OfferErrors.NOT_FOUND, OfferErrors.NOT_OPEN)},
+        tags=["driver"],
+        summary="Decline",
+    )
     def post(self, request: Request, offer_id: int) -> Response:
         offer = services.decline_offer(driver=request_user(request), offer_id=offer_id)
         return Response(offer_payload(offer))
 
 
 class JobDetailApi(DriverApi):
-    @extend_schema(responses=s.JobOutputSerializer, tags=["driver"])
+    @extend_schema(responses={200: s.JobOutputSerializer, **raises(JobErrors.NOT_FOUND)}, tags=["driver"])
     def get(self, request: Request, job_id: int) -> Response:
         job = (
             Job.objects.select_related("order__merchant")
@@ -126,7 +155,18 @@ class JobDetailApi(DriverApi):
 class JobStepApi(DriverApi):
     @extend_schema(
         request=s.JobStepInputSerializer,
-        responses=s.JobOutputSerializer,
+        responses={
+            200: s.JobOutputSerializer,
+            **raises(
+                JobErrors.NOT_FOUND,
+                JobErrors.TRANSITION_NOT_ALLOWED,
+                JobErrors.DELIVERY_CODE_WRONG,
+                JobErrors.CASH_MISMATCH,
+                OrderErrors.TRANSITION_NOT_ALLOWED,
+                OrderErrors.AWAITING_PAYMENT,
+                OrderErrors.NOT_ASSIGNED_DRIVER,
+            ),
+        },
         tags=["driver"],
         summary="Move a job to its next state (arrived, picked up, delivered, failed...)",
     )
@@ -182,7 +222,7 @@ class CashApi(DriverApi):
 class LocationBatchApi(DriverApi):
     @extend_schema(
         request=s.LocationBatchSchemaSerializer,
-        responses=s.LocationReportOutputSerializer,
+        responses={200: s.LocationReportOutputSerializer, **raises(LocationErrors.COORDINATES_INVALID)},
         tags=["driver"],
         summary="Batched location fixes",
         description="Each fix: lat, lng, timestamp (ms), heading, speed, accuracy. Invalid fixes are "
@@ -211,7 +251,18 @@ class OpsAssignApi(APIView):
 
     @extend_schema(
         request=s.OpsAssignInputSerializer,
-        responses=s.CurrentJobOutputSerializer,
+        responses={
+            200: s.CurrentJobOutputSerializer,
+            **raises(
+                UserErrors.NOT_A_DRIVER,
+                JobErrors.ORDER_NOT_DISPATCHABLE,
+                DriverErrors.HAS_ACTIVE_JOB,
+                OfferErrors.TAKEN,
+                OrderErrors.TRANSITION_NOT_ALLOWED,
+                OrderErrors.AWAITING_PAYMENT,
+                OrderErrors.DRIVER_ALREADY_ASSIGNED,
+            ),
+        },
         tags=["ops"],
         summary="Assign",
     )
@@ -227,7 +278,15 @@ class OpsUnassignApi(APIView):
 
     @extend_schema(
         request=s.OpsUnassignInputSerializer,
-        responses=s.JobOutputSerializer,
+        responses={
+            200: s.JobOutputSerializer,
+            **raises(
+                JobErrors.NOT_FOUND,
+                JobErrors.TRANSITION_NOT_ALLOWED,
+                OrderErrors.TRANSITION_NOT_ALLOWED,
+                OrderErrors.NOT_ASSIGNED_DRIVER,
+            ),
+        },
         tags=["ops"],
         summary="Unassign",
     )

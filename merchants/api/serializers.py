@@ -6,7 +6,9 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from loship.api_schema import raises
 from merchants.catalog import MAX_QUERY_WORDS, Sort
+from merchants.errors import MerchantErrors
 from merchants.models import Cuisine
 from users.api.serializers import StrictSerializer
 
@@ -231,3 +233,14 @@ class HoursOutputSerializer(serializers.Serializer):
     merchant_id = serializers.IntegerField()
     intervals = OpeningIntervalSerializer(many=True)
     closed_dates = ClosedDateSerializer(many=True)
+
+
+# --- Schema only: what each operation refuses with beside validation (see loship.api_schema) -----
+
+#: The catalog's merchant pages, and the tablet's merchants (someone else's merchant is not found).
+MERCHANT_NOT_FOUND_ERRORS = raises(MerchantErrors.MERCHANT_NOT_FOUND)
+HOURS_REPLACE_ERRORS = raises(
+    MerchantErrors.MERCHANT_NOT_FOUND, MerchantErrors.ROLE_REQUIRED, MerchantErrors.HOURS_OVERLAP
+)
+ITEM_AVAILABILITY_ERRORS = raises(MerchantErrors.ITEM_NOT_FOUND)
+OPTION_AVAILABILITY_ERRORS = raises(MerchantErrors.OPTION_NOT_FOUND)

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
@@ -94,7 +94,7 @@ class MerchantDetailApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=s.MerchantPageSerializer)
+    @extend_schema(responses={200: s.MerchantPageSerializer, **s.MERCHANT_NOT_FOUND_ERRORS})
     def get(self, request: Request, pk: int) -> HttpResponse:
         body = merchant_page_json(pk)
         if body is None:
@@ -108,7 +108,10 @@ class DeliveryPreviewApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[s.PointInputSerializer], responses=s.DeliveryPreviewOutputSerializer)
+    @extend_schema(
+        parameters=[s.PointInputSerializer],
+        responses={200: s.DeliveryPreviewOutputSerializer, **s.MERCHANT_NOT_FOUND_ERRORS},
+    )
     def get(self, request: Request, pk: int) -> Response:
         params = s.PointInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -179,7 +182,9 @@ class MerchantBusyApi(APIView):
 
     permission_classes = [IsMerchantStaff]
 
-    @extend_schema(request=s.BusyInputSerializer, responses=s.MyMerchantSerializer)
+    @extend_schema(
+        request=s.BusyInputSerializer, responses={200: s.MyMerchantSerializer, **s.MERCHANT_NOT_FOUND_ERRORS}
+    )
     def post(self, request: Request, pk: int) -> Response:
         merchant = _workplace(request, pk)
         data = s.BusyInputSerializer(data=request.data)
@@ -204,11 +209,13 @@ class MerchantHoursApi(APIView):
 
     permission_classes = [IsMerchantStaff]
 
-    @extend_schema(responses=s.HoursOutputSerializer)
+    @extend_schema(responses={200: s.HoursOutputSerializer, **s.MERCHANT_NOT_FOUND_ERRORS})
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.HoursOutputSerializer(_hours_body(_workplace(request, pk))).data)
 
-    @extend_schema(request=s.HoursInputSerializer, responses=s.HoursOutputSerializer)
+    @extend_schema(
+        request=s.HoursInputSerializer, responses={200: s.HoursOutputSerializer, **s.HOURS_REPLACE_ERRORS}
+    )
     def put(self, request: Request, pk: int) -> Response:
         merchant = _workplace(request, pk, manage=True)
         data = s.HoursInputSerializer(data=request.data)
@@ -244,6 +251,9 @@ class AvailabilityApi(APIView):
         return Response(s.AvailabilityOutputSerializer(row).data)
 
 
+@extend_schema_view(
+    post=extend_schema(responses={200: s.AvailabilityOutputSerializer, **s.ITEM_AVAILABILITY_ERRORS})
+)
 class ItemAvailabilityApi(AvailabilityApi):
     model = MenuItem
     merchant_lookup = "merchant"
@@ -253,6 +263,9 @@ class ItemAvailabilityApi(AvailabilityApi):
         return services.set_item_availability(item_id=pk, is_available=is_available)
 
 
+@extend_schema_view(
+    post=extend_schema(responses={200: s.AvailabilityOutputSerializer, **s.OPTION_AVAILABILITY_ERRORS})
+)
 class OptionAvailabilityApi(AvailabilityApi):
     model = Option
     merchant_lookup = "group__item__merchant"

@@ -3,8 +3,12 @@
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from loship.api_schema import BODY_REFUSALS, raises
+from loship.errors import CommonErrors
+from orders.errors import CartErrors, OrderErrors, PaymentErrors, PromoErrors
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod
 from orders.services.placement import Cart, CartLine, Quote
 from users.api.serializers import StrictSerializer
@@ -278,6 +282,30 @@ class OrderCursorPageSerializer(serializers.Serializer):
     results = OrderSummaryOutputSerializer(many=True)
 
 
+class OrderPaymentOutputSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    status = serializers.CharField(help_text="The order's payment status.")
+    pay_url = serializers.CharField(
+        allow_null=True, help_text="Where to pay: null for cash, empty until the e-wallet payment is opened."
+    )
+    deeplink = serializers.CharField(
+        allow_null=True,
+        help_text="The e-wallet app's link: null for cash, empty until the payment is opened.",
+    )
+    deadline = serializers.DateTimeField(allow_null=True, help_text="Unpaid after this, the order expires.")
+
+
+class OrderDriverOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class OrderCustomerOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    phone = serializers.CharField()
+
+
 class OrderDetailOutputSerializer(serializers.ModelSerializer[Order]):
     merchant = MerchantRefSerializer()
     lines = OrderLineOutputSerializer(many=True)
@@ -335,6 +363,7 @@ class OrderDetailOutputSerializer(serializers.ModelSerializer[Order]):
     def get_delivery_code(self, order: Order) -> str | None:
         return order.delivery_code if self.context.get("for_customer") else None
 
+    @extend_schema_field(OrderPaymentOutputSerializer)
     def get_payment(self, order: Order) -> dict[str, Any]:
         payment = getattr(order, "payment", None) if order.payment_method == PaymentMethod.EWALLET else None
         return {
@@ -345,12 +374,14 @@ class OrderDetailOutputSerializer(serializers.ModelSerializer[Order]):
             "deadline": order.payment_deadline,
         }
 
+    @extend_schema_field(OrderDriverOutputSerializer(allow_null=True))
     def get_driver(self, order: Order) -> dict[str, Any] | None:
         driver = order.driver
         if driver is None:
             return None
         return {"id": driver.pk, "name": driver.full_name, "phone": driver.phone}
 
+    @extend_schema_field(OrderCustomerOutputSerializer)
     def get_customer(self, order: Order) -> dict[str, Any]:
         return {"id": order.customer_id, "phone": order.customer_phone}
 
@@ -443,3 +474,51 @@ def order_detail_body(
             for event in events
         ],
     }
+
+
+# --- Schema only: what each operation refuses with beside validation (see loship.api_schema) -----
+
+#: Pricing a cart: the merchant, its hours and radius, the items and options, the promo code (and an
+#: `address_id` that is not the caller's is a 404 `not_found`).
+_CART_REFUSALS = (
+    CommonErrors.NOT_FOUND,
+    CartErrors.MERCHANT_NOT_FOUND,
+    CartErrors.MERCHANT_CLOSED,
+    CartErrors.MERCHANT_BUSY,
+    CartErrors.OUTSIDE_DELIVERY_RADIUS,
+    CartErrors.ITEM_UNAVAILABLE,
+    CartErrors.OPTION_UNAVAILABLE,
+    CartErrors.OPTION_REQUIRED,
+    CartErrors.TOO_MANY_OPTIONS,
+    CartErrors.TOO_FEW_OPTIONS,
+    CartErrors.EMPTY_CART,
+    PromoErrors.INVALID,
+    PromoErrors.EXPIRED,
+    PromoErrors.NOT_STARTED,
+    PromoErrors.MIN_SUBTOTAL_NOT_MET,
+    PromoErrors.USED_UP,
+    PromoErrors.CUSTOMER_LIMIT_REACHED,
+    PromoErrors.WRONG_MERCHANT,
+)
+QUOTE_ERRORS = raises(*_CART_REFUSALS)
+PLACE_ERRORS = raises(
+    *_CART_REFUSALS, OrderErrors.IDEMPOTENCY_KEY_REQUIRED, OrderErrors.IDEMPOTENCY_KEY_REUSED
+)
+REORDER_ERRORS = raises(*_CART_REFUSALS)
+CANCEL_ERRORS = raises(OrderErrors.NOT_CANCELLABLE)
+PAYMENT_ERRORS = raises(PaymentErrors.NOT_PAYABLE, PaymentErrors.GATEWAY_UNAVAILABLE)
+RATING_ERRORS = raises(OrderErrors.NOT_RATEABLE, OrderErrors.ALREADY_RATED, OrderErrors.NO_DRIVER_TO_RATE)
+#: A merchant's step on a placed or accepted order (an order still awaiting its e-wallet payment is
+#: hidden from the merchant).
+_STEP_REFUSALS = (OrderErrors.TRANSITION_NOT_ALLOWED, OrderErrors.AWAITING_PAYMENT)
+ACCEPT_ERRORS = raises(*_STEP_REFUSALS, OrderErrors.PREP_MINUTES_INVALID)
+REJECT_ERRORS = raises(*_STEP_REFUSALS)
+#: preparing and ready take no body, but refuse one they cannot read or with fields they do not know.
+BODYLESS_STEP_ERRORS = raises(*_STEP_REFUSALS, *BODY_REFUSALS)
+DELIVERY_FAILED_ERRORS = raises(*_STEP_REFUSALS)
+WEBHOOK_ERRORS = raises(
+    PaymentErrors.SIGNATURE_INVALID,
+    PaymentErrors.WEBHOOK_MALFORMED,
+    PaymentErrors.AMOUNT_MISMATCH,
+    PaymentErrors.PAYMENT_NOT_FOUND,
+)

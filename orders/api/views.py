@@ -57,7 +57,7 @@ def _detail(order: Order, *, for_customer: bool = False) -> dict[str, Any]:
 
 
 class QuoteApi(APIView):
-    @extend_schema(request=s.CartInputSerializer, responses=s.QuoteOutputSerializer)
+    @extend_schema(request=s.CartInputSerializer, responses={200: s.QuoteOutputSerializer, **s.QUOTE_ERRORS})
     def post(self, request: Request) -> Response:
         data = s.CartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -81,7 +81,7 @@ class OrderListApi(APIView):
         operation_id="orders_place",
         request=s.CartInputSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)],
-        responses={201: s.OrderDetailOutputSerializer, 200: s.OrderDetailOutputSerializer},
+        responses={201: s.OrderDetailOutputSerializer, 200: s.OrderDetailOutputSerializer, **s.PLACE_ERRORS},
     )
     def post(self, request: Request) -> Response:
         key = request.headers.get("Idempotency-Key", "").strip()
@@ -116,7 +116,9 @@ class OrderDetailApi(APIView):
 
 
 class OrderCancelApi(APIView):
-    @extend_schema(request=s.CancelInputSerializer, responses=s.OrderDetailOutputSerializer)
+    @extend_schema(
+        request=s.CancelInputSerializer, responses={200: s.OrderDetailOutputSerializer, **s.CANCEL_ERRORS}
+    )
     def post(self, request: Request, pk: int) -> Response:
         order = get_object_or_404(Order, pk=pk, customer=request_user(request))
         data = s.CancelInputSerializer(data=request.data)
@@ -134,7 +136,7 @@ class OrderPaymentApi(APIView):
     """Open the e-wallet payment of an order awaiting it (again if it is already open): returns where to
     pay; 409 `order_not_payable` once it is paid, cancelled or expired, or for a cash order."""
 
-    @extend_schema(request=None, responses=s.OrderDetailOutputSerializer)
+    @extend_schema(request=None, responses={200: s.OrderDetailOutputSerializer, **s.PAYMENT_ERRORS})
     def post(self, request: Request, pk: int) -> Response:
         order = get_object_or_404(Order, pk=pk, customer=request_user(request))
         if order.payment_method != PaymentMethod.EWALLET:
@@ -146,7 +148,7 @@ class OrderPaymentApi(APIView):
 class ReorderApi(APIView):
     """The same items again, re-validated and re-priced against today's menu (nothing is placed)."""
 
-    @extend_schema(request=None, responses=s.ReorderOutputSerializer)
+    @extend_schema(request=None, responses={200: s.ReorderOutputSerializer, **s.REORDER_ERRORS})
     def post(self, request: Request, pk: int) -> Response:
         order = get_object_or_404(
             Order.objects.prefetch_related("lines"), pk=pk, customer=request_user(request)
@@ -170,7 +172,9 @@ class ReorderApi(APIView):
 
 
 class OrderRatingApi(APIView):
-    @extend_schema(request=s.RatingInputSerializer, responses={201: s.OrderDetailOutputSerializer})
+    @extend_schema(
+        request=s.RatingInputSerializer, responses={201: s.OrderDetailOutputSerializer, **s.RATING_ERRORS}
+    )
     def post(self, request: Request, pk: int) -> Response:
         order = get_object_or_404(Order, pk=pk, customer=request_user(request))
         data = s.RatingInputSerializer(data=request.data)
@@ -227,7 +231,9 @@ class MerchantOrderActionApi(APIView):
 
 
 class MerchantAcceptApi(MerchantOrderActionApi):
-    @extend_schema(request=s.AcceptInputSerializer, responses=s.OrderDetailOutputSerializer)
+    @extend_schema(
+        request=s.AcceptInputSerializer, responses={200: s.OrderDetailOutputSerializer, **s.ACCEPT_ERRORS}
+    )
     def post(self, request: Request, pk: int) -> Response:
         order = _merchant_order(request, pk)
         data = s.AcceptInputSerializer(data=request.data)
@@ -239,7 +245,9 @@ class MerchantAcceptApi(MerchantOrderActionApi):
 
 
 class MerchantRejectApi(MerchantOrderActionApi):
-    @extend_schema(request=s.ReasonInputSerializer, responses=s.OrderDetailOutputSerializer)
+    @extend_schema(
+        request=s.ReasonInputSerializer, responses={200: s.OrderDetailOutputSerializer, **s.REJECT_ERRORS}
+    )
     def post(self, request: Request, pk: int) -> Response:
         order = _merchant_order(request, pk)
         data = s.ReasonInputSerializer(data=request.data)
@@ -251,7 +259,9 @@ class MerchantRejectApi(MerchantOrderActionApi):
 
 
 class MerchantCancelApi(MerchantOrderActionApi):
-    @extend_schema(request=s.ReasonInputSerializer, responses=s.OrderDetailOutputSerializer)
+    @extend_schema(
+        request=s.ReasonInputSerializer, responses={200: s.OrderDetailOutputSerializer, **s.CANCEL_ERRORS}
+    )
     def post(self, request: Request, pk: int) -> Response:
         order = _merchant_order(request, pk)
         data = s.ReasonInputSerializer(data=request.data)
@@ -266,7 +276,7 @@ class MerchantCancelApi(MerchantOrderActionApi):
 
 
 class MerchantPreparingApi(MerchantOrderActionApi):
-    @extend_schema(request=None, responses=s.OrderDetailOutputSerializer)
+    @extend_schema(request=None, responses={200: s.OrderDetailOutputSerializer, **s.BODYLESS_STEP_ERRORS})
     def post(self, request: Request, pk: int) -> Response:
         order = _merchant_order(request, pk)
         s.CancelInputSerializer(data=request.data or {}).is_valid(raise_exception=True)
@@ -275,7 +285,7 @@ class MerchantPreparingApi(MerchantOrderActionApi):
 
 
 class MerchantReadyApi(MerchantOrderActionApi):
-    @extend_schema(request=None, responses=s.OrderDetailOutputSerializer)
+    @extend_schema(request=None, responses={200: s.OrderDetailOutputSerializer, **s.BODYLESS_STEP_ERRORS})
     def post(self, request: Request, pk: int) -> Response:
         order = _merchant_order(request, pk)
         s.CancelInputSerializer(data=request.data or {}).is_valid(raise_exception=True)
@@ -316,7 +326,9 @@ class OpsOrderDetailApi(APIView):
 class OpsOrderCancelApi(APIView):
     permission_classes = [IsOps]
 
-    @extend_schema(request=s.ReasonInputSerializer, responses=s.OrderDetailOutputSerializer)
+    @extend_schema(
+        request=s.ReasonInputSerializer, responses={200: s.OrderDetailOutputSerializer, **s.CANCEL_ERRORS}
+    )
     def post(self, request: Request, pk: int) -> Response:
         order = get_object_or_404(Order, pk=pk)
         data = s.ReasonInputSerializer(data=request.data)
@@ -333,7 +345,10 @@ class OpsOrderCancelApi(APIView):
 class OpsDeliveryFailedApi(APIView):
     permission_classes = [IsOps]
 
-    @extend_schema(request=s.ReasonInputSerializer, responses=s.OrderDetailOutputSerializer)
+    @extend_schema(
+        request=s.ReasonInputSerializer,
+        responses={200: s.OrderDetailOutputSerializer, **s.DELIVERY_FAILED_ERRORS},
+    )
     def post(self, request: Request, pk: int) -> Response:
         order = get_object_or_404(Order, pk=pk)
         data = s.ReasonInputSerializer(data=request.data)
@@ -353,7 +368,7 @@ class SandboxWebhookApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
 
-    @extend_schema(request=None, responses={200: s.WebhookAckSerializer})
+    @extend_schema(request=None, responses={200: s.WebhookAckSerializer, **s.WEBHOOK_ERRORS})
     def post(self, request: Request) -> Response:
         gateway = get_gateway("sandbox")
         try:

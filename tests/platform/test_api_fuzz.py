@@ -3,15 +3,15 @@
 Schemathesis generates valid and invalid requests from `/api/schema/` and sends them in-process to the
 WSGI app (same thread, so the same test-database transaction). Each operation is called as the role it
 is for (driver, merchant staff, ops, customer; auth endpoints anonymously) over a small world that has a
-merchant with a menu, a placed order, an online driver and ops. Every answer must be below 500 and match
-the documented response schema where one is documented for its status, and every
-4xx must be the one error shape `{"error": {"code", "message", "fields"?}}` and leave the row count
-of every table of ours unchanged (a refusal writes nothing).
+merchant with a menu, a placed order, an online driver and ops. Every answer must be below 500, have a
+status the operation documents, and match the schema documented for it (for a 4xx, the error shape
+`{"error": {"code", "message", "fields"}}`); a 4xx must also leave the row count of every table of
+ours unchanged (a refusal writes nothing).
 
 The run is derandomized (the same examples every time) and bounded per operation, so it stays well under
 a minute. Explore further by hand against a running server with the CLI, e.g.:
 `st run http://127.0.0.1:8000/api/schema/?format=json -H "Authorization: Bearer $TOKEN" \
-   --hypothesis-max-examples 200 -D all -c not_a_server_error,response_schema_conformance`
+   --hypothesis-max-examples 200 -D all -c not_a_server_error,status_code_conformance,response_schema_conformance`
 """
 
 import json
@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from schemathesis import DataGenerationMethod
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from tests.conftest import authenticated_client
 from tests.drivers.conftest import make_driver
@@ -153,7 +153,9 @@ def test_no_operation_answers_5xx_and_every_4xx_has_the_error_shape(
 ) -> None:
     before = row_counts()
     response = case.call_wsgi(headers={"Host": "testserver", **world.headers_for(case.path)})
-    case.validate_response(response, checks=(not_a_server_error, response_schema_conformance))
+    case.validate_response(
+        response, checks=(not_a_server_error, status_code_conformance, response_schema_conformance)
+    )
     if 400 <= response.status_code < 500:
         assert row_counts() == before, f"{case.method} {case.formatted_path} wrote rows and answered 4xx"
         assert response.headers["Content-Type"].startswith("application/json"), (

@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from loship.api_schema import raises
+from users.errors import UserErrors
 from users.models import Address, Device, Language, Platform, User
 
 
@@ -91,3 +93,10 @@ class DeviceOutputSerializer(serializers.ModelSerializer[Device]):
         model = Device
         fields = ["id", "platform", "token", "created_at", "last_seen_at"]
         read_only_fields = fields
+
+
+# --- Schema only: what the account operations refuse with (see loship.api_schema) -----------------
+
+REGISTER_ERRORS = raises(UserErrors.PHONE_INVALID, UserErrors.PASSWORD_WEAK, UserErrors.PHONE_TAKEN)
+LOGIN_ERRORS = raises(UserErrors.INVALID_CREDENTIALS, UserErrors.ACCOUNT_DISABLED, UserErrors.ACCOUNT_LOCKED)
+PASSWORD_CHANGE_ERRORS = raises(UserErrors.PASSWORD_WRONG, UserErrors.PASSWORD_WEAK)

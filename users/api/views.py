@@ -32,7 +32,9 @@ class RegisterApi(APIView):
     authentication_classes: list[Any] = []
     throttle_classes = [AuthPerIpThrottle, AuthPerPhoneThrottle]
 
-    @extend_schema(request=s.RegisterInputSerializer, responses={201: s.RegisterOutputSerializer})
+    @extend_schema(
+        request=s.RegisterInputSerializer, responses={201: s.RegisterOutputSerializer, **s.REGISTER_ERRORS}
+    )
     def post(self, request: Request) -> Response:
         data = s.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -46,7 +48,9 @@ class LoginApi(APIView):
     authentication_classes: list[Any] = []
     throttle_classes = [AuthPerIpThrottle, AuthPerPhoneThrottle]
 
-    @extend_schema(request=s.LoginInputSerializer, responses={200: s.TokenPairOutputSerializer})
+    @extend_schema(
+        request=s.LoginInputSerializer, responses={200: s.TokenPairOutputSerializer, **s.LOGIN_ERRORS}
+    )
     def post(self, request: Request) -> Response:
         data = s.LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -68,7 +72,7 @@ class MeApi(APIView):
 
 
 class PasswordChangeApi(APIView):
-    @extend_schema(request=s.PasswordChangeInputSerializer, responses={204: None})
+    @extend_schema(request=s.PasswordChangeInputSerializer, responses={204: None, **s.PASSWORD_CHANGE_ERRORS})
     def post(self, request: Request) -> Response:
         data = s.PasswordChangeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
