@@ -11,7 +11,8 @@ ours unchanged (a refusal writes nothing).
 The run is derandomized (the same examples every time) and bounded per operation, so it stays well under
 a minute. Explore further by hand against a running server with the CLI, e.g.:
 `st run http://127.0.0.1:8000/api/schema/?format=json -H "Authorization: Bearer $TOKEN" \
-   --hypothesis-max-examples 200 -D all -c not_a_server_error,status_code_conformance,response_schema_conformance`
+   --hypothesis-max-examples 200 -D all \
+   -c not_a_server_error,status_code_conformance,response_schema_conformance`
 """
 
 import json
