@@ -76,7 +76,7 @@ _NOISE_FIELDS = ("color_message", "websocket")
 class JsonFormatter(BaseJsonFormatter):
     """One JSON object per line; `request_id` is "-" outside a request or task."""
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return utc_time(record)
 
     def process_log_record(self, log_record: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +93,7 @@ class JsonFormatter(BaseJsonFormatter):
 class PlainFormatter(logging.Formatter):
     """Text lines for development, with the same times and the same redaction."""
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return utc_time(record)
 
     def format(self, record: logging.LogRecord) -> str:

@@ -89,7 +89,7 @@ def test_server_and_worker_lines_are_json_utc_carry_the_request_id_and_no_token(
         (f"{server.ws_url}/ws/orders/{order_id}/?token={access}", None),
         (f"{server.ws_url}/ws/orders/{order_id}/", [f"bearer.{access}"]),
     ]:
-        with connect(url, subprotocols=subprotocols, open_timeout=10) as socket:  # type: ignore[arg-type]
+        with connect(url, subprotocols=subprotocols, open_timeout=10) as socket:
             assert json.loads(socket.recv(timeout=10))["type"] == "order.snapshot"
 
     # The placement's relay task ran in the worker, under the id of the request that placed the order.
