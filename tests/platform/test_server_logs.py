@@ -120,8 +120,11 @@ def test_a_refusal_logged_after_the_middleware_returned_carries_the_requests_id(
     request.META[REQUEST_ID_META] = "req-late-9"
     record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Not Found: %s", ("/x",), None)
     record.request = request
-    assert request_id_var.get() == "-"
-    RequestIdFilter().filter(record)
+    unbound = request_id_var.set("-")
+    try:
+        RequestIdFilter().filter(record)
+    finally:
+        request_id_var.reset(unbound)
     assert record.request_id == "req-late-9"
 
 
