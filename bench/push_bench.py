@@ -151,7 +151,8 @@ class Sockets:
         async def one(order_id: int) -> None:
             async with gate:
                 ws = await connect(
-                    f"{self.ws_base}/ws/orders/{order_id}/?token={self.token}",
+                    f"{self.ws_base}/ws/orders/{order_id}/",
+                    subprotocols=[f"bearer.{self.token}"],
                     open_timeout=120,
                     ping_interval=None,
                 )

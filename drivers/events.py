@@ -4,6 +4,7 @@ from typing import Any
 
 from drivers.models import DispatchRequest, Job, Offer
 from loship.events.services import record_event
+from loship.timefmt import iso, iso_or_none
 
 
 def offer_payload(offer: Offer) -> dict[str, Any]:
@@ -12,8 +13,8 @@ def offer_payload(offer: Offer) -> dict[str, Any]:
         "driver_id": offer.driver_id,
         "order_ids": list(offer.order_ids),
         "status": offer.status,
-        "expires_at": offer.expires_at.isoformat(),
-        "pickup_eta": offer.pickup_eta.isoformat() if offer.pickup_eta else None,
+        "expires_at": iso(offer.expires_at),
+        "pickup_eta": iso_or_none(offer.pickup_eta),
     }
 
 
@@ -25,8 +26,8 @@ def job_payload(job: Job) -> dict[str, Any]:
         "driver_id": job.driver_id,
         "sequence": job.sequence,
         "state": job.state,
-        "pickup_eta": job.pickup_eta.isoformat() if job.pickup_eta else None,
-        "dropoff_eta": job.dropoff_eta.isoformat() if job.dropoff_eta else None,
+        "pickup_eta": iso_or_none(job.pickup_eta),
+        "dropoff_eta": iso_or_none(job.dropoff_eta),
         "reason": job.failure_reason,
     }
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from drivers.events import job_payload, offer_payload
 from drivers.models import ACTIVE_JOB_STATES, DriverProfile, Job, JobState, Offer, OfferStatus
+from loship.timefmt import iso_or_none
 from orders.models import Order
 from orders.selectors import order_snapshot
 
@@ -79,7 +80,7 @@ def daily_summary(driver_id: int, day: date) -> dict[str, Any]:
                 "job_id": job.pk,
                 "order_id": job.order_id,
                 "state": job.state,
-                "ended_at": job.ended_at.isoformat() if job.ended_at else None,
+                "ended_at": iso_or_none(job.ended_at),
                 "earned_vnd": job.earned_vnd,
                 "cash_collected_vnd": job.cash_collected_vnd,
             }
@@ -99,10 +100,10 @@ def profile_view(profile: DriverProfile) -> dict[str, Any]:
         "plate": profile.plate,
         "phone": profile.phone,
         "is_online": profile.is_online,
-        "shift_ends_at": profile.shift_ends_at.isoformat() if profile.shift_ends_at else None,
+        "shift_ends_at": iso_or_none(profile.shift_ends_at),
         "last_lat": str(profile.last_lat) if profile.last_lat is not None else None,
         "last_lng": str(profile.last_lng) if profile.last_lng is not None else None,
-        "last_fix_at": profile.last_fix_at.isoformat() if profile.last_fix_at else None,
+        "last_fix_at": iso_or_none(profile.last_fix_at),
         "cash_balance_vnd": profile.cash_balance_vnd,
     }
 

@@ -1,13 +1,17 @@
 """Request ids: taken from `X-Request-ID` or made up, put on every log line and response, and carried
 in the headers of every Celery task sent while handling the request, so the task's log lines carry it
-too. The same Celery signals time each task's queue wait and run per queue."""
+too. The same Celery signals time each task's queue wait and run per queue.
+
+The id is also kept on the request itself (`request.META[REQUEST_ID_META]`): Django logs a 4xx/5xx
+answer (`django.request`) after the middleware has returned and unbound it, and such lines carry the
+request, so the filter reads the id from there."""
 
 import logging
 import re
 import time
 import uuid
 from collections.abc import Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
@@ -21,11 +25,15 @@ from loship.metrics_fleet import publish_snapshot, start_publisher
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: Where the request's id is kept on the request (not an HTTP_* key, so no header can set it).
+REQUEST_ID_META = "loship.request_id"
 
 
-def _request_id_from(request: HttpRequest) -> str:
+def _bind_request_id(request: HttpRequest) -> Token[str]:
     incoming = request.headers.get("X-Request-ID", "")
-    return incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    request.META[REQUEST_ID_META] = request_id
+    return request_id_var.set(request_id)
 
 
 @sync_and_async_middleware
@@ -38,7 +46,7 @@ def request_id_middleware(get_response: Callable[[HttpRequest], Any]) -> Callabl
     if iscoroutinefunction(get_response):
 
         async def async_middleware(request: HttpRequest) -> HttpResponse:
-            token = request_id_var.set(_request_id_from(request))
+            token = _bind_request_id(request)
             try:
                 response: HttpResponse = await get_response(request)
                 response["X-Request-ID"] = request_id_var.get()
@@ -49,7 +57,7 @@ def request_id_middleware(get_response: Callable[[HttpRequest], Any]) -> Callabl
         return async_middleware
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        token = request_id_var.set(_request_id_from(request))
+        token = _bind_request_id(request)
         try:
             response: HttpResponse = get_response(request)
             response["X-Request-ID"] = request_id_var.get()
@@ -61,10 +69,13 @@ def request_id_middleware(get_response: Callable[[HttpRequest], Any]) -> Callabl
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds `request_id` to every log record."""
+    """Adds `request_id` to every log record: the id of the record's `request` if it has one, else
+    the id bound to the current request or task."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        meta = getattr(getattr(record, "request", None), "META", None)
+        from_request = meta.get(REQUEST_ID_META) if isinstance(meta, dict) else None
+        record.request_id = from_request or request_id_var.get()
         return True
 
 

@@ -20,6 +20,7 @@ from channels.layers import get_channel_layer
 from django.core.cache import cache
 
 from loship.events.models import OutboxEvent
+from loship.timefmt import iso
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def stream_body(event: OutboxEvent) -> dict[str, Any]:
         "type": event.topic,
         "event_id": str(event.event_id),
         "sequence": event.sequence,
-        "at": event.created_at.isoformat(),
+        "at": iso(event.created_at),
     }
 
 

@@ -427,24 +427,34 @@ if SENTRY_DSN:
     )
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+# Production logs JSON lines (UTC times, the request id, no credential: loship/logformat.py); a
+# developer may prefer LOG_FORMAT=plain.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+# Also hands the servers' own loggers (uvicorn, gunicorn, daphne) to the handler below.
+LOGGING_CONFIG = "loship.logformat.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "loship.observability.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "loship.observability.RequestIdFilter"},
+        "redact_secrets": {"()": "loship.logformat.RedactSecretsFilter"},
+    },
     "formatters": {
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "loship.logformat.JsonFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "plain": {
+            "()": "loship.logformat.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact_secrets"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

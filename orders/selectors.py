@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from loship.timefmt import iso, iso_or_none
 from merchants.selectors import merchants_for_staff
 from orders.models import HIDDEN_FROM_MERCHANT, Order, OrderEvent, OrderLine
 from users.models import User
@@ -19,7 +20,7 @@ def order_event_payload(order: Order, *, reason: str = "") -> dict[str, Any]:
         "customer_id": order.customer_id,
         "merchant_id": order.merchant_id,
         "driver_id": order.driver_id,
-        "eta": order.eta.isoformat() if order.eta else None,
+        "eta": iso_or_none(order.eta),
         "total_vnd": order.total_vnd,
         "reason": reason,
         "payment_method": order.payment_method,
@@ -52,7 +53,7 @@ def order_snapshot(order: Order) -> dict[str, Any]:
         "prep_minutes": order.prep_minutes,
         "subtotal_vnd": order.subtotal_vnd,
         "delivery_fee_vnd": order.delivery_fee_vnd,
-        "created_at": order.created_at.isoformat(),
+        "created_at": iso(order.created_at),
         "lines": [
             {
                 "name": line.name,
@@ -68,7 +69,7 @@ def order_snapshot(order: Order) -> dict[str, Any]:
                 "version": event.version,
                 "kind": event.kind,
                 "status": event.to_status,
-                "at": event.created_at.isoformat(),
+                "at": iso(event.created_at),
             }
             for event in events
         ],

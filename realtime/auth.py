@@ -1,7 +1,8 @@
 """WebSocket authentication with the API's JWT access token.
 
-Apps cannot set headers on a browser WebSocket, so the token comes as `?token=<access>` or as the
-subprotocol `bearer.<access>`. Consumers read `scope["user"]` (AnonymousUser when absent or bad) and
+Apps cannot set headers on a browser WebSocket, so the token comes as the subprotocol
+`bearer.<access>`, or, for apps already shipped, as `?token=<access>` (a URL is logged along the way:
+loship/logformat.py redacts it). Consumers read `scope["user"]` (AnonymousUser when absent or bad) and
 close with 4401 themselves, so a refusal carries a clear code.
 """
 
@@ -19,7 +20,7 @@ BEARER_SUBPROTOCOL_PREFIX = "bearer."
 
 
 def token_from_scope(scope: dict[str, Any]) -> str | None:
-    """The access token from the query string or the `bearer.<token>` subprotocol."""
+    """The access token from the (old) query string or the `bearer.<token>` subprotocol."""
     query = parse_qs(scope.get("query_string", b"").decode())
     if query.get("token"):
         return query["token"][0]

@@ -28,6 +28,7 @@ from django.utils.http import is_same_domain
 
 from loship.metrics import WEBSOCKET_CONNECTIONS
 from loship.push import OPS_GROUP, merchant_group, order_group
+from loship.timefmt import iso
 from orders.models import ORDER_TOPIC_PREFIX
 from realtime import snapshots
 from realtime.auth import BEARER_SUBPROTOCOL_PREFIX
@@ -167,12 +168,12 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         interval = float(settings.WEBSOCKET_HEARTBEAT_SECONDS)
         while True:
             await asyncio.sleep(interval)
-            await self.send_json({"type": "heartbeat", "at": timezone.now().isoformat()})
+            await self.send_json({"type": "heartbeat", "at": iso(timezone.now())})
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "ping":
-            await self.send_json({"type": "pong", "at": timezone.now().isoformat()})
+            await self.send_json({"type": "pong", "at": iso(timezone.now())})
         elif kind == "snapshot":
             await self.send_snapshot()
         else:

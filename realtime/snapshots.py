@@ -9,6 +9,7 @@ from typing import Any
 from django.core.cache import cache
 
 from loship.push import last_position_key
+from loship.timefmt import iso_or_none
 from merchants.selectors import merchants_for_staff
 from orders.models import HIDDEN_FROM_MERCHANT, TERMINAL_STATUSES, Order
 from orders.selectors import order_event_payload, order_snapshot
@@ -40,7 +41,7 @@ def order_stream_snapshot(order_id: int) -> dict[str, Any]:
         "order_id": order.pk,
         "sequence": order.version,
         "status": order.status,
-        "eta": order.eta.isoformat() if order.eta else None,
+        "eta": iso_or_none(order.eta),
         "order": order_snapshot(order),
         "driver_position": last_driver_position(order.pk),
     }

@@ -18,6 +18,7 @@ from drivers.models import DriverProfile, Offer, OfferStatus
 from drivers.services.offers import withdraw_offer
 from loship.metrics import LOCATION_FIXES
 from loship.push import order_group, push
+from loship.timefmt import iso, iso_or_none
 from users.errors import UserErrors
 from users.models import Role, User
 
@@ -66,9 +67,7 @@ def go_online(
     profile.shift_ends_at = shift_ends_at
     profile.save(update_fields=["is_online", "shift_ends_at", "updated_at"])
     if not was_online:
-        record_driver_event(
-            user.pk, "online", shift_ends_at=shift_ends_at.isoformat() if shift_ends_at else None
-        )
+        record_driver_event(user.pk, "online", shift_ends_at=iso_or_none(shift_ends_at))
     return profile
 
 
@@ -234,7 +233,7 @@ def _push_position(order_ids: tuple[int, ...], fix: location.Fix) -> None:
                 "lat": fix.lat,
                 "lng": fix.lng,
                 "heading": fix.heading,
-                "at": fix.at.isoformat(),
+                "at": iso(fix.at),
             },
         )
 

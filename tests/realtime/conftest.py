@@ -13,6 +13,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from loship.asgi import application
 from orders.models import Order
+from realtime.auth import BEARER_SUBPROTOCOL_PREFIX
 from tests.conftest import authenticated_client
 from tests.orders.factories import Menu, cart_body, make_menu
 
@@ -30,8 +31,9 @@ def communicator(
     headers: list[tuple[bytes, bytes]] | None = None,
     subprotocols: list[str] | None = None,
 ) -> WebsocketCommunicator:
+    """A client of the stream at `path`; `user` authenticates with the `bearer.<token>` subprotocol."""
     if user is not None:
-        path += ("&" if "?" in path else "?") + f"token={token_for(user)}"
+        subprotocols = [*(subprotocols or []), f"{BEARER_SUBPROTOCOL_PREFIX}{token_for(user)}"]
     return WebsocketCommunicator(application, path, headers=headers or [], subprotocols=subprotocols)
 
 

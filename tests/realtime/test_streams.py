@@ -96,7 +96,7 @@ def test_driver_position_passes_through_and_is_in_the_next_snapshot(
     customer = UserFactory()
     order = place_order(customer)
     position = {"type": "driver.position", "order_id": order.pk, "lat": 10.78, "lng": 106.7, "heading": 90,
-                "at": "2026-11-25T04:00:00+00:00"}  # fmt: skip
+                "at": "2026-11-25T11:00:00+07:00"}  # fmt: skip
 
     async def scenario() -> None:
         ws = communicator(f"/ws/orders/{order.pk}/", user=customer)
