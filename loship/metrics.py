@@ -6,7 +6,8 @@ read the database and Redis at scrape time live in `ops/collectors.py`.
 
 These objects live in `APP_REGISTRY`, not the global registry: the process that serves `/metrics` adds up
 the values of every web, ASGI and Celery worker process (each publishes a snapshot to Redis, see
-`loship/metrics_fleet.py`), so a counter incremented in a Celery worker shows up on the scrape.
+`loship/metrics_fleet.py`), so a counter incremented in a Celery worker shows up on the scrape, and
+stays there after that worker exits.
 """
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram

@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import sync_and_async_middleware
 
 from loship.metrics import TASK_QUEUE_WAIT_SECONDS, TASK_RUN_SECONDS, TASKS
-from loship.metrics_fleet import publish_snapshot, start_publisher
+from loship.metrics_fleet import retire_this_process, start_publisher
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -135,4 +135,4 @@ def connect_celery_signals() -> None:
 
 
 def _on_worker_process_shutdown(**_: Any) -> None:
-    publish_snapshot()
+    retire_this_process()

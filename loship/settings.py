@@ -401,8 +401,11 @@ X_FRAME_OPTIONS = "DENY"
 # /metrics answers a bearer token (METRICS_TOKEN) or an address in these networks; anyone else: 403.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
-# Every process publishes its application metrics to Redis this often (0: never), see loship/metrics_fleet.py.
+# Every process publishes its application metrics to Redis this often (0: only when it reads the
+# fleet's), see loship/metrics_fleet.py; one silent for METRICS_STALE_SECONDS is taken for gone: its
+# counters move to the retired totals and its gauges disappear. Keep it well above the publish interval.
 METRICS_PUBLISH_SECONDS = env.float("METRICS_PUBLISH_SECONDS", default=5.0)
+METRICS_STALE_SECONDS = env.float("METRICS_STALE_SECONDS", default=60.0)
 # The headroom rule: warn under HEADROOM_TARGET x, alert at HEADROOM_ALERT_FRACTION of a measured limit.
 HEADROOM_TARGET = env.float("HEADROOM_TARGET", default=10.0)
 HEADROOM_ALERT_FRACTION = env.float("HEADROOM_ALERT_FRACTION", default=0.4)

@@ -96,7 +96,7 @@ def location_fixes_per_second(*, now: float | None = None, total: float | None =
         return 0.0
     old_enough = [(t, v) for t, v in usable if now - t >= RATE_MIN_SPAN_SECONDS]
     then, before = old_enough[-1] if old_enough else usable[0]
-    # A process that exits takes its counter with it: a drop is a reset, not negative load.
+    # The fleet's counter never drops when a process exits; it does when Redis loses its data (a reset).
     return max(0.0, total - before) / max(now - then, 1.0)
 
 

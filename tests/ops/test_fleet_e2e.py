@@ -1,17 +1,23 @@
 """Across real processes: a uvicorn server and a Celery worker publish their metrics to Redis, the
-scrape adds them up, and a request's id reaches the log lines of the task it caused."""
+scrape adds them up, a request's id reaches the log lines of the task it caused, and the counters of a
+process killed with SIGKILL stay on the scrape while its gauges leave it."""
 
 import json
+from itertools import pairwise
 from typing import Any
 
 import httpx
 import pytest
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from loship.events.tasks import relay_outbox
+from tests.drivers.conftest import make_driver
+from tests.e2e.streams import StreamClient
 from tests.factories import UserFactory
 from tests.ops.conftest import METRICS_TOKEN, Scrape, scrape
 from tests.orders.factories import cart_body, make_menu
 from tests.processes import wait_until
+from tests.realtime.conftest import token_for
 
 pytestmark = pytest.mark.e2e
 
@@ -70,3 +76,45 @@ def test_worker_task_timings_and_the_request_id_travel_across_processes(
     wait_until(lambda: any(line["request_id"] == "req-e2e-7731" for line in task_lines()), timeout=20)
     relay = next(line for line in task_lines() if "relay_outbox" in line["message"])
     assert relay["request_id"] == "req-e2e-7731"
+
+
+def test_counters_of_a_killed_process_never_go_down_and_its_gauges_go(
+    asgi_server_factory: Any, celery_worker_factory: Any, settings: Any
+) -> None:
+    settings.METRICS_STALE_SECONDS = 2
+    env = {**FAST_PUBLISH, "METRICS_STALE_SECONDS": "2"}
+    server = asgi_server_factory(env=env)
+    worker = celery_worker_factory(env=env, concurrency=1)
+    tasks, runs = "loship_celery_tasks_total", "loship_celery_task_run_seconds_count"
+    for _ in range(5):
+        relay_outbox.apply_async(queue="default")
+    socket = StreamClient(f"{server.ws_url}/ws/driver/?token={token_for(make_driver())}")
+
+    def counted(result: Scrape) -> bool:
+        return (
+            result.value_or_zero(tasks, queue="default", state="SUCCESS") >= 5
+            and result.value_or_zero("loship_websocket_connections", stream="driver") == 1
+        )
+
+    wait_until(lambda: counted(scrape()), timeout=30)
+    worker.kill()
+    server.kill()
+    socket.close()
+
+    # Until the dead processes go stale their last snapshots count; after, the retired totals do.
+    readings = [scrape()]
+
+    def without_the_socket() -> Scrape | None:
+        result = scrape()
+        return result if result.value_or_zero("loship_websocket_connections", stream="driver") == 0 else None
+
+    gone = wait_until(without_the_socket, timeout=20)
+    readings += [gone, scrape()]
+    for before, after in pairwise(readings):
+        assert after.value(tasks, queue="default", state="SUCCESS") >= before.value(
+            tasks, queue="default", state="SUCCESS"
+        )
+        assert after.value(runs, queue="default") >= before.value(runs, queue="default")
+    assert readings[-1].value(tasks, queue="default", state="SUCCESS") >= 5
+    assert readings[-1].value(runs, queue="default") >= 5
+    assert readings[-1].value("loship_celery_task_run_seconds_bucket", queue="default", le="+Inf") >= 5

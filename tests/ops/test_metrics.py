@@ -12,7 +12,7 @@ from django.utils import timezone
 from loship.events.models import OutboxEvent
 from loship.events.tasks import relay_outbox
 from loship.metrics import LOCATION_FIXES, WEBSOCKET_CONNECTIONS
-from loship.metrics_fleet import SNAPSHOT_PREFIX, local_snapshot, redis_client
+from loship.metrics_fleet import local_snapshot, redis_client, store_snapshot
 from loship.observability import PUBLISHED_AT_HEADER, REQUEST_ID_HEADER
 from orders.models import Order
 from tests.ops.conftest import METRICS_TOKEN, scrape
@@ -77,11 +77,11 @@ def test_application_metrics_add_up_over_processes() -> None:
     """Another process's published snapshot is summed with this process's live values."""
     LOCATION_FIXES.labels(outcome="accepted").inc(2)
     local = scrape().value("loship_location_fixes_total", outcome="accepted")
-    other = local_snapshot()
-    for family in other["families"].values():
-        for sample in family["samples"]:
-            sample[2] = 5.0 if sample[0] == "loship_location_fixes_total" else sample[2]
-    redis_client().set(f"{SNAPSHOT_PREFIX}other-host:4242", json.dumps(other), ex=60)
+    other = {
+        field: 5.0 if '"loship_location_fixes_total"' in field else value
+        for field, value in local_snapshot().items()
+    }
+    store_snapshot("other-host:4242:1", other)
     assert scrape().value("loship_location_fixes_total", outcome="accepted") == local + 5
 
 
