@@ -9,10 +9,9 @@ offer is in drivers/notifications.py (the notifications app sends it).
 
 from typing import Any
 
-from django.db import transaction
 
 from drivers import services
-from drivers.tasks import dispatch_round as dispatch_round_task
+from drivers.tasks import request_round
 from loship.events.models import OutboxEvent
 from loship.events.subscribers import subscribe
 from loship.push import OPS_GROUP, driver_group, order_group, push
@@ -34,18 +33,14 @@ def on_order_event(event: OutboxEvent) -> None:
     order_id = int(event.payload["order_id"])
     if kind in (OrderEventKind.ACCEPTED, OrderEventKind.PREPARING):
         if services.enter_pool(order_id=order_id) is not None:
-            _request_round()
+            request_round()
     elif kind == OrderEventKind.READY_FOR_PICKUP:
         if services.mark_food_ready(order_id=order_id) is not None:
-            _request_round()
+            request_round()
     elif kind in CLOSING_KINDS:
         services.close_dispatch(order_id=order_id)
     elif kind == OrderEventKind.DRIVER_UNASSIGNED and services.release_order(order_id=order_id) is not None:
-        _request_round()
-
-
-def _request_round() -> None:
-    transaction.on_commit(lambda: dispatch_round_task.delay())
+        request_round()
 
 
 def push_drivers_event(event: OutboxEvent) -> None:
