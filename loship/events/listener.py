@@ -45,15 +45,15 @@ def serve(
     on_listening: Callable[[], None] = lambda: None,
 ) -> None:
     """Relay until `stop` is set. `wake` (the read end of a signal wake-up socket) interrupts a wait,
-    so a SIGTERM is answered at once; `on_listening` runs once listening has started and what was
-    pending before has been published."""
+    so a SIGTERM is answered at once; `on_listening` runs each time listening has started (what was
+    pending by then is published next)."""
     backoff = 0.0
     while not stop.is_set():
         listener: BaseDatabaseWrapper | None = None
         try:
             listener = _listen()
-            publish_all()
             on_listening()
+            publish_all()  # what committed while nobody listened
             backoff = 0.0
             while not stop.is_set():
                 _wait(listener, timeout=poll_seconds, wake=wake)
