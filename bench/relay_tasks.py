@@ -35,7 +35,9 @@ def start(name: str, command: list[str], env: dict[str, str], log_dir: Path) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--port", default="8977")
     parser.add_argument("--seconds", default="60")
     parser.add_argument("--no-relay", action="store_true", help="do not start `manage.py relay_outbox`")
@@ -92,8 +94,10 @@ def main() -> None:
     total = sum(counts.values())
     print(f"processes: {', '.join(commands)}; logs in {log_dir}")
     print(f"orders placed {placed}, dispatched {run['orders_dispatched']}, delivered {delivered}")
-    print(f"tasks from /metrics during the run (simulate.py): {result['celery_tasks_in_run']:.0f}, "
-          f"{result['celery_tasks_per_order']} per order placed")
+    print(
+        f"tasks from /metrics during the run (simulate.py): {result['celery_tasks_in_run']:.0f}, "
+        f"{result['celery_tasks_per_order']} per order placed"
+    )
     print(f"tasks received by the worker (setup and run): {total}")
     for name, count in counts.most_common():
         print(f"  {name:45} {count:6}  {count / max(delivered, 1):6.2f} per delivered order")

@@ -1,5 +1,6 @@
 """Real processes for end-to-end and fault tests: uvicorn (HTTP + WebSocket), Celery worker and beat,
-the outbox relay process (`manage.py relay_outbox`) and a dedicated redis-server, all pointed at pytest-django's test database.
+the outbox relay process (`manage.py relay_outbox`) and a dedicated redis-server, all pointed at
+pytest-django's test database.
 
 tests/conftest.py imports the fixtures, so every test can ask for them:
 
@@ -11,8 +12,9 @@ tests/conftest.py imports the fixtures, so every test can ask for them:
 
 The processes see only committed rows, so tests using them need `transactional_db` (every fixture here
 requests it). Each process is started in its own session, waits until it answers (uvicorn: `/healthz`;
-worker: a control ping by its unique node name; beat and relay: their log lines), logs to a file under pytest's
-tmp dir (shown when it fails to start), and is stopped (SIGTERM, then SIGKILL) at the end of the test.
+worker: a control ping by its unique node name; beat and relay: their log lines), logs to a file under
+pytest's tmp dir (shown when it fails to start), and is stopped (SIGTERM, then SIGKILL) at the end of the
+test.
 
 Custom setups go through the factories: `asgi_server_factory(redis_url=..., env={...})`,
 `celery_worker_factory(queues="dispatch", concurrency=1, redis_url=...)`,
@@ -365,7 +367,9 @@ def _start_relay(
 
 
 @pytest.fixture
-def relay_process_factory(_process_registry: list[LiveProcess], tmp_path: Path) -> Callable[..., RelayProcess]:
+def relay_process_factory(
+    _process_registry: list[LiveProcess], tmp_path: Path
+) -> Callable[..., RelayProcess]:
     def start(*, redis_url: str | None = None, env: dict[str, str] | None = None) -> RelayProcess:
         return _start_relay(_process_registry, tmp_path, redis_url=redis_url, env=env)
 

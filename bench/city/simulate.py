@@ -4,9 +4,9 @@
         --orders-per-minute 30 --drivers 60 --merchants 20 --seconds 90 \
         [--capacity] [--results bench/city_RESULTS]
 
-The server (uvicorn), a Celery worker, beat and the outbox relay must run against the same database and Redis (`make run`,
-or `--spawn` to start them here). Setup writes the actors through the ORM (idempotent, phones 0988xxxxxx);
-everything after that goes through HTTP and sockets:
+The server (uvicorn), a Celery worker, beat and the outbox relay must run against the same database and
+Redis (`make run`, or `--spawn` to start them here). Setup writes the actors through the ORM (idempotent,
+phones 0988xxxxxx); everything after that goes through HTTP and sockets:
 
 - customers place orders (Poisson arrivals at the chosen rate) and watch each on `/ws/orders/<id>/`;
 - merchants watch `/ws/merchants/<id>/`, accept each new order, and mark it ready `--prep-seconds` later;
@@ -504,7 +504,7 @@ class Simulation:
 
 
 def spawn(args: argparse.Namespace) -> list[subprocess.Popen[bytes]]:
-    """uvicorn (one worker), a Celery worker, beat and the outbox relay, logging to <tmp>/loship-city-*.log."""
+    """uvicorn (one worker), a Celery worker, beat and the relay, logging to <tmp>/loship-city-*.log."""
     port = args.base_url.rsplit(":", 1)[-1].strip("/")
     env = {
         **os.environ,
