@@ -30,7 +30,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from bench.harness import percentile  # noqa: E402
 from orders.services.placement import Cart, CartLine, place_order  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
-from tests.orders.factories import NEAR_LAT, NEAR_LNG, make_menu  # noqa: E402
+from tests.orders.factories import NEAR_LAT, NEAR_LNG, make_menu, make_merchant  # noqa: E402
 
 
 def main() -> None:
@@ -40,8 +40,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
     args = parser.parse_args()
-    menu = make_menu()
-    customer = UserFactory()
+    menu = make_menu(make_merchant(slug=f"relay-bench-{uuid.uuid4().hex[:8]}"))
+    customer = UserFactory(phone=f"+8491{uuid.uuid4().int % 10**7:07d}")
     cart = Cart(
         merchant_id=menu.merchant.pk,
         lines=(
