@@ -1,6 +1,6 @@
 """The two commands behind `make run` and `make test`, plus a few helpers.
 
-    python -m devtools run      migrate, seed the demo city, run web + worker + beat (and the demo
+    python -m devtools run      migrate, seed the demo city, run web + worker + beat + relay (and the demo
                                 drivers' location fixes) until Ctrl-C
     python -m devtools test     run the whole test suite (extra arguments go to pytest)
     python -m devtools manage   run a manage.py command against the same services
@@ -63,6 +63,8 @@ def _run_system(services: Services) -> int:
                    "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2"), "--loglevel", "INFO"],
         "beat": [PYTHON, "-m", "celery", "-A", "loship", "beat", "--loglevel", "INFO",
                  "--schedule", str(DATA_DIR / "celerybeat-schedule")],
+        # The outbox relay: publishes each event as its transaction commits (LISTEN/NOTIFY).
+        "relay": [PYTHON, "manage.py", "relay_outbox"],
         # The demo drivers' phones: a location fix every 30 s keeps them online and dispatchable.
         "demo-drivers": [PYTHON, "manage.py", "demo_drivers"],
     }  # fmt: skip

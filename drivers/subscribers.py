@@ -1,6 +1,7 @@
 """How the drivers app reacts to outbox events (registered in DriversConfig.ready()).
 
-- `order.*` from the orders app feed the dispatch pool and trigger a round;
+- `order.*` from the orders app feed the dispatch pool and ask for a round when one could offer the
+  order (coalesced: `drivers.tasks.request_round`);
 - the drivers app's own `offer.*`, `job.*` and `driver.*` events are pushed to the driver's group,
   the order's group (jobs) and the ops feed.
 Handlers run in the relay and are idempotent: an event may be delivered twice. Who is notified of an
@@ -9,10 +10,11 @@ offer is in drivers/notifications.py (the notifications app sends it).
 
 from typing import Any
 
-from django.db import transaction
+from django.utils import timezone
 
 from drivers import services
-from drivers.tasks import dispatch_round as dispatch_round_task
+from drivers.models import DispatchRequest, DispatchStatus, Offer, OfferStatus
+from drivers.tasks import request_round
 from loship.events.models import OutboxEvent
 from loship.events.subscribers import subscribe
 from loship.push import OPS_GROUP, driver_group, order_group, push
@@ -33,19 +35,26 @@ def on_order_event(event: OutboxEvent) -> None:
     kind = OrderEventKind.of_topic(event.topic)
     order_id = int(event.payload["order_id"])
     if kind in (OrderEventKind.ACCEPTED, OrderEventKind.PREPARING):
-        if services.enter_pool(order_id=order_id) is not None:
-            _request_round()
+        _round_if_it_could_offer(services.enter_pool(order_id=order_id))
     elif kind == OrderEventKind.READY_FOR_PICKUP:
-        if services.mark_food_ready(order_id=order_id) is not None:
-            _request_round()
+        _round_if_it_could_offer(services.mark_food_ready(order_id=order_id))
     elif kind in CLOSING_KINDS:
         services.close_dispatch(order_id=order_id)
-    elif kind == OrderEventKind.DRIVER_UNASSIGNED and services.release_order(order_id=order_id) is not None:
-        _request_round()
+    elif kind == OrderEventKind.DRIVER_UNASSIGNED:
+        _round_if_it_could_offer(services.release_order(order_id=order_id))
 
 
-def _request_round() -> None:
-    transaction.on_commit(lambda: dispatch_round_task.delay())
+def _round_if_it_could_offer(request: DispatchRequest | None) -> None:
+    """Ask for a round only when one could offer this order now: it waits for a driver, is dispatchable
+    and no open offer carries it. Otherwise a round would change nothing for it; the beat rounds pick it
+    up once that changes (an offer declined or expired asks for a round itself)."""
+    if (
+        request is not None
+        and request.status == DispatchStatus.WAITING
+        and request.dispatchable_at <= timezone.now()
+        and not Offer.objects.filter(status=OfferStatus.OFFERED, order_ids__contains=[request.pk]).exists()
+    ):
+        request_round()
 
 
 def push_drivers_event(event: OutboxEvent) -> None:

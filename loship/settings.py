@@ -186,11 +186,14 @@ CELERY_TASK_ANNOTATIONS = {
     "ops.tasks.check_headroom": _EARLY_ACK,
 }
 # The outbox relay (loship/events/relay.py): a destination that fails is retried after BASE, 2xBASE,
-# 4xBASE... seconds (capped at MAX) and given up after MAX_ATTEMPTS passes; the catch-up sweep runs
-# every OUTBOX_SWEEP_SECONDS.
+# 4xBASE... seconds (capped at MAX) and given up after MAX_ATTEMPTS passes. The relay process
+# (`manage.py relay_outbox`) publishes on each commit's NOTIFY and polls every OUTBOX_RELAY_POLL_SECONDS;
+# the beat catch-up sweep, the safety net when no relay process runs, every OUTBOX_SWEEP_SECONDS (then
+# the latency of an event is up to that).
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=12)
 OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=1.0)
 OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=60.0)
+OUTBOX_RELAY_POLL_SECONDS = env.float("OUTBOX_RELAY_POLL_SECONDS", default=1.0)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=5.0)
 # The beat interval of dispatch rounds (seconds), which the dispatch policy also plans around.
 DISPATCH_ROUND_SECONDS = env.float("DISPATCH_ROUND_SECONDS", default=10.0)

@@ -129,9 +129,8 @@ def notify_all(*, notices: Iterable[Notice], source_event_id: uuid.UUID | str) -
     )
 
 
-def notify_order_event(*, event_id: uuid.UUID | str) -> int:
+def notify_order_event(*, event: OutboxEvent) -> int:
     """The notifications an `order.*` event calls for (the rules are orders/notifications.py)."""
-    event = OutboxEvent.objects.get(event_id=event_id)
     return notify_all(notices=order_notices(event), source_event_id=event.event_id)
 
 

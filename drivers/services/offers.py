@@ -29,7 +29,7 @@ from drivers.models import (
     OfferStatus,
 )
 from drivers.services.jobs import cancel_job
-from drivers.tasks import dispatch_round as dispatch_round_task
+from drivers.tasks import request_round
 from loship.metrics import DISPATCH_LATENCY_SECONDS, OFFERS
 from orders.models import Order, PaymentMethod
 from orders.services import lifecycle
@@ -192,7 +192,7 @@ def decline_offer(*, driver: User, offer_id: int, now: datetime | None = None) -
     offer.save(update_fields=["status", "responded_at"])
     record_offer_event(offer, "declined")
     OFFERS.labels(outcome="declined").inc()
-    _request_round()
+    request_round()
     return offer
 
 
@@ -240,7 +240,7 @@ def expire_offers(*, now: datetime | None = None, limit: int = 500) -> int:
         record_offer_event(offer, "expired")
     if due:
         OFFERS.labels(outcome="expired").inc(len(due))
-        _request_round()
+        request_round()
     return len(due)
 
 
@@ -294,9 +294,5 @@ def unassign_by_ops(*, actor: User, order_id: int, reason: str = "", now: dateti
         job = cancel_job(
             job_id=job.pk, reason=reason or "unassigned_by_ops", now=now, actor=actor, unassign=True
         )
-    _request_round()
+    request_round()
     return job
-
-
-def _request_round() -> None:
-    transaction.on_commit(lambda: dispatch_round_task.delay())

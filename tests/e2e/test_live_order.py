@@ -1,9 +1,10 @@
-"""End to end with real processes: uvicorn (HTTP + WebSocket), a Celery worker and beat, the real
-Redis channel layer and real WebSocket clients.
+"""End to end with real processes: uvicorn (HTTP + WebSocket), the outbox relay process, a Celery
+worker and beat, the real Redis channel layer and real WebSocket clients.
 
 The customer's socket receives every status of an order in order, each within a second of its
-commit; a stranger is refused; a reconnect gets the snapshot; a worker killed in the middle of
-relaying loses and doubles nothing; a Redis restart loses no order and no event.
+commit; a stranger is refused; a reconnect gets the snapshot; a worker killed in the middle of the
+beat's relay sweep loses and doubles nothing (tests/e2e/test_relay_process.py kills the relay process
+itself); a Redis restart loses no order and no event.
 """
 
 import time
@@ -93,7 +94,7 @@ def test_customer_sees_every_status_in_order_within_a_second_of_its_commit(
         "placed", "accepted", "driver_assigned", "picked_up", "delivered",
     ]  # fmt: skip
 
-    # The worker also filled the customer's inbox (accepted, picked up, delivered).
+    # The relay also filled the customer's inbox (accepted, picked up, delivered).
     def inbox() -> list[str]:
         with api(asgi_server.url, customer) as client:
             return [n["kind"] for n in client.get("/me/notifications").json()["results"]]
@@ -128,15 +129,16 @@ def test_worker_killed_mid_relay_the_sweep_delivers_nothing_lost_nothing_doubled
     total = OutboxEvent.objects.filter(published_at__isnull=True).count()
     assert total >= 120
 
+    # No relay process here: the beat sweep (every second) is the relay, run by the worker.
+    celery_beat_factory(env={"OUTBOX_SWEEP_SECONDS": "1"})
     worker = celery_worker_factory(concurrency=1)
     wait_until(lambda: OutboxEvent.objects.filter(published_at__isnull=False).exists(), interval=0.005)
     worker.kill()  # kill -9 in the middle of the relay
     published_at_kill = OutboxEvent.objects.filter(published_at__isnull=False).count()
     assert published_at_kill < total, "the relay finished before the kill; the test needs more events"
 
-    # A fresh worker and the beat sweep (every second here) deliver the rest; the killed worker's own
-    # messages stay unacknowledged in the broker.
-    celery_beat_factory(env={"OUTBOX_SWEEP_SECONDS": "1"})
+    # A fresh worker and the next sweeps deliver the rest; the killed worker's own messages stay
+    # unacknowledged in the broker.
     celery_worker_factory(concurrency=1)
     wait_until(lambda: not OutboxEvent.objects.filter(published_at__isnull=True).exists(), timeout=60)
 

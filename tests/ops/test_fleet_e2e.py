@@ -1,6 +1,7 @@
 """Across real processes: a uvicorn server and a Celery worker publish their metrics to Redis, the
-scrape adds them up, a request's id reaches the log lines of the task it caused, and the counters of a
-process killed with SIGKILL stay on the scrape while its gauges leave it."""
+scrape adds them up, a request's id reaches the log lines of the task it caused (a driver's decline
+asks for a dispatch round; placing an order causes no task, its event goes through the relay process),
+and the counters of a process killed with SIGKILL stay on the scrape while its gauges leave it."""
 
 import json
 from itertools import pairwise
@@ -8,9 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
+from django.db import transaction
+from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from drivers import services as driver_services
 from loship.events.tasks import relay_outbox
+from orders import services as order_services
 from tests.drivers.conftest import make_driver
 from tests.e2e.streams import StreamClient
 from tests.factories import UserFactory
@@ -31,7 +36,7 @@ def test_worker_task_timings_and_the_request_id_travel_across_processes(
     worker = celery_worker_factory(env=FAST_PUBLISH, concurrency=1)
     menu = make_menu()
     token = RefreshToken.for_user(UserFactory()).access_token
-    runs_before = scrape().value_or_zero("loship_celery_task_run_seconds_count", queue="default")
+    runs_before = scrape().value_or_zero("loship_celery_task_run_seconds_count", queue="dispatch")
 
     response = httpx.post(
         f"{server.url}/api/v1/orders",
@@ -39,16 +44,35 @@ def test_worker_task_timings_and_the_request_id_travel_across_processes(
         headers={
             "Authorization": f"Bearer {token}",
             "Idempotency-Key": "e2e-1",
-            "X-Request-ID": "req-e2e-7731",
+            "X-Request-ID": "req-e2e-7730",
         },
         timeout=20,
     )
     assert response.status_code == 201, response.text
+    assert response.headers["X-Request-ID"] == "req-e2e-7730"
+    # The order waits for a driver, who is offered it and declines over HTTP: the decline asks for a
+    # dispatch round (a task) after its commit.
+    order_id = response.json()["id"]
+    order_services.accept_order(order_id=order_id, actor=None, prep_minutes=10)
+    driver_services.enter_pool(order_id=order_id)
+    driver = make_driver()
+    with transaction.atomic():
+        offer = driver_services.create_offer(
+            driver_id=driver.pk, order_ids=[order_id], pickup_at=None, now=timezone.now()
+        )
+    driver_token = RefreshToken.for_user(driver).access_token
+    response = httpx.post(
+        f"{server.url}/api/v1/driver/offers/{offer.pk}/decline",
+        headers={"Authorization": f"Bearer {driver_token}", "X-Request-ID": "req-e2e-7731"},
+        timeout=20,
+    )
+    assert response.status_code == 200, response.text
     assert response.headers["X-Request-ID"] == "req-e2e-7731"
 
-    # The placement's after-commit relay task ran in the worker, whose snapshot reaches this scrape.
+    # The decline's dispatch round ran in the worker, whose snapshot reaches this scrape.
     wait_until(
-        lambda: scrape().value_or_zero("loship_celery_task_run_seconds_count", queue="default") > runs_before,
+        lambda: scrape().value_or_zero("loship_celery_task_run_seconds_count", queue="dispatch")
+        > runs_before,
         timeout=30,
     )
     # The server's own scrape adds up the worker's snapshot too (this test process publishes none).
@@ -57,12 +81,11 @@ def test_worker_task_timings_and_the_request_id_travel_across_processes(
     )
     assert served.status_code == 200
     fleet = Scrape(served.text)
-    assert fleet.value("loship_celery_task_run_seconds_count", queue="default") >= 1
-    assert fleet.value("loship_celery_task_queue_wait_seconds_count", queue="default") >= 1
+    assert fleet.value("loship_celery_task_run_seconds_count", queue="dispatch") >= 1
+    assert fleet.value("loship_celery_task_queue_wait_seconds_count", queue="dispatch") >= 1
     assert httpx.get(f"{server.url}/metrics", timeout=10).status_code == 403
 
-    # The worker logs JSON lines, and the lines of the task (and of the task it sent) carry the id of
-    # the request that caused them.
+    # The worker logs JSON lines, and the lines of the task carry the id of the request that caused it.
     def task_lines() -> list[dict[str, Any]]:
         lines = [
             json.loads(line) for line in worker.log_path.read_text().splitlines() if line.startswith("{")
@@ -74,8 +97,8 @@ def test_worker_task_timings_and_the_request_id_travel_across_processes(
         ]
 
     wait_until(lambda: any(line["request_id"] == "req-e2e-7731" for line in task_lines()), timeout=20)
-    relay = next(line for line in task_lines() if "relay_outbox" in line["message"])
-    assert relay["request_id"] == "req-e2e-7731"
+    round_line = next(line for line in task_lines() if "dispatch_round" in line["message"])
+    assert round_line["request_id"] == "req-e2e-7731"
 
 
 def test_counters_of_a_killed_process_never_go_down_and_its_gauges_go(

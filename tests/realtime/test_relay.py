@@ -2,6 +2,7 @@
 destination neither blocks nor repeats the others."""
 
 import random
+import select
 import threading
 import time
 from collections import defaultdict
@@ -9,8 +10,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
+from loship.events.listener import CHANNEL, publish_all
 from loship.events.models import OutboxEvent
 from loship.events.relay import publish_pending
 from loship.events.services import record_event
@@ -195,3 +197,46 @@ def test_concurrent_relays_keep_each_orders_events_in_order_and_deliver_each_onc
     assert len(slow.received) == aggregates * per_aggregate
     for sequences in by_aggregate.values():
         assert sequences == list(range(1, per_aggregate + 1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outbox_write_wakes_the_relay_once_at_commit_and_a_rollback_wakes_nobody() -> None:
+    listener = connections.create_connection("default")
+    listener.ensure_connection()
+    with listener.cursor() as cursor:
+        cursor.execute(f"LISTEN {CHANNEL}")
+    raw = listener.connection
+
+    def notifications(wait: float = 0.3) -> int:
+        select.select([raw], [], [], wait)
+        raw.poll()
+        count = len(raw.notifies)
+        raw.notifies.clear()
+        return count
+
+    try:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            record(1, 1)
+            raise RuntimeError("changed my mind")
+        assert notifications() == 0
+        assert not OutboxEvent.objects.exists()
+
+        with transaction.atomic():
+            for sequence in (1, 2, 3):
+                record(2, sequence)
+            assert notifications(wait=0.1) == 0  # nothing before the commit
+        assert notifications() == 1  # three events, one wake-up
+    finally:
+        listener.close()
+
+
+@pytest.mark.django_db
+def test_the_relay_process_publishes_until_a_pass_publishes_nothing(
+    destinations: Callable[[str], Recorder],
+) -> None:
+    seen = destinations("seen")
+    for aggregate in range(5):
+        record(aggregate, 1)
+
+    assert publish_all() == 5 and len(seen.received) == 5
+    assert publish_all() == 0
