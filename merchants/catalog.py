@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -68,39 +68,35 @@ def search_query(text: str) -> SearchQuery | None:
     return SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw", config="simple")
 
 
-def _search_vector() -> SearchVector:
-    # The exact expression of the GIN indexes `merchant_search` and `menu_item_search`.
-    return SearchVector("search_text", config="simple")
-
-
 # The nearby list is the hottest read of the app, so it is one hand-written statement: the ORM spent
-# more time building and compiling the expressions below than PostgreSQL spent running them, and the
-# window count saves the separate COUNT query of page pagination. Each fragment mirrors a Python
-# rule: `_DISTANCE` is `merchants.geo.haversine_m`, `_OPEN` is `merchants.selectors.open_at` (tests
-# check both agree), `_MATCHES` uses the GIN index expressions of `merchant_search`/`menu_item_search`.
+# more time building and compiling the expressions below than PostgreSQL spent running them. Each
+# fragment mirrors a Python rule: `_DISTANCE` is `merchants.geo.haversine_m`; `_OPEN` is
+# `merchants.selectors.open_at` over the schedule columns the database keeps on each merchant
+# (migration 0003: seconds of the week covered by its intervals and their past-midnight tails, and its
+# closed dates), so open-now costs no subquery per merchant; `_MATCHES` uses the GIN index expressions
+# of `merchant_search`/`menu_item_search`. Tests check that each agrees with its Python twin.
 _DISTANCE = """2 * %(earth_radius)s * asin(sqrt(
     power(sin((radians(m.lat::float8) - %(phi)s) / 2), 2)
     + %(cos_phi)s * cos(radians(m.lat::float8)) * power(sin((radians(m.lng::float8) - %(lam)s) / 2), 2)))"""
 
-_OPEN = """(
-    (EXISTS (SELECT 1 FROM merchants_openinghours h
-             WHERE h.merchant_id = m.id AND h.weekday = %(today_weekday)s
-               AND (h.opens_at = h.closes_at
-                    OR (h.opens_at < h.closes_at AND h.opens_at <= %(now)s AND h.closes_at > %(now)s)
-                    OR (h.closes_at < h.opens_at AND h.opens_at <= %(now)s)))
-     AND NOT EXISTS (SELECT 1 FROM merchants_closeddate c WHERE c.merchant_id = m.id AND c.date = %(today)s))
-    OR
-    (EXISTS (SELECT 1 FROM merchants_openinghours h
-             WHERE h.merchant_id = m.id AND h.weekday = %(yesterday_weekday)s
-               AND h.closes_at < h.opens_at AND h.closes_at > %(now)s)
-     AND NOT EXISTS (SELECT 1 FROM merchants_closeddate c
-                     WHERE c.merchant_id = m.id AND c.date = %(yesterday)s))
-)"""
+_OPEN = """((m.open_spans @> %(week_second)s AND NOT %(today)s = ANY(m.closed_on))
+    OR (m.spill_spans @> %(week_second)s AND NOT %(yesterday)s = ANY(m.closed_on)))"""
 
 _TSVECTOR = "to_tsvector('simple'::regconfig, COALESCE({table}.search_text, ''::text))"
 _MATCHES = f"""({_TSVECTOR.format(table="m")} @@ to_tsquery('simple'::regconfig, %(tsquery)s)
     OR m.id IN (SELECT i.merchant_id FROM merchants_menuitem i
                 WHERE {_TSVECTOR.format(table="i")} @@ to_tsquery('simple'::regconfig, %(tsquery)s)))"""  # noqa: S608
+
+# The first few matching dishes of each merchant of the page, in menu order, as JSON.
+_DISHES = f"""
+    LEFT JOIN LATERAL (
+        SELECT json_agg(json_build_object(
+                   'id', d.id, 'name', d.name, 'price_vnd', d.price_vnd, 'is_available', d.is_available)
+                   ORDER BY d.position, d.id) AS matched_dishes
+        FROM (SELECT i.id, i.name, i.price_vnd, i.is_available, i.position FROM merchants_menuitem i
+              WHERE i.merchant_id = m.id
+                AND {_TSVECTOR.format(table="i")} @@ to_tsquery('simple'::regconfig, %(tsquery)s)
+              ORDER BY i.position, i.id LIMIT {MATCHED_DISHES_SHOWN}) d) dishes ON true"""  # noqa: S608
 
 _COLUMNS = (
     "m.id, m.name, m.slug, m.address, m.lat, m.lng, m.cuisines, m.price_level, m.cover_image_url, "
@@ -108,9 +104,11 @@ _COLUMNS = (
 )
 
 _ORDER = {
-    Sort.DISTANCE: "near.distance_m, near.id",
-    Sort.RATING: "near.rating_avg DESC, near.rating_count DESC, near.distance_m, near.id",
+    Sort.DISTANCE: "{t}.distance_m, {t}.id",
+    Sort.RATING: "{t}.rating_avg DESC, {t}.rating_count DESC, {t}.distance_m, {t}.id",
 }
+
+SECONDS_PER_DAY = 86_400
 
 
 def _decimal(value: float) -> Decimal:
@@ -119,7 +117,13 @@ def _decimal(value: float) -> Decimal:
 
 
 def nearby_sql(query: NearbyQuery, *, limit: int, offset: int) -> tuple[str, dict[str, Any]]:
-    """The statement listing one page of `query`, with its parameters."""
+    """The statement listing one page of `query` with the total count (and, for a search, each
+    merchant's matching dishes), with its parameters.
+
+    The candidates (inside the bounding box, listed, matching the filters) are read once: the page
+    is the first rows of them by the requested order, the count is counted from the same rows, and
+    only the page's merchants are joined back for their other columns and dishes.
+    """
     local = (query.at or timezone.now()).astimezone(LOCAL_TZ)
     today = local.date()
     yesterday = today - timedelta(days=1)
@@ -132,9 +136,10 @@ def nearby_sql(query: NearbyQuery, *, limit: int, offset: int) -> tuple[str, dic
         "cos_phi": math.cos(phi),
         "today": today,
         "yesterday": yesterday,
-        "today_weekday": today.weekday(),
-        "yesterday_weekday": yesterday.weekday(),
-        "now": local.time().replace(tzinfo=None),
+        "week_second": today.weekday() * SECONDS_PER_DAY
+        + local.hour * 3600
+        + local.minute * 60
+        + local.second,
         "min_lat": _decimal(min_lat),
         "max_lat": _decimal(max_lat),
         "min_lng": _decimal(min_lng),
@@ -155,20 +160,28 @@ def nearby_sql(query: NearbyQuery, *, limit: int, offset: int) -> tuple[str, dic
         conditions.append("m.price_level = ANY(%(price_levels)s)")
         params["price_levels"] = list(query.price_levels)
     words = search_words(query.q)
+    dishes_column, dishes_join = "'[]'::json", ""
     if words:
         conditions.append(_MATCHES)
         params["tsquery"] = " & ".join(f"{word}:*" for word in words)
+        dishes_column, dishes_join = "COALESCE(dishes.matched_dishes, '[]'::json)", _DISHES
     outer = ["near.distance_m <= %(radius)s"]
     if query.open_now:
         outer.append("near.is_open AND NOT near.is_busy")
     sql = f"""
-        SELECT near.*, COUNT(*) OVER () AS total
-        FROM (SELECT {_COLUMNS}, {_DISTANCE} AS distance_m, {_OPEN} AS is_open
-              FROM merchants_merchant m
-              WHERE {" AND ".join(conditions)}) AS near
-        WHERE {" AND ".join(outer)}
-        ORDER BY {_ORDER[query.sort]}
-        LIMIT %(limit)s OFFSET %(offset)s"""  # noqa: S608 - only fixed fragments; values are parameters
+        WITH listed AS (
+            SELECT near.* FROM (
+                SELECT m.id, m.is_busy, m.rating_avg, m.rating_count,
+                       {_DISTANCE} AS distance_m, {_OPEN} AS is_open
+                FROM merchants_merchant m
+                WHERE {" AND ".join(conditions)}) AS near
+            WHERE {" AND ".join(outer)})
+        SELECT {_COLUMNS}, page.distance_m, page.is_open, {dishes_column} AS matched_dishes,
+               (SELECT count(*) FROM listed) AS total
+        FROM (SELECT * FROM listed ORDER BY {_ORDER[query.sort].format(t="listed")}
+              LIMIT %(limit)s OFFSET %(offset)s) AS page
+        JOIN merchants_merchant m ON m.id = page.id{dishes_join}
+        ORDER BY {_ORDER[query.sort].format(t="page")}"""  # noqa: S608 - only fixed fragments; values are parameters
     return sql, params
 
 
@@ -179,37 +192,18 @@ class NearbyPage:
 
 
 def nearby_merchants(query: NearbyQuery, *, limit: int = 20, offset: int = 0) -> NearbyPage:
-    """One page of listed merchants within `radius_m` of the point, with `distance_m` and `is_open`,
-    filtered and ordered as asked (ties broken by id, so pages are stable), and the total count.
-    A page past the end is empty with a total of 0."""
+    """One page of listed merchants within `radius_m` of the point, with `distance_m`, `is_open` and
+    (for a search) `matched_dishes`, filtered and ordered as asked (ties broken by id, so pages are
+    stable), and the total count, in one statement. A page past the end is empty with a total of 0."""
     sql, params = nearby_sql(query, limit=limit, offset=offset)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-    total = rows[0].pop("total") if rows else 0
-    for row in rows[1:]:
+    total = rows[0]["total"] if rows else 0
+    for row in rows:
         del row["total"]
     return NearbyPage(total=total, rows=rows)
-
-
-def matched_dishes(merchant_ids: list[int], q: str) -> dict[int, list[dict[str, Any]]]:
-    """The dishes of these merchants whose names match `q` (at most a few each), in menu order."""
-    terms = search_query(q)
-    if terms is None or not merchant_ids:
-        return {}
-    rows = (
-        MenuItem.objects.alias(vector=_search_vector())
-        .filter(merchant_id__in=merchant_ids, vector=terms)
-        .order_by("merchant_id", "position", "id")
-        .values("id", "merchant_id", "name", "price_vnd", "is_available")
-    )
-    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        dishes = found[row.pop("merchant_id")]
-        if len(dishes) < MATCHED_DISHES_SHOWN:
-            dishes.append(row)
-    return found
 
 
 # --- The merchant page --------------------------------------------------------------------------
@@ -312,7 +306,7 @@ def build_page(merchant_id: int, *, today: date | None = None) -> dict[str, Any]
     }
 
 
-def _json(value: Any) -> bytes:
+def json_bytes(value: Any) -> bytes:
     # As DRF's JSONRenderer writes it: UTF-8, compact.
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -323,7 +317,7 @@ def cache_entry(page: dict[str, Any]) -> dict[str, Any]:
     clock-dependent fields are computed from."""
     static = {key: value for key, value in page.items() if key != "closed_dates"}
     return {
-        "body": _json(static),
+        "body": json_bytes(static),
         "opening_hours": page["opening_hours"],
         "closed_dates": page["closed_dates"],
         "is_busy": page["is_busy"],
@@ -349,7 +343,7 @@ def render_entry(entry: dict[str, Any], *, at: datetime | None = None) -> bytes:
         "accepting_orders": is_open and not entry["is_busy"],
         "closed_dates": [row for row in entry["closed_dates"] if row["date"] >= today],
     }
-    return _json(clock)[:-1] + b"," + entry["body"][1:]
+    return json_bytes(clock)[:-1] + b"," + entry["body"][1:]
 
 
 def merchant_page_json(merchant_id: int, *, at: datetime | None = None) -> bytes | None:

@@ -54,7 +54,9 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
-def copy_rows(cursor: CursorWrapper, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def copy_rows(
+    cursor: CursorWrapper, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
     """COPY `rows` into `table`, 100,000 at a time; returns how many."""
     count = 0
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
@@ -127,12 +129,16 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             if options["reset"]:
                 self._timed("reset", lambda: delete_city(cursor))
-            cursor.execute("SELECT EXISTS (SELECT 1 FROM merchants_merchant WHERE slug LIKE %s)", [f"{SLUG_PREFIX}%"])
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM merchants_merchant WHERE slug LIKE %s)", [f"{SLUG_PREFIX}%"]
+            )
             if cursor.fetchone()[0]:
                 raise CommandError("A city is already seeded; pass --reset to replace it.")
             with transaction.atomic():
                 cursor.execute("SET LOCAL jit = off")  # compiling the generators costs more than running them
-                merchants = self._timed("merchants and hours", lambda: self._merchants(cursor, sizes["merchants"]))
+                merchants = self._timed(
+                    "merchants and hours", lambda: self._merchants(cursor, sizes["merchants"])
+                )
                 self._timed("menus", lambda: self._menus(cursor, merchants, sizes["dishes"]))
                 customers = self._timed("customers", lambda: self._customers(cursor, sizes["customers"]))
                 self._timed("orders", lambda: self._orders(cursor, merchants, customers, sizes["orders"]))
@@ -179,13 +185,18 @@ class Command(BaseCommand):
             "cover_image_url", "min_order_vnd", "delivery_radius_m", "prep_minutes", "is_busy", "is_active",
             "rating_count", "rating_sum", "rating_avg", "search_text", "created_at", "updated_at",
         ), rows)  # fmt: skip
-        copy_rows(cursor, "merchants_openinghours", ("merchant_id", "weekday", "opens_at", "closes_at"), hours)
+        copy_rows(
+            cursor, "merchants_openinghours", ("merchant_id", "weekday", "opens_at", "closes_at"), hours
+        )
         copy_rows(cursor, "merchants_closeddate", ("merchant_id", "date", "reason"), closed)
         return merchants
 
     def _menus(self, cursor: CursorWrapper, merchants: list[dict[str, Any]], dishes: int) -> None:
         menus = _menus()
-        per_merchant = [dishes // len(merchants) + (1 if i < dishes % len(merchants) else 0) for i in range(len(merchants))]
+        per_merchant = [
+            dishes // len(merchants) + (1 if i < dishes % len(merchants) else 0)
+            for i in range(len(merchants))
+        ]
         plans: list[list[Dish]] = []
         for merchant, count in zip(merchants, per_merchant, strict=True):
             menu = menus[merchant["kind"]]
@@ -196,7 +207,9 @@ class Command(BaseCommand):
             ])  # fmt: skip
         category_names = [list(dict.fromkeys(dish[0] for dish in plan)) for plan in plans]
         category_ids = iter(reserve_ids(cursor, "merchants_menucategory", sum(map(len, category_names))))
-        category_of: list[dict[str, int]] = [{name: next(category_ids) for name in names} for names in category_names]
+        category_of: list[dict[str, int]] = [
+            {name: next(category_ids) for name in names} for names in category_names
+        ]
         copy_rows(cursor, "merchants_menucategory", ("id", "merchant_id", "name", "position"), (
             (pk, merchant["id"], name, position)
             for merchant, categories in zip(merchants, category_of, strict=True)
@@ -211,7 +224,20 @@ class Command(BaseCommand):
                 pk = next(item_ids)
                 merchant["first_item"] = merchant["first_item"] or pk
                 text = search_text.get(name) or search_text.setdefault(name, normalize(name))
-                items.append((pk, merchant["id"], category_of[index][category], name, "", price, "", self.rng.random() > 0.06, position, text))
+                items.append(
+                    (
+                        pk,
+                        merchant["id"],
+                        category_of[index][category],
+                        name,
+                        "",
+                        price,
+                        "",
+                        self.rng.random() > 0.06,
+                        position,
+                        text,
+                    )
+                )
                 if index % 4 == 0:
                     groups.extend((pk, key, group_position) for group_position, key in enumerate(keys))
         copy_rows(cursor, "merchants_menuitem", (
@@ -242,7 +268,9 @@ class Command(BaseCommand):
         ))  # fmt: skip
         return ids
 
-    def _orders(self, cursor: CursorWrapper, merchants: list[dict[str, Any]], customers: list[int], count: int) -> None:
+    def _orders(
+        self, cursor: CursorWrapper, merchants: list[dict[str, Any]], customers: list[int], count: int
+    ) -> None:
         """Orders are generated in SQL from two lookup tables (merchants by index, customers by index):
         the first `HEAVY_CUSTOMER_ORDERS` belong to customer 0, the rest spread over the others; each
         has 1-3 lines of its merchant's dishes and two history events (placed, delivered), and was
@@ -272,8 +300,10 @@ class Command(BaseCommand):
             "prefix": CODE_PREFIX,
             "pattern": f"{CODE_PREFIX}%",
         }
-        self._timed("  orders", lambda: cursor.execute(
-            """
+        self._timed(
+            "  orders",
+            lambda: cursor.execute(
+                """
             INSERT INTO orders_order (
                 code, customer_id, merchant_id, status, version, status_reason, cancelled_by,
                 delivery_address, delivery_lat, delivery_lng, delivery_note, customer_phone, delivery_code,
@@ -294,10 +324,13 @@ class Command(BaseCommand):
                 SELECT COALESCE(sum(i.price_vnd), 0) AS total FROM generate_series(1, 1 + g %% 3) AS k
                 JOIN merchants_menuitem i ON i.id = m.first_item + (g + k) %% m.items) sub
             """,
-            params,
-        ))
-        self._timed("  lines", lambda: cursor.execute(
-            """
+                params,
+            ),
+        )
+        self._timed(
+            "  lines",
+            lambda: cursor.execute(
+                """
             INSERT INTO orders_orderline (
                 order_id, menu_item_id, name, base_price_vnd, unit_price_vnd, quantity, line_total_vnd, options, note)
             SELECT o.id, i.id, i.name, i.price_vnd, i.price_vnd, 1, i.price_vnd, '[]', ''
@@ -308,10 +341,13 @@ class Command(BaseCommand):
             JOIN merchants_menuitem i ON i.id = m.first_item + (n.g + k) %% m.items
             WHERE o.code LIKE %(pattern)s
             """,
-            params,
-        ))
-        self._timed("  history", lambda: cursor.execute(
-            """
+                params,
+            ),
+        )
+        self._timed(
+            "  history",
+            lambda: cursor.execute(
+                """
             INSERT INTO orders_orderevent (order_id, version, kind, from_status, to_status, actor_id, actor_role,
                                            reason, created_at)
             SELECT o.id, 1, 'placed', '', 'placed', o.customer_id, 'customer', '', o.created_at
@@ -320,8 +356,9 @@ class Command(BaseCommand):
             SELECT o.id, 2, 'delivered', 'picked_up', 'delivered', NULL, 'driver', '', o.delivered_at
             FROM orders_order o WHERE o.code LIKE %(pattern)s
             """,
-            params,
-        ))
+                params,
+            ),
+        )
 
 
 def delete_city(cursor: CursorWrapper) -> None:
@@ -333,11 +370,16 @@ def delete_city(cursor: CursorWrapper) -> None:
         (f"DELETE FROM orders_orderevent WHERE order_id IN ({orders})", f"{CODE_PREFIX}%"),  # noqa: S608
         (f"DELETE FROM orders_orderline WHERE order_id IN ({orders})", f"{CODE_PREFIX}%"),  # noqa: S608
         ("DELETE FROM orders_order WHERE code LIKE %s", f"{CODE_PREFIX}%"),
-        (f"DELETE FROM merchants_option WHERE group_id IN (SELECT id FROM merchants_optiongroup WHERE item_id IN ({items}))", f"{SLUG_PREFIX}%"),  # noqa: S608, E501
+        (
+            f"DELETE FROM merchants_option WHERE group_id IN (SELECT id FROM merchants_optiongroup WHERE item_id IN ({items}))",
+            f"{SLUG_PREFIX}%",
+        ),  # noqa: S608, E501
         (f"DELETE FROM merchants_optiongroup WHERE item_id IN ({items})", f"{SLUG_PREFIX}%"),  # noqa: S608
     ]
     for table in ("menuitem", "menucategory", "openinghours", "closeddate"):
-        statements.append((f"DELETE FROM merchants_{table} WHERE merchant_id IN ({merchants})", f"{SLUG_PREFIX}%"))  # noqa: S608
+        statements.append(
+            (f"DELETE FROM merchants_{table} WHERE merchant_id IN ({merchants})", f"{SLUG_PREFIX}%")
+        )  # noqa: S608
     statements += [
         ("DELETE FROM merchants_merchant WHERE slug LIKE %s", f"{SLUG_PREFIX}%"),
         ("DELETE FROM users_user WHERE phone LIKE %s", f"{PHONE_PREFIX}%"),
@@ -345,4 +387,3 @@ def delete_city(cursor: CursorWrapper) -> None:
     with transaction.atomic():
         for sql, pattern in statements:
             cursor.execute(sql, [pattern])
-
