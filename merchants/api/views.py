@@ -43,10 +43,10 @@ class PublicCatalogMixin:
 
 
 class NearbyMerchantsApi(PublicCatalogMixin, ListAPIView[Merchant]):
-    """Merchants near a point: by distance or rating, filtered, searchable without accents.
+    """Merchants near a point: by distance or rating, filtered, searchable without accents."""
 
-    The rendered page is cached by its exact URL (it links to the next one) for the current minute
-    (open-now is minute-exact) under the catalog version, which any change to any merchant bumps."""
+    # The rendered page is cached by its exact URL (it links to the next one) for the current minute
+    # (open-now is minute-exact) under the catalog version, which any change to any merchant bumps.
 
     permission_classes = [AllowAny]
     serializer_class = s.NearbyMerchantSerializer

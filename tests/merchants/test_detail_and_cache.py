@@ -6,10 +6,9 @@ from datetime import time
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
-
-from django.core.cache import cache
 
 from merchants import services
 from merchants.api.serializers import MerchantPageSerializer

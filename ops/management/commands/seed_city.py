@@ -16,9 +16,9 @@ import csv
 import io
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
@@ -39,9 +39,29 @@ LNG_RANGE = (106.55, 106.85)
 CENTRE = (10.7769, 106.7009)
 TET_2027 = date(2027, 2, 6)
 
+T = TypeVar("T")
+
 DEFAULTS = {"merchants": 20_000, "dishes": 300_000, "orders": 1_000_000, "customers": 20_000}
 
 Dish = tuple[str, str, int, tuple[str, ...]]  # category, name, price, option group keys
+
+MERCHANT_COLUMNS = (
+    "id", "name", "slug", "description", "phone", "address", "lat", "lng", "cuisines", "price_level",
+    "cover_image_url", "min_order_vnd", "delivery_radius_m", "prep_minutes", "is_busy", "is_active",
+    "rating_count", "rating_sum", "rating_avg", "search_text", "created_at", "updated_at",
+)  # fmt: skip
+ITEM_COLUMNS = (
+    "id", "merchant_id", "category_id", "name", "description", "price_vnd", "image_url", "is_available",
+    "position", "search_text",
+)  # fmt: skip
+GROUP_COLUMNS = ("id", "item_id", "name", "is_required", "min_select", "max_select", "position")
+OPTION_COLUMNS = ("group_id", "name", "price_delta_vnd", "is_available", "position")
+USER_COLUMNS = (
+    "id", "password", "is_superuser", "phone", "email", "full_name", "roles", "language", "is_active",
+    "is_staff", "date_joined",
+)  # fmt: skip
+#: Tables the orders go into, whose secondary indexes are dropped for the load and rebuilt after it.
+ORDER_TABLES = ("orders_order", "orders_orderline", "orders_orderevent")
 
 
 def _csv_value(value: Any) -> Any:
@@ -108,6 +128,30 @@ def _menus() -> list[list[Dish]]:
     ]
 
 
+def _plan(menu: list[Dish], count: int) -> list[Dish]:
+    """`count` dishes from a kind's menu; past its end, the same dishes again as larger portions."""
+    plan = []
+    for n in range(count):
+        category, name, price, keys = menu[n % len(menu)]
+        if n >= len(menu):
+            name, price, keys = f"{name} phần lớn {n // len(menu)}", price + 20_000, ()
+        plan.append((category, name, price, keys))
+    return plan
+
+
+def secondary_indexes(cursor: CursorWrapper, tables: Sequence[str]) -> list[tuple[str, str]]:
+    """(name, definition) of the tables' indexes that back no constraint (primary key, unique)."""
+    cursor.execute(
+        """
+        SELECT i.indexname, i.indexdef FROM pg_indexes i
+        WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s)
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+        """,
+        [list(tables)],
+    )
+    return list(cursor.fetchall())
+
+
 class Command(BaseCommand):
     help = "Seed a city the size of Loship's (20k merchants, 300k dishes, 1M past orders) for benchmarks."
 
@@ -135,9 +179,12 @@ class Command(BaseCommand):
             if cursor.fetchone()[0]:
                 raise CommandError("A city is already seeded; pass --reset to replace it.")
             with transaction.atomic():
-                cursor.execute("SET LOCAL jit = off")  # compiling the generators costs more than running them
+                # Compiling the generating statements costs more than running them.
+                cursor.execute("SET LOCAL jit = off")
+                # Foreign keys checked per statement: indexes cannot be rebuilt over pending checks.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 merchants = self._timed(
-                    "merchants and hours", lambda: self._merchants(cursor, sizes["merchants"])
+                    "merchants, hours", lambda: self._merchants(cursor, sizes["merchants"])
                 )
                 self._timed("menus", lambda: self._menus(cursor, merchants, sizes["dishes"]))
                 customers = self._timed("customers", lambda: self._customers(cursor, sizes["customers"]))
@@ -150,17 +197,18 @@ class Command(BaseCommand):
             f"({min(HEAVY_CUSTOMER_ORDERS, sizes['orders'])} by {HEAVY_CUSTOMER_PHONE})"
         )
 
-    def _timed(self, label: str, step: Any) -> Any:
+    def _timed(self, label: str, step: Callable[[], T]) -> T:
         started = time.monotonic()
         result = step()
         self.stdout.write(f"  {label}: {time.monotonic() - started:.1f} s")
         return result
 
     def _merchants(self, cursor: CursorWrapper, count: int) -> list[dict[str, Any]]:
-        ids = reserve_ids(cursor, "merchants_merchant", count)
         merchants: list[dict[str, Any]] = []
-        rows, hours, closed = [], [], []
-        for index, pk in enumerate(ids):
+        rows: list[list[Any]] = []
+        hours: list[tuple[Any, ...]] = []
+        closed: list[tuple[Any, ...]] = []
+        for index, pk in enumerate(reserve_ids(cursor, "merchants_merchant", count)):
             kind_index = index % len(KINDS)
             kind = KINDS[kind_index]
             name = f"{kind.names[(index // len(KINDS)) % len(kind.names)]} {index + 1}"
@@ -168,23 +216,22 @@ class Command(BaseCommand):
             rating_count = self.rng.randint(0, 3000)
             rating_avg = round(self.rng.uniform(3.5, 5.0), 2) if rating_count else 0
             prep = self.rng.choice([10, 15, 20, 25])
-            merchants.append({"id": pk, "kind": kind_index, "lat": lat, "lng": lng, "prep": prep})
-            rows.append((
-                pk, name, f"{SLUG_PREFIX}{index + 1}", "", "", f"{index + 1} Đường số {index % 97 + 1}, TP. Hồ Chí Minh",
-                f"{lat:.6f}", f"{lng:.6f}", list(kind.cuisines), kind.price_level, "",
-                self.rng.choice([0, 30_000, 50_000]), self.rng.choice([4_000, 5_000, 6_000, 8_000]), prep,
-                self.rng.random() < 0.03, True, rating_count, int(rating_avg * rating_count), f"{rating_avg:.2f}",
-                normalize(" ".join([name, *kind.cuisines])), "now()", "now()",
-            ))  # fmt: skip
+            merchants.append({"id": pk, "kind": kind_index, "prep": prep})
+            address = f"{index + 1} Đường số {index % 97 + 1}, TP. Hồ Chí Minh"
+            min_order, radius = self.rng.choice([0, 30_000, 50_000]), self.rng.choice([4_000, 5_000, 8_000])
+            busy, rating_sum = self.rng.random() < 0.03, int(rating_avg * rating_count)
+            search_text = normalize(" ".join([name, *kind.cuisines]))
+            rows.append([
+                pk, name, f"{SLUG_PREFIX}{index + 1}", "", "", address, f"{lat:.6f}", f"{lng:.6f}",
+                list(kind.cuisines), kind.price_level, "", min_order, radius, prep, busy, True,
+                rating_count, rating_sum, f"{rating_avg:.2f}", search_text, "now", "now",
+            ])  # fmt: skip
+            # As in the demo: every sixth merchant never closes, the others keep their kind's hours.
             pattern = "around_the_clock" if index % 6 == 0 else kind.hours
             hours.extend((pk, day, opens, closes) for day in range(7) for opens, closes in HOURS[pattern])
             if index % 5 == 2:
                 closed.append((pk, TET_2027, "Nghỉ Tết Nguyên Đán"))
-        copy_rows(cursor, "merchants_merchant", (
-            "id", "name", "slug", "description", "phone", "address", "lat", "lng", "cuisines", "price_level",
-            "cover_image_url", "min_order_vnd", "delivery_radius_m", "prep_minutes", "is_busy", "is_active",
-            "rating_count", "rating_sum", "rating_avg", "search_text", "created_at", "updated_at",
-        ), rows)  # fmt: skip
+        copy_rows(cursor, "merchants_merchant", MERCHANT_COLUMNS, rows)
         copy_rows(
             cursor, "merchants_openinghours", ("merchant_id", "weekday", "opens_at", "closes_at"), hours
         )
@@ -193,79 +240,84 @@ class Command(BaseCommand):
 
     def _menus(self, cursor: CursorWrapper, merchants: list[dict[str, Any]], dishes: int) -> None:
         menus = _menus()
-        per_merchant = [
-            dishes // len(merchants) + (1 if i < dishes % len(merchants) else 0)
-            for i in range(len(merchants))
-        ]
-        plans: list[list[Dish]] = []
-        for merchant, count in zip(merchants, per_merchant, strict=True):
-            menu = menus[merchant["kind"]]
-            # Past the kind's own menu, the same dishes again as larger portions.
-            plans.append([
-                menu[n % len(menu)] if n < len(menu) else (menu[n % len(menu)][0], f"{menu[n % len(menu)][1]} phần lớn {n // len(menu)}", menu[n % len(menu)][2] + 20_000, ())
-                for n in range(count)
-            ])  # fmt: skip
-        category_names = [list(dict.fromkeys(dish[0] for dish in plan)) for plan in plans]
-        category_ids = iter(reserve_ids(cursor, "merchants_menucategory", sum(map(len, category_names))))
-        category_of: list[dict[str, int]] = [
-            {name: next(category_ids) for name in names} for names in category_names
-        ]
-        copy_rows(cursor, "merchants_menucategory", ("id", "merchant_id", "name", "position"), (
-            (pk, merchant["id"], name, position)
-            for merchant, categories in zip(merchants, category_of, strict=True)
-            for position, (name, pk) in enumerate(categories.items())
-        ))  # fmt: skip
+        share, extra = divmod(dishes, len(merchants))
+        plans = [_plan(menus[m["kind"]], share + (i < extra)) for i, m in enumerate(merchants)]
+        names = [list(dict.fromkeys(dish[0] for dish in plan)) for plan in plans]
+        category_ids = iter(reserve_ids(cursor, "merchants_menucategory", sum(map(len, names))))
+        category_of = [{name: next(category_ids) for name in categories} for categories in names]
+        copy_rows(
+            cursor,
+            "merchants_menucategory",
+            ("id", "merchant_id", "name", "position"),
+            (
+                (pk, merchant["id"], name, position)
+                for merchant, categories in zip(merchants, category_of, strict=True)
+                for position, (name, pk) in enumerate(categories.items())
+            ),
+        )
         item_ids = iter(reserve_ids(cursor, "merchants_menuitem", dishes))
         search_text: dict[str, str] = {}
-        items, groups = [], []
+        items: list[tuple[Any, ...]] = []
+        groups: list[tuple[int, str, int]] = []
         for index, (merchant, plan) in enumerate(zip(merchants, plans, strict=True)):
             merchant["first_item"], merchant["items"] = None, len(plan)
             for position, (category, name, price, keys) in enumerate(plan):
                 pk = next(item_ids)
                 merchant["first_item"] = merchant["first_item"] or pk
                 text = search_text.get(name) or search_text.setdefault(name, normalize(name))
+                available = self.rng.random() > 0.06
+                category_id = category_of[index][category]
                 items.append(
-                    (
-                        pk,
-                        merchant["id"],
-                        category_of[index][category],
-                        name,
-                        "",
-                        price,
-                        "",
-                        self.rng.random() > 0.06,
-                        position,
-                        text,
-                    )
+                    (pk, merchant["id"], category_id, name, "", price, "", available, position, text)
                 )
-                if index % 4 == 0:
+                if index % 4 == 0:  # every fourth merchant's dishes carry the demo's option groups
                     groups.extend((pk, key, group_position) for group_position, key in enumerate(keys))
-        copy_rows(cursor, "merchants_menuitem", (
-            "id", "merchant_id", "category_id", "name", "description", "price_vnd", "image_url", "is_available",
-            "position", "search_text",
-        ), items)  # fmt: skip
+        copy_rows(cursor, "merchants_menuitem", ITEM_COLUMNS, items)
         group_ids = reserve_ids(cursor, "merchants_optiongroup", len(groups))
-        copy_rows(cursor, "merchants_optiongroup", (
-            "id", "item_id", "name", "is_required", "min_select", "max_select", "position",
-        ), (
-            (pk, item, GROUPS[key].name, GROUPS[key].required, GROUPS[key].min_select, GROUPS[key].max_select, position)
-            for pk, (item, key, position) in zip(group_ids, groups, strict=True)
-        ))  # fmt: skip
-        copy_rows(cursor, "merchants_option", ("group_id", "name", "price_delta_vnd", "is_available", "position"), (
-            (pk, name, delta, True, position)
-            for pk, (_, key, _) in zip(group_ids, groups, strict=True)
-            for position, (name, delta) in enumerate(GROUPS[key].options)
-        ))  # fmt: skip
+        copy_rows(
+            cursor,
+            "merchants_optiongroup",
+            GROUP_COLUMNS,
+            (
+                (pk, item, spec.name, spec.required, spec.min_select, spec.max_select, position)
+                for pk, (item, key, position) in zip(group_ids, groups, strict=True)
+                for spec in [GROUPS[key]]
+            ),
+        )
+        copy_rows(
+            cursor,
+            "merchants_option",
+            OPTION_COLUMNS,
+            (
+                (pk, name, delta, True, position)
+                for pk, (_, key, _) in zip(group_ids, groups, strict=True)
+                for position, (name, delta) in enumerate(GROUPS[key].options)
+            ),
+        )
 
     def _customers(self, cursor: CursorWrapper, count: int) -> list[int]:
         ids = reserve_ids(cursor, "users_user", count)
-        copy_rows(cursor, "users_user", (
-            "id", "password", "is_superuser", "phone", "email", "full_name", "roles", "language", "is_active",
-            "is_staff", "date_joined",
-        ), (
-            (pk, "!", False, f"{PHONE_PREFIX}{index:07d}", "", f"Khách {index}", ["customer"], "vi", True, False, "now()")
-            for index, pk in enumerate(ids)
-        ))  # fmt: skip
+        copy_rows(
+            cursor,
+            "users_user",
+            USER_COLUMNS,
+            (
+                (
+                    pk,
+                    "!",
+                    False,
+                    f"{PHONE_PREFIX}{n:07d}",
+                    "",
+                    f"Khách {n}",
+                    ["customer"],
+                    "vi",
+                    True,
+                    False,
+                    "now()",
+                )
+                for n, pk in enumerate(ids)
+            ),
+        )
         return ids
 
     def _orders(
@@ -274,19 +326,28 @@ class Command(BaseCommand):
         """Orders are generated in SQL from two lookup tables (merchants by index, customers by index):
         the first `HEAVY_CUSTOMER_ORDERS` belong to customer 0, the rest spread over the others; each
         has 1-3 lines of its merchant's dishes and two history events (placed, delivered), and was
-        placed at a pseudo-random moment of the past year."""
+        placed at a pseudo-random moment of the past year. The tables' secondary indexes are rebuilt
+        once after the load rather than kept up to date row by row."""
         cursor.execute(
             "CREATE TEMP TABLE city_m (idx int PRIMARY KEY, id bigint, lat numeric, lng numeric, "
             "first_item bigint, items int, prep int) ON COMMIT DROP"
         )
-        copy_rows(cursor, "city_m", ("idx", "id", "lat", "lng", "first_item", "items", "prep"), (
-            (index, m["id"], f"{m['lat']:.6f}", f"{m['lng']:.6f}", m["first_item"], m["items"], m["prep"])
-            for index, m in enumerate(merchants) if m["items"]
-        ))  # fmt: skip
+        cursor.execute(
+            "INSERT INTO city_m SELECT row_number() OVER (ORDER BY m.id) - 1, m.id, m.lat, m.lng, "
+            "f.first_item, f.items, m.prep_minutes FROM merchants_merchant m "
+            "JOIN unnest(%s::bigint[], %s::bigint[], %s::int[]) AS f(id, first_item, items) ON f.id = m.id",
+            [
+                [m["id"] for m in merchants if m["items"]],
+                [m["first_item"] for m in merchants if m["items"]],
+                [m["items"] for m in merchants if m["items"]],
+            ],
+        )
         cursor.execute("CREATE TEMP TABLE city_c (idx int PRIMARY KEY, id bigint, phone text) ON COMMIT DROP")
-        copy_rows(cursor, "city_c", ("idx", "id", "phone"), (
-            (index, pk, f"{PHONE_PREFIX}{index:07d}") for index, pk in enumerate(customers)
-        ))  # fmt: skip
+        cursor.execute(
+            "INSERT INTO city_c SELECT n - 1, u.id, u.phone "
+            "FROM unnest(%s::bigint[]) WITH ORDINALITY AS c(id, n) JOIN users_user u ON u.id = c.id",
+            [customers],
+        )
         cursor.execute("ANALYZE city_m; ANALYZE city_c")
         cursor.execute("SELECT count(*) FROM city_m")
         listed = cursor.fetchone()[0]
@@ -300,90 +361,81 @@ class Command(BaseCommand):
             "prefix": CODE_PREFIX,
             "pattern": f"{CODE_PREFIX}%",
         }
-        self._timed(
-            "  orders",
-            lambda: cursor.execute(
-                """
-            INSERT INTO orders_order (
-                code, customer_id, merchant_id, status, version, status_reason, cancelled_by,
-                delivery_address, delivery_lat, delivery_lng, delivery_note, customer_phone, delivery_code,
-                distance_m, note, subtotal_vnd, delivery_fee_vnd, small_order_fee_vnd, service_fee_vnd,
-                discount_vnd, total_vnd, promo_code, payment_method, payment_status, prep_minutes, eta,
-                created_at, updated_at, accepted_at, ready_at, picked_up_at, delivered_at)
-            SELECT %(prefix)s || lpad(g::text, 9, '0'), c.id, m.id, 'delivered', 2, '', '',
-                   'Giao tới khách ' || c.idx, m.lat + 0.01, m.lng - 0.01, '', c.phone, lpad((g %% 10000)::text, 4, '0'),
-                   1500 + g %% 4000, '', sub.total, 15000, 0, 0, 0, sub.total + 15000, '', 'cash', 'paid', m.prep,
-                   t.at + interval '40 minutes',
-                   t.at, t.at + interval '40 minutes', t.at + interval '2 minutes',
-                   t.at + interval '15 minutes', t.at + interval '20 minutes', t.at + interval '40 minutes'
-            FROM generate_series(1, %(count)s) AS g
-            JOIN city_c c ON c.idx = CASE WHEN g <= %(heavy)s THEN 0 ELSE 1 + (g * 7919) %% %(customers)s END
-            JOIN city_m m ON m.idx = (g * 104729) %% %(merchants)s
-            CROSS JOIN LATERAL (SELECT now() - interval '1 second' * ((g::bigint * 15485863) %% 31536000) AS at) t
-            CROSS JOIN LATERAL (
-                SELECT COALESCE(sum(i.price_vnd), 0) AS total FROM generate_series(1, 1 + g %% 3) AS k
-                JOIN merchants_menuitem i ON i.id = m.first_item + (g + k) %% m.items) sub
-            """,
-                params,
-            ),
-        )
-        self._timed(
-            "  lines",
-            lambda: cursor.execute(
-                """
-            INSERT INTO orders_orderline (
-                order_id, menu_item_id, name, base_price_vnd, unit_price_vnd, quantity, line_total_vnd, options, note)
-            SELECT o.id, i.id, i.name, i.price_vnd, i.price_vnd, 1, i.price_vnd, '[]', ''
-            FROM orders_order o
-            JOIN city_m m ON m.id = o.merchant_id
-            CROSS JOIN LATERAL (SELECT substr(o.code, 5)::int AS g) n
-            CROSS JOIN LATERAL generate_series(1, 1 + n.g %% 3) AS k
-            JOIN merchants_menuitem i ON i.id = m.first_item + (n.g + k) %% m.items
-            WHERE o.code LIKE %(pattern)s
-            """,
-                params,
-            ),
-        )
-        self._timed(
-            "  history",
-            lambda: cursor.execute(
-                """
-            INSERT INTO orders_orderevent (order_id, version, kind, from_status, to_status, actor_id, actor_role,
-                                           reason, created_at)
-            SELECT o.id, 1, 'placed', '', 'placed', o.customer_id, 'customer', '', o.created_at
-            FROM orders_order o WHERE o.code LIKE %(pattern)s
-            UNION ALL
-            SELECT o.id, 2, 'delivered', 'picked_up', 'delivered', NULL, 'driver', '', o.delivered_at
-            FROM orders_order o WHERE o.code LIKE %(pattern)s
-            """,
-                params,
-            ),
-        )
+        indexes = secondary_indexes(cursor, ORDER_TABLES)
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        self._timed("  orders", lambda: cursor.execute(INSERT_ORDERS, params))
+        self._timed("  lines", lambda: cursor.execute(INSERT_LINES, params))
+        self._timed("  history", lambda: cursor.execute(INSERT_HISTORY, params))
+        self._timed("  indexes", lambda: [cursor.execute(definition) for _, definition in indexes])
+
+
+INSERT_ORDERS = """
+    INSERT INTO orders_order (
+        code, customer_id, merchant_id, status, version, status_reason, cancelled_by,
+        delivery_address, delivery_lat, delivery_lng, delivery_note, customer_phone, delivery_code,
+        distance_m, note, subtotal_vnd, delivery_fee_vnd, small_order_fee_vnd, service_fee_vnd,
+        discount_vnd, total_vnd, promo_code, payment_method, payment_status, prep_minutes, eta,
+        created_at, updated_at, accepted_at, ready_at, picked_up_at, delivered_at)
+    SELECT %(prefix)s || lpad(g::text, 9, '0'), c.id, m.id, 'delivered', 2, '', '',
+           'Giao tới khách ' || c.idx, m.lat + 0.01, m.lng - 0.01, '', c.phone,
+           lpad((g %% 10000)::text, 4, '0'), 1500 + g %% 4000, '', sub.total, 15000, 0, 0, 0,
+           sub.total + 15000, '', 'cash', 'paid', m.prep, t.at + interval '40 minutes',
+           t.at, t.at + interval '40 minutes', t.at + interval '2 minutes',
+           t.at + interval '15 minutes', t.at + interval '20 minutes', t.at + interval '40 minutes'
+    FROM generate_series(1, %(count)s) AS g
+    JOIN city_c c ON c.idx = CASE WHEN g <= %(heavy)s THEN 0 ELSE 1 + (g * 7919) %% %(customers)s END
+    JOIN city_m m ON m.idx = (g * 104729) %% %(merchants)s
+    CROSS JOIN LATERAL (
+        SELECT now() - interval '1 second' * ((g::bigint * 15485863) %% 31536000) AS at) t
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(sum(i.price_vnd), 0) AS total FROM generate_series(1, 1 + g %% 3) AS k
+        JOIN merchants_menuitem i ON i.id = m.first_item + (g + k) %% m.items) sub
+"""
+
+INSERT_LINES = """
+    INSERT INTO orders_orderline (
+        order_id, menu_item_id, name, base_price_vnd, unit_price_vnd, quantity, line_total_vnd,
+        options, note)
+    SELECT o.id, i.id, i.name, i.price_vnd, i.price_vnd, 1, i.price_vnd, '[]', ''
+    FROM orders_order o
+    JOIN city_m m ON m.id = o.merchant_id
+    CROSS JOIN LATERAL (SELECT substr(o.code, 5)::int AS g) n
+    CROSS JOIN LATERAL generate_series(1, 1 + n.g %% 3) AS k
+    JOIN merchants_menuitem i ON i.id = m.first_item + (n.g + k) %% m.items
+    WHERE o.code LIKE %(pattern)s
+"""
+
+INSERT_HISTORY = """
+    INSERT INTO orders_orderevent (
+        order_id, version, kind, from_status, to_status, actor_id, actor_role, reason, created_at)
+    SELECT o.id, 1, 'placed', '', 'placed', o.customer_id, 'customer', '', o.created_at
+    FROM orders_order o WHERE o.code LIKE %(pattern)s
+    UNION ALL
+    SELECT o.id, 2, 'delivered', 'picked_up', 'delivered', NULL, 'driver', '', o.delivered_at
+    FROM orders_order o WHERE o.code LIKE %(pattern)s
+"""
 
 
 def delete_city(cursor: CursorWrapper) -> None:
     """Delete every seeded row (children first: the seed bypassed the ORM, so does this)."""
-    orders = "SELECT id FROM orders_order WHERE code LIKE %s"
-    merchants = "SELECT id FROM merchants_merchant WHERE slug LIKE %s"
-    items = f"SELECT id FROM merchants_menuitem WHERE merchant_id IN ({merchants})"  # noqa: S608
+    orders = f"SELECT id FROM orders_order WHERE code LIKE '{CODE_PREFIX}%'"  # noqa: S608 - fixed names and prefixes
+    merchants = f"SELECT id FROM merchants_merchant WHERE slug LIKE '{SLUG_PREFIX}%'"  # noqa: S608 - fixed names and prefixes
+    items = f"SELECT id FROM merchants_menuitem WHERE merchant_id IN ({merchants})"  # noqa: S608 - fixed names and prefixes
+    groups = f"SELECT id FROM merchants_optiongroup WHERE item_id IN ({items})"  # noqa: S608 - fixed names and prefixes
     statements = [
-        (f"DELETE FROM orders_orderevent WHERE order_id IN ({orders})", f"{CODE_PREFIX}%"),  # noqa: S608
-        (f"DELETE FROM orders_orderline WHERE order_id IN ({orders})", f"{CODE_PREFIX}%"),  # noqa: S608
-        ("DELETE FROM orders_order WHERE code LIKE %s", f"{CODE_PREFIX}%"),
-        (
-            f"DELETE FROM merchants_option WHERE group_id IN (SELECT id FROM merchants_optiongroup WHERE item_id IN ({items}))",
-            f"{SLUG_PREFIX}%",
-        ),  # noqa: S608, E501
-        (f"DELETE FROM merchants_optiongroup WHERE item_id IN ({items})", f"{SLUG_PREFIX}%"),  # noqa: S608
-    ]
-    for table in ("menuitem", "menucategory", "openinghours", "closeddate"):
-        statements.append(
-            (f"DELETE FROM merchants_{table} WHERE merchant_id IN ({merchants})", f"{SLUG_PREFIX}%")
-        )  # noqa: S608
-    statements += [
-        ("DELETE FROM merchants_merchant WHERE slug LIKE %s", f"{SLUG_PREFIX}%"),
-        ("DELETE FROM users_user WHERE phone LIKE %s", f"{PHONE_PREFIX}%"),
+        f"DELETE FROM orders_orderevent WHERE order_id IN ({orders})",  # noqa: S608 - fixed names and prefixes
+        f"DELETE FROM orders_orderline WHERE order_id IN ({orders})",  # noqa: S608 - fixed names and prefixes
+        f"DELETE FROM orders_order WHERE id IN ({orders})",  # noqa: S608 - fixed names and prefixes
+        f"DELETE FROM merchants_option WHERE group_id IN ({groups})",  # noqa: S608 - fixed names and prefixes
+        f"DELETE FROM merchants_optiongroup WHERE id IN ({groups})",  # noqa: S608 - fixed names and prefixes
+        *(
+            f"DELETE FROM merchants_{table} WHERE merchant_id IN ({merchants})"  # noqa: S608 - fixed names and prefixes
+            for table in ("menuitem", "menucategory", "openinghours", "closeddate")
+        ),
+        f"DELETE FROM merchants_merchant WHERE id IN ({merchants})",  # noqa: S608 - fixed names and prefixes
+        f"DELETE FROM users_user WHERE phone LIKE '{PHONE_PREFIX}%'",  # noqa: S608 - fixed names and prefixes
     ]
     with transaction.atomic():
-        for sql, pattern in statements:
-            cursor.execute(sql, [pattern])
+        for sql in statements:
+            cursor.execute(sql)  # only the module's own constants, no input
