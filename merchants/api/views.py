@@ -54,7 +54,8 @@ class NearbyMerchantsApi(PublicCatalogMixin, ListAPIView[Merchant]):
     filter_backends: list[Any] = []
 
     @extend_schema(parameters=[s.NearbyInputSerializer])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
+        # Already JSON bytes (cached or just rendered): DRF's renderer would only encode them again.
         now = timezone.now()
         body = cached_list(
             request.build_absolute_uri(), int(now.timestamp() // 60), lambda: self.render_page(request, now)

@@ -60,8 +60,12 @@ USER_COLUMNS = (
     "id", "password", "is_superuser", "phone", "email", "full_name", "roles", "language", "is_active",
     "is_staff", "date_joined",
 )  # fmt: skip
-#: Tables the orders go into, whose secondary indexes are dropped for the load and rebuilt after it.
-ORDER_TABLES = ("orders_order", "orders_orderline", "orders_orderevent")
+#: Tables whose secondary indexes are dropped for the load and rebuilt once after it (opening hours
+#: and closed dates keep theirs: the schedule triggers look merchants up through them).
+BULK_TABLES = (
+    "merchants_merchant", "merchants_menucategory", "merchants_menuitem", "merchants_optiongroup",
+    "merchants_option", "users_user", "orders_order", "orders_orderline", "orders_orderevent",
+)  # fmt: skip
 
 
 def _csv_value(value: Any) -> Any:
@@ -86,7 +90,7 @@ def copy_rows(
 
     def flush() -> None:
         buffer.seek(0)
-        cursor.cursor.copy_expert(sql, buffer)  # type: ignore[attr-defined]  # psycopg2's cursor
+        cursor.cursor.copy_expert(sql, buffer)  # psycopg2's cursor
         buffer.seek(0)
         buffer.truncate()
 
@@ -183,12 +187,16 @@ class Command(BaseCommand):
                 cursor.execute("SET LOCAL jit = off")
                 # Foreign keys checked per statement: indexes cannot be rebuilt over pending checks.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                indexes = secondary_indexes(cursor, BULK_TABLES)
+                for name, _ in indexes:
+                    cursor.execute(f'DROP INDEX "{name}"')
                 merchants = self._timed(
                     "merchants, hours", lambda: self._merchants(cursor, sizes["merchants"])
                 )
                 self._timed("menus", lambda: self._menus(cursor, merchants, sizes["dishes"]))
                 customers = self._timed("customers", lambda: self._customers(cursor, sizes["customers"]))
                 self._timed("orders", lambda: self._orders(cursor, merchants, customers, sizes["orders"]))
+                self._timed("indexes", lambda: [cursor.execute(definition) for _, definition in indexes])
             self._timed("analyze", lambda: cursor.execute("ANALYZE"))
         bump_catalog_version()
         self.stdout.write(
@@ -326,8 +334,7 @@ class Command(BaseCommand):
         """Orders are generated in SQL from two lookup tables (merchants by index, customers by index):
         the first `HEAVY_CUSTOMER_ORDERS` belong to customer 0, the rest spread over the others; each
         has 1-3 lines of its merchant's dishes and two history events (placed, delivered), and was
-        placed at a pseudo-random moment of the past year. The tables' secondary indexes are rebuilt
-        once after the load rather than kept up to date row by row."""
+        placed at a pseudo-random moment of the past year."""
         cursor.execute(
             "CREATE TEMP TABLE city_m (idx int PRIMARY KEY, id bigint, lat numeric, lng numeric, "
             "first_item bigint, items int, prep int) ON COMMIT DROP"
@@ -351,23 +358,22 @@ class Command(BaseCommand):
         cursor.execute("ANALYZE city_m; ANALYZE city_c")
         cursor.execute("SELECT count(*) FROM city_m")
         listed = cursor.fetchone()[0]
-        if not listed:
-            return
+        if listed:
+            self._generate_orders(cursor, listed=listed, customers=len(customers), count=count)
+        cursor.execute("DROP TABLE city_m, city_c")  # now, not at commit: the caller's transaction may go on
+
+    def _generate_orders(self, cursor: CursorWrapper, *, listed: int, customers: int, count: int) -> None:
         params = {
             "count": count,
             "heavy": HEAVY_CUSTOMER_ORDERS,
-            "customers": len(customers) - 1,
+            "customers": customers - 1,
             "merchants": listed,
             "prefix": CODE_PREFIX,
             "pattern": f"{CODE_PREFIX}%",
         }
-        indexes = secondary_indexes(cursor, ORDER_TABLES)
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
         self._timed("  orders", lambda: cursor.execute(INSERT_ORDERS, params))
         self._timed("  lines", lambda: cursor.execute(INSERT_LINES, params))
         self._timed("  history", lambda: cursor.execute(INSERT_HISTORY, params))
-        self._timed("  indexes", lambda: [cursor.execute(definition) for _, definition in indexes])
 
 
 INSERT_ORDERS = """
@@ -383,7 +389,7 @@ INSERT_ORDERS = """
            sub.total + 15000, '', 'cash', 'paid', m.prep, t.at + interval '40 minutes',
            t.at, t.at + interval '40 minutes', t.at + interval '2 minutes',
            t.at + interval '15 minutes', t.at + interval '20 minutes', t.at + interval '40 minutes'
-    FROM generate_series(1, %(count)s) AS g
+    FROM generate_series(1::bigint, %(count)s::bigint) AS g
     JOIN city_c c ON c.idx = CASE WHEN g <= %(heavy)s THEN 0 ELSE 1 + (g * 7919) %% %(customers)s END
     JOIN city_m m ON m.idx = (g * 104729) %% %(merchants)s
     CROSS JOIN LATERAL (
@@ -400,7 +406,7 @@ INSERT_LINES = """
     SELECT o.id, i.id, i.name, i.price_vnd, i.price_vnd, 1, i.price_vnd, '[]', ''
     FROM orders_order o
     JOIN city_m m ON m.id = o.merchant_id
-    CROSS JOIN LATERAL (SELECT substr(o.code, 5)::int AS g) n
+    CROSS JOIN LATERAL (SELECT substr(o.code, 5)::bigint AS g) n
     CROSS JOIN LATERAL generate_series(1, 1 + n.g %% 3) AS k
     JOIN merchants_menuitem i ON i.id = m.first_item + (n.g + k) %% m.items
     WHERE o.code LIKE %(pattern)s
