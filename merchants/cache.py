@@ -27,8 +27,8 @@ logger = logging.getLogger(__name__)
 
 #: How long a built page lives, whatever happens to its version (bounds staleness if a bump is lost).
 PAGE_TTL_SECONDS = 600
-#: A list entry is only ever used within its minute; it is kept a little longer, then expires.
-LIST_TTL_SECONDS = 90
+#: A list entry is only ever used within the minute it was built in, so it lives no longer than that.
+LIST_TTL_SECONDS = 60
 _CATALOG_VERSION_KEY = "merchants:catalog-version"
 
 

@@ -83,9 +83,14 @@ _OPEN = """((m.open_spans @> %(week_second)s AND NOT %(today)s = ANY(m.closed_on
     OR (m.spill_spans @> %(week_second)s AND NOT %(yesterday)s = ANY(m.closed_on)))"""
 
 _TSVECTOR = "to_tsvector('simple'::regconfig, COALESCE({table}.search_text, ''::text))"
-_MATCHES = f"""({_TSVECTOR.format(table="m")} @@ to_tsquery('simple'::regconfig, %(tsquery)s)
-    OR m.id IN (SELECT i.merchant_id FROM merchants_menuitem i
-                WHERE {_TSVECTOR.format(table="i")} @@ to_tsquery('simple'::regconfig, %(tsquery)s)))"""  # noqa: S608
+# The matching merchants are found through the two GIN indexes at once and kept as a hashed set that
+# the candidates inside the bounding box are checked against: no text is parsed per candidate.
+_MATCHES = f"""m.id IN (
+    SELECT s.id FROM merchants_merchant s
+    WHERE {_TSVECTOR.format(table="s")} @@ to_tsquery('simple'::regconfig, %(tsquery)s)
+    UNION
+    SELECT i.merchant_id FROM merchants_menuitem i
+    WHERE {_TSVECTOR.format(table="i")} @@ to_tsquery('simple'::regconfig, %(tsquery)s))"""  # noqa: S608
 
 # The first few matching dishes of each merchant of the page, in menu order, as JSON.
 _DISHES = f"""
