@@ -53,6 +53,7 @@ def median_ms(read: Callable[[], object], n: int) -> float:
 
 
 def explain(read: Callable[[], object]) -> list[str]:
+    """`EXPLAIN (ANALYZE, BUFFERS)` of every statement `read` sends, each after its SQL."""
     with CaptureQueriesContext(connection) as captured:
         read()
     plans = []
@@ -61,6 +62,18 @@ def explain(read: Callable[[], object]) -> list[str]:
             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query['sql']}")
             plans.append(query["sql"] + "\n\n" + "\n".join(row[0] for row in cursor.fetchall()))
     return plans
+
+
+def summary(plan: str) -> dict[str, Any]:
+    """A plan's execution and planning time and its root node's buffers."""
+    lines = plan.split("\n\n", 1)[1].splitlines()
+    found: dict[str, Any] = {"root": lines[0].split("  (")[0].strip()}
+    for line in lines:
+        if line.startswith(("Execution Time", "Planning Time")):
+            found[line.split(":")[0].lower().replace(" ", "_") + "_ms"] = float(line.split()[2])
+        elif "buffers" not in found and line.strip().startswith("Buffers:"):
+            found["buffers"] = line.strip().removeprefix("Buffers: ")
+    return found
 
 
 def read_paths() -> dict[str, Callable[[], object]]:
@@ -102,10 +115,12 @@ def main() -> None:
     result["orders_of_heaviest_customer"] = (
         Order.objects.values("customer_id").annotate(n=Count("id")).order_by("-n")[0]["n"]
     )
-    print(json.dumps(result, indent=2))
     if args.plans:
-        sections = [f"## {name}\n\n" + "\n\n".join(explain(read)) for name, read in paths.items()]
+        plans = {name: explain(read) for name, read in paths.items()}
+        result["plans"] = {name: [summary(plan) for plan in found] for name, found in plans.items()}
+        sections = [f"## {name}\n\n" + "\n\n".join(found) for name, found in plans.items()]
         args.plans.write_text(f"# {args.label}\n\n" + "\n\n".join(sections) + "\n")
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

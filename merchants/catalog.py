@@ -114,6 +114,11 @@ _ORDER = {
 }
 
 SECONDS_PER_DAY = 86_400
+#: `count` counts at most this many merchants ("100+" is all a list needs to say); the pages go on.
+COUNT_CAP = 100
+#: Rings tried, nearest first, before the whole radius: where merchants are dense (the city centre
+#: has thousands within 5 km), the first page and the capped count come from a small disc.
+RING_RADII_M = (500, 1_000, 2_000)
 
 
 def _decimal(value: float) -> Decimal:
@@ -122,18 +127,27 @@ def _decimal(value: float) -> Decimal:
 
 
 def nearby_sql(query: NearbyQuery, *, limit: int, offset: int) -> tuple[str, dict[str, Any]]:
-    """The statement listing one page of `query` with the total count (and, for a search, each
-    merchant's matching dishes), with its parameters.
+    """The statement listing one page of `query` (plus one row, to tell whether a next page exists)
+    with the count capped at `COUNT_CAP` (and, for a search, each merchant's matching dishes), with
+    its parameters.
 
-    The candidates (inside the bounding box, listed, matching the filters) are read once: the page
-    is the first rows of them by the requested order, the count is counted from the same rows, and
-    only the page's merchants are joined back for their other columns and dishes.
+    By distance, the candidates are read from the smallest ring around the point that holds enough
+    listed merchants for the page and the capped count (the whole radius if none does): the nearest
+    rows of a ring that holds at least `offset + limit + 1` of them are the nearest rows overall, and
+    a ring holding `COUNT_CAP` of them says the radius holds at least as many. By rating the ring is
+    the whole radius, and so it is for a search, whose candidates are the merchants the text matches
+    (found through the GIN indexes). Only the page's merchants are joined back for their other columns
+    and dishes.
     """
     local = (query.at or timezone.now()).astimezone(LOCAL_TZ)
     today = local.date()
     yesterday = today - timedelta(days=1)
-    min_lat, max_lat, min_lng, max_lng = bounding_box(query.lat, query.lng, query.radius_m)
     phi = math.radians(query.lat)
+    words = search_words(query.q)
+    # A search reads its candidates from the (few) merchants the text matches, not from the rings.
+    near_first = query.sort == Sort.DISTANCE and not words
+    radii = [r for r in RING_RADII_M if near_first and r < query.radius_m] + [query.radius_m]
+    boxes = [bounding_box(query.lat, query.lng, radius) for radius in radii]
     params: dict[str, Any] = {
         "earth_radius": float(EARTH_RADIUS_M),
         "phi": phi,
@@ -145,44 +159,54 @@ def nearby_sql(query: NearbyQuery, *, limit: int, offset: int) -> tuple[str, dic
         + local.hour * 3600
         + local.minute * 60
         + local.second,
-        "min_lat": _decimal(min_lat),
-        "max_lat": _decimal(max_lat),
-        "min_lng": _decimal(min_lng),
-        "max_lng": _decimal(max_lng),
+        "radii": [float(radius) for radius in radii],
+        "min_lats": [_decimal(box[0]) for box in boxes],
+        "max_lats": [_decimal(box[1]) for box in boxes],
+        "min_lngs": [_decimal(box[2]) for box in boxes],
+        "max_lngs": [_decimal(box[3]) for box in boxes],
         "radius": float(query.radius_m),
-        "limit": limit,
+        "enough": max(COUNT_CAP, offset + limit + 1),
+        "cap": COUNT_CAP,
+        "limit": limit + 1,
         "offset": offset,
     }
     conditions = [
         "m.is_active",
-        "m.lat BETWEEN %(min_lat)s AND %(max_lat)s",
-        "m.lng BETWEEN %(min_lng)s AND %(max_lng)s",
+        "m.lat BETWEEN ring.min_lat AND ring.max_lat",
+        "m.lng BETWEEN ring.min_lng AND ring.max_lng",
+        f"{_DISTANCE} <= ring.radius",
     ]
+    if query.open_now:
+        conditions.append(f"{_OPEN} AND NOT m.is_busy")
     if query.cuisines:
         conditions.append("m.cuisines && %(cuisines)s::varchar(20)[]")
         params["cuisines"] = list(query.cuisines)
     if query.price_levels:
         conditions.append("m.price_level = ANY(%(price_levels)s)")
         params["price_levels"] = list(query.price_levels)
-    words = search_words(query.q)
     dishes_column, dishes_join = "'[]'::json", ""
     if words:
         conditions.append(_MATCHES)
         params["tsquery"] = " & ".join(f"{word}:*" for word in words)
         dishes_column, dishes_join = "COALESCE(dishes.matched_dishes, '[]'::json)", _DISHES
-    outer = ["near.distance_m <= %(radius)s"]
-    if query.open_now:
-        outer.append("near.is_open AND NOT near.is_busy")
+    where = " AND ".join(conditions)
+    # The rings come out of unnest() in array order and the LIMIT stops at the first that is enough.
     sql = f"""
-        WITH listed AS (
-            SELECT near.* FROM (
-                SELECT m.id, m.is_busy, m.rating_avg, m.rating_count,
-                       {_DISTANCE} AS distance_m, {_OPEN} AS is_open
-                FROM merchants_merchant m
-                WHERE {" AND ".join(conditions)}) AS near
-            WHERE {" AND ".join(outer)})
+        WITH ring AS (
+            SELECT ring.* FROM unnest(%(radii)s::float8[], %(min_lats)s::numeric[], %(max_lats)s::numeric[],
+                                      %(min_lngs)s::numeric[], %(max_lngs)s::numeric[])
+                               AS ring(radius, min_lat, max_lat, min_lng, max_lng)
+            WHERE ring.radius >= %(radius)s
+               OR (SELECT count(*) FROM (SELECT 1 FROM merchants_merchant m WHERE {where}
+                                         LIMIT %(enough)s) AS probe) >= %(enough)s
+            LIMIT 1
+        ), listed AS (
+            SELECT m.id, m.rating_avg, m.rating_count, {_DISTANCE} AS distance_m, {_OPEN} AS is_open
+            FROM ring, merchants_merchant m
+            WHERE {where}
+        )
         SELECT {_COLUMNS}, page.distance_m, page.is_open, {dishes_column} AS matched_dishes,
-               (SELECT count(*) FROM listed) AS total
+               (SELECT count(*) FROM (SELECT 1 FROM listed LIMIT %(cap)s) AS counted) AS total
         FROM (SELECT * FROM listed ORDER BY {_ORDER[query.sort].format(t="listed")}
               LIMIT %(limit)s OFFSET %(offset)s) AS page
         JOIN merchants_merchant m ON m.id = page.id{dishes_join}
@@ -192,14 +216,18 @@ def nearby_sql(query: NearbyQuery, *, limit: int, offset: int) -> tuple[str, dic
 
 @dataclass(frozen=True, slots=True)
 class NearbyPage:
+    #: How many merchants are listed, counting at most `COUNT_CAP`.
     total: int
     rows: list[dict[str, Any]]
+    #: Whether more merchants follow this page.
+    has_next: bool = False
 
 
 def nearby_merchants(query: NearbyQuery, *, limit: int = 20, offset: int = 0) -> NearbyPage:
     """One page of listed merchants within `radius_m` of the point, with `distance_m`, `is_open` and
     (for a search) `matched_dishes`, filtered and ordered as asked (ties broken by id, so pages are
-    stable), and the total count, in one statement. A page past the end is empty with a total of 0."""
+    stable), the count (at most `COUNT_CAP`) and whether a next page exists, in one statement.
+    A page past the end is empty with a total of 0."""
     sql, params = nearby_sql(query, limit=limit, offset=offset)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -208,7 +236,7 @@ def nearby_merchants(query: NearbyQuery, *, limit: int = 20, offset: int = 0) ->
     total = rows[0]["total"] if rows else 0
     for row in rows:
         del row["total"]
-    return NearbyPage(total=total, rows=rows)
+    return NearbyPage(total=total, rows=rows[:limit], has_next=len(rows) > limit)
 
 
 # --- The merchant page --------------------------------------------------------------------------

@@ -83,13 +83,14 @@ class NearbyMerchantsApi(PublicCatalogMixin, ListAPIView[Merchant]):
         if not page.rows and page_number > 1:
             raise NotFound
         results = [s.nearby_row(row, row["matched_dishes"]) for row in page.rows]
-        return json_bytes(_page_body(request, page_number, page_size, page.total, results))
+        return json_bytes(_page_body(request, page_number, page.has_next, page.total, results))
 
 
 def _page_body(
-    request: Request, number: int, size: int, total: int, results: list[dict[str, Any]]
+    request: Request, number: int, has_next: bool, total: int, results: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """The shape of DRF's page pagination (`count`, `next`, `previous`, `results`)."""
+    """The shape of DRF's page pagination (`count`, `next`, `previous`, `results`); `count` counts
+    at most `merchants.catalog.COUNT_CAP` merchants, `next` is there whenever more follow."""
     url = request.build_absolute_uri()
     previous = None
     if number > 1:
@@ -98,7 +99,7 @@ def _page_body(
         )
     return {
         "count": total,
-        "next": replace_query_param(url, "page", number + 1) if number * size < total else None,
+        "next": replace_query_param(url, "page", number + 1) if has_next else None,
         "previous": previous,
         "results": results,
     }
