@@ -2,7 +2,9 @@
 stale: a merchant that turns busy, closes by the clock, changes its hours or takes a closed day
 leaves the list on the next request."""
 
+import random
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,6 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from merchants import services
+from merchants.catalog import COUNT_CAP, RING_RADII_M
+from merchants.geo import haversine_m
 from merchants.models import ClosedDate, Merchant, OpeningHours
 from merchants.selectors import LOCAL_TZ
 from tests.conftest import authenticated_client
@@ -185,3 +189,41 @@ def test_the_nearby_list_agrees_with_the_merchant_page_all_week(
             for row in rows:
                 page = api_client.get(f"/api/v1/merchants/{row['id']}").json()
                 assert row["is_open"] == page["is_open"], (row["name"], start + timedelta(hours=hour))
+
+
+def test_a_dense_street_lists_the_nearest_first_with_the_count_capped(api_client: APIClient) -> None:
+    """Where merchants are dense the list reads a small ring around the point; the page is still the
+    exact nearest, `count` stops at COUNT_CAP, and the pages go on past it to the last merchant."""
+    rng = random.Random(5)
+    merchants = Merchant.objects.bulk_create(
+        Merchant(
+            name=f"Quán {n}",
+            slug=f"dense-{n}",
+            address="Quận 1",
+            # A dense street within about 1.2 km, then a few farther out (2.8-4.4 km).
+            lat=CENTER_LAT
+            + Decimal(f"{rng.uniform(-0.008, 0.008) if n < 110 else rng.uniform(0.025, 0.04):.6f}"),
+            lng=CENTER_LNG + Decimal(f"{rng.uniform(-0.008, 0.008):.6f}"),
+        )
+        for n in range(130)
+    )
+    OpeningHours.objects.bulk_create(
+        OpeningHours(merchant=m, weekday=day, opens_at=time(0), closes_at=time(0))
+        for m in merchants
+        for day in range(7)
+    )
+    within = sorted(
+        (haversine_m(float(CENTER_LAT), float(CENTER_LNG), float(m.lat), float(m.lng)), m.pk)
+        for m in merchants
+        if haversine_m(float(CENTER_LAT), float(CENTER_LNG), float(m.lat), float(m.lng)) <= 5_000
+    )
+    assert len(within) == 130 and within[109][0] < RING_RADII_M[-1] < within[110][0]
+
+    seen: list[int] = []
+    url: str | None = f"/api/v1/merchants?lat={CENTER_LAT}&lng={CENTER_LNG}&open_now=true&page_size=20"
+    while url:
+        body = api_client.get(url).json()
+        assert body["count"] == COUNT_CAP
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+    assert seen == [pk for _, pk in within]
