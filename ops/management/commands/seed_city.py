@@ -363,7 +363,7 @@ class Command(BaseCommand):
         cursor.execute("DROP TABLE city_m, city_c")  # now, not at commit: the caller's transaction may go on
 
     def _generate_orders(self, cursor: CursorWrapper, *, listed: int, customers: int, count: int) -> None:
-        params = {
+        params: dict[str, int | str] = {
             "count": count,
             "heavy": HEAVY_CUSTOMER_ORDERS,
             "customers": customers - 1,
