@@ -1,13 +1,19 @@
-"""The merchant page (profile, hours, full menu) cached in Redis under a per-merchant version.
+"""The merchant page (profile, hours, full menu) cached in Redis under a per-merchant version, and the
+catalog lists (nearby, search) under one catalog version.
 
-Readers look up the merchant's version, then the page stored under that version. Any change to the
-merchant, its hours or its menu bumps the version after the transaction commits, so the next reader
-misses and rebuilds from the database; the old page simply expires. A reader that raced a writer can
-only store what it read under the version it saw, which nobody asks for once the bump lands.
+A reader fetches the version and the stored entry in one round trip; the entry records the version it
+was built under, and counts only if that is still the current one. Any change to a merchant, its hours
+or its menu bumps the merchant's version and the catalog version after the transaction commits, so
+the next reader misses and rebuilds from the database. A reader that raced a writer can only store
+what it read under the version it saw, which no reader accepts once the bump lands.
+
+Lists also depend on the clock (open now), so a list entry is valid only within the minute it was
+built in: opening hours are whole minutes, so a merchant that closes at 22:00 leaves the list at 22:00.
 
 Redis is a cache here, never the truth: if it is unreachable, pages are built from the database.
 """
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -21,14 +27,21 @@ logger = logging.getLogger(__name__)
 
 #: How long a built page lives, whatever happens to its version (bounds staleness if a bump is lost).
 PAGE_TTL_SECONDS = 600
+#: A list entry is only ever used within the minute it was built in, so it lives no longer than that.
+LIST_TTL_SECONDS = 60
+_CATALOG_VERSION_KEY = "merchants:catalog-version"
 
 
 def _version_key(merchant_id: int) -> str:
     return f"merchants:menu-version:{merchant_id}"
 
 
-def _page_key(merchant_id: int, version: int) -> str:
-    return f"merchants:page:{merchant_id}:{version}"
+def _page_key(merchant_id: int) -> str:
+    return f"merchants:page:{merchant_id}"
+
+
+def _list_key(identity: str) -> str:
+    return f"merchants:list:{hashlib.blake2b(identity.encode(), digest_size=16).hexdigest()}"
 
 
 def _fresh_version() -> int:
@@ -36,24 +49,46 @@ def _fresh_version() -> int:
     return time.time_ns()
 
 
-def menu_version(merchant_id: int) -> int:
-    """The merchant's current version, created on first use."""
-    key = _version_key(merchant_id)
-    version = cache.get(key)
+def _current(key: str, version: Any) -> int:
+    """`version` as read with the entry, or a fresh version created under `key` on first use."""
     if version is None:
         cache.add(key, _fresh_version(), timeout=None)
         version = cache.get(key)
     return int(version)
 
 
-def bump_menu_version(merchant_id: int) -> None:
-    """Make every cached page of the merchant stale. Best effort: a Redis outage is logged."""
+def menu_version(merchant_id: int) -> int:
+    """The merchant's current version, created on first use."""
     key = _version_key(merchant_id)
+    return _current(key, cache.get(key))
+
+
+def catalog_version() -> int:
+    """The version of every catalog list, created on first use."""
+    return _current(_CATALOG_VERSION_KEY, cache.get(_CATALOG_VERSION_KEY))
+
+
+def _bump(key: str) -> None:
     try:
-        try:
-            cache.incr(key)
-        except ValueError:  # no version yet: start a fresh one
-            cache.set(key, _fresh_version(), timeout=None)
+        cache.incr(key)
+    except ValueError:  # no version yet: start a fresh one
+        cache.set(key, _fresh_version(), timeout=None)
+
+
+def bump_catalog_version() -> None:
+    """Make every cached catalog list stale (after a bulk load, say). Best effort, like the page's."""
+    try:
+        _bump(_CATALOG_VERSION_KEY)
+    except RedisError:
+        logger.warning("merchants: could not bump the catalog version")
+
+
+def bump_menu_version(merchant_id: int) -> None:
+    """Make every cached page of the merchant, and every cached list, stale. Best effort: a Redis
+    outage is logged."""
+    try:
+        _bump(_version_key(merchant_id))
+        _bump(_CATALOG_VERSION_KEY)
     except RedisError:
         logger.warning("merchants: could not bump the menu version of merchant %s", merchant_id)
 
@@ -63,21 +98,46 @@ def invalidate_merchant(merchant_id: int) -> None:
     transaction.on_commit(lambda: bump_menu_version(merchant_id))
 
 
+def _cached(
+    version_key: str, entry_key: str, build: Callable[[], Any], *, ttl: int, valid: Callable[[Any], bool]
+) -> Any:
+    """The entry under `entry_key` if it was built under the current version (and `valid` accepts it),
+    else `build()` stored with that version. One Redis round trip on a hit; a None build is not cached."""
+    try:
+        found = cache.get_many([version_key, entry_key])
+        version = _current(version_key, found.get(version_key))
+    except RedisError:
+        logger.warning("merchants: cache unavailable, reading %s from the database", entry_key)
+        return build()
+    stored = found.get(entry_key)
+    if stored is not None and stored[0] == version and valid(stored[1]):
+        return stored[1]
+    value = build()
+    if value is not None:
+        try:
+            cache.set(entry_key, (version, value), timeout=ttl)
+        except RedisError:
+            logger.warning("merchants: could not cache %s", entry_key)
+    return value
+
+
 def cached_page(merchant_id: int, build: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:
     """The merchant's page from Redis, or `build()` stored under the current version. `build` returns
     None for a merchant that is not listed; that answer is not cached."""
-    try:
-        key = _page_key(merchant_id, menu_version(merchant_id))
-        page = cache.get(key)
-    except RedisError:
-        logger.warning("merchants: cache unavailable, building merchant %s from the database", merchant_id)
-        return build()
-    if page is not None:
-        return page
-    page = build()
-    if page is not None:
-        try:
-            cache.set(key, page, timeout=PAGE_TTL_SECONDS)
-        except RedisError:
-            logger.warning("merchants: could not cache merchant %s", merchant_id)
+    page: dict[str, Any] | None = _cached(
+        _version_key(merchant_id), _page_key(merchant_id), build, ttl=PAGE_TTL_SECONDS, valid=lambda _: True
+    )
     return page
+
+
+def cached_list(identity: str, minute: int, build: Callable[[], bytes]) -> bytes:
+    """A catalog list's rendered body, identified by `identity` (the full request URL, since the body
+    links to the next page), valid in the clock `minute` it was built in and under the catalog version."""
+    body: bytes = _cached(
+        _CATALOG_VERSION_KEY,
+        _list_key(identity),
+        lambda: (minute, build()),
+        ttl=LIST_TTL_SECONDS,
+        valid=lambda entry: entry[0] == minute,
+    )[1]
+    return body

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -68,39 +68,40 @@ def search_query(text: str) -> SearchQuery | None:
     return SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw", config="simple")
 
 
-def _search_vector() -> SearchVector:
-    # The exact expression of the GIN indexes `merchant_search` and `menu_item_search`.
-    return SearchVector("search_text", config="simple")
-
-
 # The nearby list is the hottest read of the app, so it is one hand-written statement: the ORM spent
-# more time building and compiling the expressions below than PostgreSQL spent running them, and the
-# window count saves the separate COUNT query of page pagination. Each fragment mirrors a Python
-# rule: `_DISTANCE` is `merchants.geo.haversine_m`, `_OPEN` is `merchants.selectors.open_at` (tests
-# check both agree), `_MATCHES` uses the GIN index expressions of `merchant_search`/`menu_item_search`.
+# more time building and compiling the expressions below than PostgreSQL spent running them. Each
+# fragment mirrors a Python rule: `_DISTANCE` is `merchants.geo.haversine_m`; `_OPEN` is
+# `merchants.selectors.open_at` over the schedule columns the database keeps on each merchant
+# (migration 0003: seconds of the week covered by its intervals and their past-midnight tails, and its
+# closed dates), so open-now costs no subquery per merchant; `_MATCHES` uses the GIN index expressions
+# of `merchant_search`/`menu_item_search`. Tests check that each agrees with its Python twin.
 _DISTANCE = """2 * %(earth_radius)s * asin(sqrt(
     power(sin((radians(m.lat::float8) - %(phi)s) / 2), 2)
     + %(cos_phi)s * cos(radians(m.lat::float8)) * power(sin((radians(m.lng::float8) - %(lam)s) / 2), 2)))"""
 
-_OPEN = """(
-    (EXISTS (SELECT 1 FROM merchants_openinghours h
-             WHERE h.merchant_id = m.id AND h.weekday = %(today_weekday)s
-               AND (h.opens_at = h.closes_at
-                    OR (h.opens_at < h.closes_at AND h.opens_at <= %(now)s AND h.closes_at > %(now)s)
-                    OR (h.closes_at < h.opens_at AND h.opens_at <= %(now)s)))
-     AND NOT EXISTS (SELECT 1 FROM merchants_closeddate c WHERE c.merchant_id = m.id AND c.date = %(today)s))
-    OR
-    (EXISTS (SELECT 1 FROM merchants_openinghours h
-             WHERE h.merchant_id = m.id AND h.weekday = %(yesterday_weekday)s
-               AND h.closes_at < h.opens_at AND h.closes_at > %(now)s)
-     AND NOT EXISTS (SELECT 1 FROM merchants_closeddate c
-                     WHERE c.merchant_id = m.id AND c.date = %(yesterday)s))
-)"""
+_OPEN = """((m.open_spans @> %(week_second)s AND NOT %(today)s = ANY(m.closed_on))
+    OR (m.spill_spans @> %(week_second)s AND NOT %(yesterday)s = ANY(m.closed_on)))"""
 
 _TSVECTOR = "to_tsvector('simple'::regconfig, COALESCE({table}.search_text, ''::text))"
-_MATCHES = f"""({_TSVECTOR.format(table="m")} @@ to_tsquery('simple'::regconfig, %(tsquery)s)
-    OR m.id IN (SELECT i.merchant_id FROM merchants_menuitem i
-                WHERE {_TSVECTOR.format(table="i")} @@ to_tsquery('simple'::regconfig, %(tsquery)s)))"""  # noqa: S608
+# The matching merchants are found through the two GIN indexes at once and kept as a hashed set that
+# the candidates inside the bounding box are checked against: no text is parsed per candidate.
+_MATCHES = f"""m.id IN (
+    SELECT s.id FROM merchants_merchant s
+    WHERE {_TSVECTOR.format(table="s")} @@ to_tsquery('simple'::regconfig, %(tsquery)s)
+    UNION
+    SELECT i.merchant_id FROM merchants_menuitem i
+    WHERE {_TSVECTOR.format(table="i")} @@ to_tsquery('simple'::regconfig, %(tsquery)s))"""  # noqa: S608
+
+# The first few matching dishes of each merchant of the page, in menu order, as JSON.
+_DISHES = f"""
+    LEFT JOIN LATERAL (
+        SELECT json_agg(json_build_object(
+                   'id', d.id, 'name', d.name, 'price_vnd', d.price_vnd, 'is_available', d.is_available)
+                   ORDER BY d.position, d.id) AS matched_dishes
+        FROM (SELECT i.id, i.name, i.price_vnd, i.is_available, i.position FROM merchants_menuitem i
+              WHERE i.merchant_id = m.id
+                AND {_TSVECTOR.format(table="i")} @@ to_tsquery('simple'::regconfig, %(tsquery)s)
+              ORDER BY i.position, i.id LIMIT {MATCHED_DISHES_SHOWN}) d) dishes ON true"""  # noqa: S608
 
 _COLUMNS = (
     "m.id, m.name, m.slug, m.address, m.lat, m.lng, m.cuisines, m.price_level, m.cover_image_url, "
@@ -108,9 +109,16 @@ _COLUMNS = (
 )
 
 _ORDER = {
-    Sort.DISTANCE: "near.distance_m, near.id",
-    Sort.RATING: "near.rating_avg DESC, near.rating_count DESC, near.distance_m, near.id",
+    Sort.DISTANCE: "{t}.distance_m, {t}.id",
+    Sort.RATING: "{t}.rating_avg DESC, {t}.rating_count DESC, {t}.distance_m, {t}.id",
 }
+
+SECONDS_PER_DAY = 86_400
+#: `count` counts at most this many merchants ("100+" is all a list needs to say); the pages go on.
+COUNT_CAP = 100
+#: Rings tried, nearest first, before the whole radius: where merchants are dense (the city centre
+#: has thousands within 5 km), the first page and the capped count come from a small disc.
+RING_RADII_M = (500, 1_000, 2_000)
 
 
 def _decimal(value: float) -> Decimal:
@@ -119,12 +127,27 @@ def _decimal(value: float) -> Decimal:
 
 
 def nearby_sql(query: NearbyQuery, *, limit: int, offset: int) -> tuple[str, dict[str, Any]]:
-    """The statement listing one page of `query`, with its parameters."""
+    """The statement listing one page of `query` (plus one row, to tell whether a next page exists)
+    with the count capped at `COUNT_CAP` (and, for a search, each merchant's matching dishes), with
+    its parameters.
+
+    By distance, the candidates are read from the smallest ring around the point that holds enough
+    listed merchants for the page and the capped count (the whole radius if none does): the nearest
+    rows of a ring that holds at least `offset + limit + 1` of them are the nearest rows overall, and
+    a ring holding `COUNT_CAP` of them says the radius holds at least as many. By rating the ring is
+    the whole radius, and so it is for a search, whose candidates are the merchants the text matches
+    (found through the GIN indexes). Only the page's merchants are joined back for their other columns
+    and dishes.
+    """
     local = (query.at or timezone.now()).astimezone(LOCAL_TZ)
     today = local.date()
     yesterday = today - timedelta(days=1)
-    min_lat, max_lat, min_lng, max_lng = bounding_box(query.lat, query.lng, query.radius_m)
     phi = math.radians(query.lat)
+    words = search_words(query.q)
+    # A search reads its candidates from the (few) merchants the text matches, not from the rings.
+    near_first = query.sort == Sort.DISTANCE and not words
+    radii = [r for r in RING_RADII_M if near_first and r < query.radius_m] + [query.radius_m]
+    boxes = [bounding_box(query.lat, query.lng, radius) for radius in radii]
     params: dict[str, Any] = {
         "earth_radius": float(EARTH_RADIUS_M),
         "phi": phi,
@@ -132,84 +155,88 @@ def nearby_sql(query: NearbyQuery, *, limit: int, offset: int) -> tuple[str, dic
         "cos_phi": math.cos(phi),
         "today": today,
         "yesterday": yesterday,
-        "today_weekday": today.weekday(),
-        "yesterday_weekday": yesterday.weekday(),
-        "now": local.time().replace(tzinfo=None),
-        "min_lat": _decimal(min_lat),
-        "max_lat": _decimal(max_lat),
-        "min_lng": _decimal(min_lng),
-        "max_lng": _decimal(max_lng),
+        "week_second": today.weekday() * SECONDS_PER_DAY
+        + local.hour * 3600
+        + local.minute * 60
+        + local.second,
+        "radii": [float(radius) for radius in radii],
+        "min_lats": [_decimal(box[0]) for box in boxes],
+        "max_lats": [_decimal(box[1]) for box in boxes],
+        "min_lngs": [_decimal(box[2]) for box in boxes],
+        "max_lngs": [_decimal(box[3]) for box in boxes],
         "radius": float(query.radius_m),
-        "limit": limit,
+        "enough": max(COUNT_CAP, offset + limit + 1),
+        "cap": COUNT_CAP,
+        "limit": limit + 1,
         "offset": offset,
     }
     conditions = [
         "m.is_active",
-        "m.lat BETWEEN %(min_lat)s AND %(max_lat)s",
-        "m.lng BETWEEN %(min_lng)s AND %(max_lng)s",
+        "m.lat BETWEEN ring.min_lat AND ring.max_lat",
+        "m.lng BETWEEN ring.min_lng AND ring.max_lng",
+        f"{_DISTANCE} <= ring.radius",
     ]
+    if query.open_now:
+        conditions.append(f"{_OPEN} AND NOT m.is_busy")
     if query.cuisines:
         conditions.append("m.cuisines && %(cuisines)s::varchar(20)[]")
         params["cuisines"] = list(query.cuisines)
     if query.price_levels:
         conditions.append("m.price_level = ANY(%(price_levels)s)")
         params["price_levels"] = list(query.price_levels)
-    words = search_words(query.q)
+    dishes_column, dishes_join = "'[]'::json", ""
     if words:
         conditions.append(_MATCHES)
         params["tsquery"] = " & ".join(f"{word}:*" for word in words)
-    outer = ["near.distance_m <= %(radius)s"]
-    if query.open_now:
-        outer.append("near.is_open AND NOT near.is_busy")
+        dishes_column, dishes_join = "COALESCE(dishes.matched_dishes, '[]'::json)", _DISHES
+    where = " AND ".join(conditions)
+    # The rings come out of unnest() in array order and the LIMIT stops at the first that is enough.
     sql = f"""
-        SELECT near.*, COUNT(*) OVER () AS total
-        FROM (SELECT {_COLUMNS}, {_DISTANCE} AS distance_m, {_OPEN} AS is_open
-              FROM merchants_merchant m
-              WHERE {" AND ".join(conditions)}) AS near
-        WHERE {" AND ".join(outer)}
-        ORDER BY {_ORDER[query.sort]}
-        LIMIT %(limit)s OFFSET %(offset)s"""  # noqa: S608 - only fixed fragments; values are parameters
+        WITH ring AS (
+            SELECT ring.* FROM unnest(%(radii)s::float8[], %(min_lats)s::numeric[], %(max_lats)s::numeric[],
+                                      %(min_lngs)s::numeric[], %(max_lngs)s::numeric[])
+                               AS ring(radius, min_lat, max_lat, min_lng, max_lng)
+            WHERE ring.radius >= %(radius)s
+               OR (SELECT count(*) FROM (SELECT 1 FROM merchants_merchant m WHERE {where}
+                                         LIMIT %(enough)s) AS probe) >= %(enough)s
+            LIMIT 1
+        ), listed AS (
+            SELECT m.id, m.rating_avg, m.rating_count, {_DISTANCE} AS distance_m, {_OPEN} AS is_open
+            FROM ring, merchants_merchant m
+            WHERE {where}
+        )
+        SELECT {_COLUMNS}, page.distance_m, page.is_open, {dishes_column} AS matched_dishes,
+               (SELECT count(*) FROM (SELECT 1 FROM listed LIMIT %(cap)s) AS counted) AS total
+        FROM (SELECT * FROM listed ORDER BY {_ORDER[query.sort].format(t="listed")}
+              LIMIT %(limit)s OFFSET %(offset)s) AS page
+        JOIN merchants_merchant m ON m.id = page.id{dishes_join}
+        ORDER BY {_ORDER[query.sort].format(t="page")}"""  # noqa: S608 - only fixed fragments; values are parameters
     return sql, params
 
 
 @dataclass(frozen=True, slots=True)
 class NearbyPage:
+    #: How many merchants are listed, counting at most `COUNT_CAP`.
     total: int
     rows: list[dict[str, Any]]
+    #: Whether more merchants follow this page.
+    has_next: bool = False
 
 
 def nearby_merchants(query: NearbyQuery, *, limit: int = 20, offset: int = 0) -> NearbyPage:
-    """One page of listed merchants within `radius_m` of the point, with `distance_m` and `is_open`,
-    filtered and ordered as asked (ties broken by id, so pages are stable), and the total count.
+    """One page of listed merchants within `radius_m` of the point, with `distance_m`, `is_open` and
+    (for a search) `matched_dishes`, filtered and ordered as asked (ties broken by id, so pages are
+    stable), the count (at most `COUNT_CAP`) and whether a next page exists, in one statement.
     A page past the end is empty with a total of 0."""
     sql, params = nearby_sql(query, limit=limit, offset=offset)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-    total = rows[0].pop("total") if rows else 0
-    for row in rows[1:]:
-        del row["total"]
-    return NearbyPage(total=total, rows=rows)
-
-
-def matched_dishes(merchant_ids: list[int], q: str) -> dict[int, list[dict[str, Any]]]:
-    """The dishes of these merchants whose names match `q` (at most a few each), in menu order."""
-    terms = search_query(q)
-    if terms is None or not merchant_ids:
-        return {}
-    rows = (
-        MenuItem.objects.alias(vector=_search_vector())
-        .filter(merchant_id__in=merchant_ids, vector=terms)
-        .order_by("merchant_id", "position", "id")
-        .values("id", "merchant_id", "name", "price_vnd", "is_available")
-    )
-    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    total = rows[0]["total"] if rows else 0
     for row in rows:
-        dishes = found[row.pop("merchant_id")]
-        if len(dishes) < MATCHED_DISHES_SHOWN:
-            dishes.append(row)
-    return found
+        del row["total"]
+    return NearbyPage(total=total, rows=rows[:limit], has_next=len(rows) > limit)
 
 
 # --- The merchant page --------------------------------------------------------------------------
@@ -312,7 +339,7 @@ def build_page(merchant_id: int, *, today: date | None = None) -> dict[str, Any]
     }
 
 
-def _json(value: Any) -> bytes:
+def json_bytes(value: Any) -> bytes:
     # As DRF's JSONRenderer writes it: UTF-8, compact.
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -323,7 +350,7 @@ def cache_entry(page: dict[str, Any]) -> dict[str, Any]:
     clock-dependent fields are computed from."""
     static = {key: value for key, value in page.items() if key != "closed_dates"}
     return {
-        "body": _json(static),
+        "body": json_bytes(static),
         "opening_hours": page["opening_hours"],
         "closed_dates": page["closed_dates"],
         "is_busy": page["is_busy"],
@@ -349,7 +376,7 @@ def render_entry(entry: dict[str, Any], *, at: datetime | None = None) -> bytes:
         "accepting_orders": is_open and not entry["is_busy"],
         "closed_dates": [row for row in entry["closed_dates"] if row["date"] >= today],
     }
-    return _json(clock)[:-1] + b"," + entry["body"][1:]
+    return json_bytes(clock)[:-1] + b"," + entry["body"][1:]
 
 
 def merchant_page_json(merchant_id: int, *, at: datetime | None = None) -> bytes | None:

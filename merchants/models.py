@@ -4,6 +4,10 @@ Menus are category -> item -> option group -> option. Items hang off the merchan
 category is how the menu is shown, not who owns the item), so an item never leaks to another merchant
 through a category move. Text that customers search keeps a normalized twin (`search_text`), computed
 in Python on save (see `merchants.search.normalize`), so a search never depends on database extensions.
+
+Each merchant row also carries its weekly schedule as columns the ORM does not know (`open_spans`,
+`spill_spans`, `closed_on`): triggers keep them current from the opening hours and closed dates, and
+the nearby list tests open-now on them (migration 0003, `merchants.catalog`).
 """
 
 from decimal import Decimal

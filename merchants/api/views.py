@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView
@@ -17,13 +18,8 @@ from rest_framework.views import APIView
 from loship.errors import ErrorSpec
 from merchants import services
 from merchants.api import serializers as s
-from merchants.catalog import (
-    NearbyQuery,
-    delivery_preview,
-    matched_dishes,
-    merchant_page_json,
-    nearby_merchants,
-)
+from merchants.cache import cached_list
+from merchants.catalog import NearbyQuery, delivery_preview, json_bytes, merchant_page_json, nearby_merchants
 from merchants.errors import MerchantErrors
 from merchants.models import (
     MANAGING_ROLES,
@@ -38,8 +34,19 @@ from merchants.selectors import local_today, membership_role, merchants_for_staf
 from users.permissions import IsMerchantStaff, request_user
 
 
-class NearbyMerchantsApi(ListAPIView[Merchant]):
+class PublicCatalogMixin:
+    """The customers' catalog is the same for everyone, so it never reads the caller's token: no
+    user row is loaded (a signed-in customer costs no query), and a stale token is no error here."""
+
+    def perform_authentication(self, request: Request) -> None:
+        pass
+
+
+class NearbyMerchantsApi(PublicCatalogMixin, ListAPIView[Merchant]):
     """Merchants near a point: by distance or rating, filtered, searchable without accents."""
+
+    # The rendered page is cached by its exact URL (it links to the next one) for the current minute
+    # (open-now is minute-exact) under the catalog version, which any change to any merchant bumps.
 
     permission_classes = [AllowAny]
     serializer_class = s.NearbyMerchantSerializer
@@ -47,7 +54,15 @@ class NearbyMerchantsApi(ListAPIView[Merchant]):
     filter_backends: list[Any] = []
 
     @extend_schema(parameters=[s.NearbyInputSerializer])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
+        # Already JSON bytes (cached or just rendered): DRF's renderer would only encode them again.
+        now = timezone.now()
+        body = cached_list(
+            request.build_absolute_uri(), int(now.timestamp() // 60), lambda: self.render_page(request, now)
+        )
+        return HttpResponse(body, content_type="application/json")
+
+    def render_page(self, request: Request, now: Any) -> bytes:
         params = s.NearbyInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
@@ -60,21 +75,22 @@ class NearbyMerchantsApi(ListAPIView[Merchant]):
             cuisines=tuple(data["cuisine"]),
             price_levels=tuple(data["price_level"]),
             q=data["q"],
+            at=now,
         )
         page_number = data.get("page") or 1
         page_size = data.get("page_size") or settings.REST_FRAMEWORK["PAGE_SIZE"]
         page = nearby_merchants(query, limit=page_size, offset=(page_number - 1) * page_size)
         if not page.rows and page_number > 1:
             raise NotFound
-        dishes = matched_dishes([row["id"] for row in page.rows], query.q)
-        results = [s.nearby_row(row, dishes.get(row["id"], [])) for row in page.rows]
-        return Response(_page_body(request, page_number, page_size, page.total, results))
+        results = [s.nearby_row(row, row["matched_dishes"]) for row in page.rows]
+        return json_bytes(_page_body(request, page_number, page.has_next, page.total, results))
 
 
 def _page_body(
-    request: Request, number: int, size: int, total: int, results: list[dict[str, Any]]
+    request: Request, number: int, has_next: bool, total: int, results: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """The shape of DRF's page pagination (`count`, `next`, `previous`, `results`)."""
+    """The shape of DRF's page pagination (`count`, `next`, `previous`, `results`); `count` counts
+    at most `merchants.catalog.COUNT_CAP` merchants, `next` is there whenever more follow."""
     url = request.build_absolute_uri()
     previous = None
     if number > 1:
@@ -83,13 +99,13 @@ def _page_body(
         )
     return {
         "count": total,
-        "next": replace_query_param(url, "page", number + 1) if number * size < total else None,
+        "next": replace_query_param(url, "page", number + 1) if has_next else None,
         "previous": previous,
         "results": results,
     }
 
 
-class MerchantDetailApi(APIView):
+class MerchantDetailApi(PublicCatalogMixin, APIView):
     """The merchant page with its full menu (cached; open-now is computed on every request)."""
 
     permission_classes = [AllowAny]

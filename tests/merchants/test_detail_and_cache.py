@@ -6,6 +6,7 @@ from datetime import time
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -98,13 +99,34 @@ def test_query_count_does_not_grow_with_the_menu(
         page(api_client, small)
 
 
-def test_a_signed_in_customer_costs_one_more_query(
+def test_a_signed_in_customer_costs_no_query_either(
     customer: Any, big_merchant: Merchant, django_assert_num_queries: Any
 ) -> None:
     client = authenticated_client(customer)
     page(client, big_merchant)
-    with django_assert_num_queries(1):  # the user row behind the JWT
+    with django_assert_num_queries(0):  # the public page never loads the user behind the token
         page(client, big_merchant)
+
+
+def test_a_stale_token_does_not_keep_a_customer_from_the_page(
+    api_client: APIClient, big_merchant: Merchant
+) -> None:
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert page(api_client, big_merchant)["name"] == "Cơm Nhà Bà Tám"
+
+
+def test_a_warm_page_is_one_redis_round_trip(
+    api_client: APIClient, big_merchant: Merchant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page(api_client, big_merchant)
+    calls: list[str] = []
+    for name in ("get", "get_many", "set", "add", "incr"):
+        original = getattr(cache, name)
+        monkeypatch.setattr(
+            cache, name, lambda *a, _n=name, _o=original, **k: calls.append(_n) or _o(*a, **k)
+        )
+    page(api_client, big_merchant)
+    assert calls == ["get_many"]
 
 
 def test_the_page_is_served_from_redis(api_client: APIClient, big_merchant: Merchant) -> None:

@@ -67,3 +67,31 @@ def test_order_detail_and_list_read_a_fixed_number_of_rows(
     assert len(statements(detail)) == 4
     # user; the page with merchants joined.
     assert len(statements(listing)) == 2
+
+
+def _plan(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test-sized table would be scanned whole
+        cursor.execute(f"EXPLAIN {sql}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET LOCAL enable_seqscan = on")
+    return plan
+
+
+def test_the_order_list_walks_the_customer_feed_index_in_cursor_order(
+    place: Callable[..., Any], customer_client: APIClient
+) -> None:
+    """Every page (the first, and one behind a cursor) is read in index order, however many orders the
+    customer has: no sort of the customer's whole history."""
+    for _ in range(3):
+        place()
+    with CaptureQueriesContext(connection) as first:
+        body = customer_client.get("/api/v1/orders", {"page_size": 2}).json()
+    with CaptureQueriesContext(connection) as behind:
+        assert customer_client.get(body["next"]).status_code == 200
+
+    for capture in (first, behind):
+        page_sql = next(sql for sql in statements(capture) if 'FROM "orders_order"' in sql)
+        plan = _plan(page_sql)
+        assert "order_customer_feed" in plan, plan
+        assert "Sort" not in plan, plan
