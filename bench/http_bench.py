@@ -54,6 +54,8 @@ from bench.harness import free_port, load  # noqa: E402
 from bench.rawdrf_baseline import add_baseline_arguments, rawdrf_server  # noqa: E402
 
 RESULTS = ROOT / "bench" / "http_RESULTS"
+#: Where the hand-written part of the results file starts (kept when the bench rewrites the figures).
+NOTES = "## Notes"
 #: Central Ho Chi Minh City (District 1), where the demo city's merchants are.
 POINT = (10.776900, 106.700900)
 SEARCH = "bun bo hue"
@@ -462,9 +464,16 @@ def main() -> int:
     print(json.dumps(report, indent=2))
     if not args.no_write:
         RESULTS.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-        RESULTS.with_suffix(".md").write_text(markdown(report))
+        RESULTS.with_suffix(".md").write_text(markdown(report) + kept_notes())
         print(f"wrote {RESULTS.with_suffix('.md').relative_to(ROOT)} and .json")
     return 0
+
+
+def kept_notes() -> str:
+    """The results file's hand-written part (from NOTES on), kept across runs."""
+    path = RESULTS.with_suffix(".md")
+    text = path.read_text() if path.exists() else ""
+    return "\n" + text[text.index(NOTES) :] if NOTES in text else ""
 
 
 def median_row(rows: list[dict[str, float]]) -> dict[str, float]:
