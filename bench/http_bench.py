@@ -410,7 +410,9 @@ def main() -> int:
     for name in ("DATABASE_URL", "REDIS_URL"):
         if name not in os.environ:
             parser.error(f"{name} must be set (the bench creates its own databases beside DATABASE_URL's)")
-    command_line = "python bench/http_bench.py " + shlex.join(sys.argv[1:])
+    # Paths as seen from the repository, so that the results file names no machine's folders.
+    shown = [os.path.relpath(a, ROOT) if os.path.isabs(a) and os.path.exists(a) else a for a in sys.argv[1:]]
+    command_line = "python bench/http_bench.py " + shlex.join(shown)
     base_name = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
     client = "wrk" if args.client == "wrk" or (args.client == "auto" and shutil.which("wrk")) else "python"
     drive = run_wrk if client == "wrk" else run_python
