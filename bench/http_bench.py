@@ -390,7 +390,9 @@ def check_placement(port: int, target: Target) -> None:
 
 
 def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["uptime"], capture_output=True, text=True, env={**os.environ, "TZ": "UTC"}
+    ).stdout.strip()
 
 
 def main() -> int:
