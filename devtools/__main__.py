@@ -87,7 +87,7 @@ def _run_system(services: Services) -> int:
     names = [name for name, _ in lines if name != "release"]
     ports = {name: base_port + 1 + index for index, name in enumerate(names)}
     processes = {
-        name: _start(["/bin/sh", "-c", command], {**env, "PORT": str(ports[name])})
+        name: _start(["/bin/sh", "-c", f"exec {command}"], {**env, "PORT": str(ports[name])})
         for name, command in lines
         if name != "release"
     }
@@ -130,8 +130,8 @@ def _run_system(services: Services) -> int:
                 exit_code = process.returncode or 1
                 stopping = True
         time.sleep(0.5)
-    # SIGTERM to each process (sh execs the command), which stops its own children (a Celery worker
-    # its pool, gunicorn its workers); whatever is left in the group after that is killed.
+    # SIGTERM to each program (the shell exec'd it), which stops its own children (a Celery worker its
+    # pool, gunicorn its workers); whatever is left in its process group after that is killed.
     for process in processes.values():
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
