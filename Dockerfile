@@ -10,5 +10,10 @@ RUN useradd --create-home loship && \
     DATABASE_URL=postgres://build/build REDIS_URL=redis://build:6379/0 SECRET_KEY=collectstatic-only \
     python manage.py collectstatic --no-input
 USER loship
+# gunicorn's worker heartbeat files in memory, not on the image's overlay file system.
+ENV GUNICORN_CMD_ARGS="--worker-tmp-dir /dev/shm"
+# One image, every process: the command names a line of the Procfile (web, ws, worker, beat, release),
+# run as written there with $PORT and $WEB_CONCURRENCY / $WS_CONCURRENCY / $WORKER_CONCURRENCY.
+ENV PORT=8000
 EXPOSE 8000
-CMD ["uvicorn", "loship.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]
+CMD ["/app/deploy/procfile", "web"]

@@ -54,3 +54,23 @@ stop: $(STAMP)
 lock: $(STAMP)
 	$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 		--no-emit-index-url --no-emit-find-links --output-file requirements.lock requirements.txt
+
+# Every benchmark that has a results file, one after another, with the options of its README row (long
+# ones take more: HTTP_BENCH_ARGS, CITY_ARGS). They write rows: point DATABASE_URL and REDIS_URL at a
+# scratch database and Redis db. The machine's load moves absolute figures; the ratios are measured
+# in the same run.
+HTTP_BENCH_ARGS ?=
+CITY_ARGS ?= --orders-per-minute 60 --seconds 90
+bench: $(STAMP)
+	@test -n "$$DATABASE_URL" && test -n "$$REDIS_URL" || \
+		{ echo "make bench: set DATABASE_URL and REDIS_URL (a scratch database and Redis db)"; exit 2; }
+	$(PY) bench/http_bench.py $(HTTP_BENCH_ARGS)
+	$(PY) bench/merchants_bench.py --seconds 5 --rounds 3
+	$(PY) bench/orders_bench.py --seconds 10 --rounds 3
+	$(PY) bench/location_bench.py --drivers 1000 --seconds 20 --processes 2
+	$(PY) bench/dispatch_orchestration.py --rounds 30
+	$(PY) bench/dispatch_round.py
+	$(PY) bench/mdrp/run_all.py
+	$(PY) bench/push_bench.py --sockets 1000,5000 --samples 300
+	$(PY) bench/driver_stream_bench.py --write
+	$(PY) bench/city/simulate.py --spawn --results bench/city_RESULTS $(CITY_ARGS)

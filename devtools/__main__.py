@@ -1,7 +1,9 @@
 """The two commands behind `make run` and `make test`, plus a few helpers.
 
-    python -m devtools run      migrate, seed the demo city, run web + worker + beat + relay (and the demo
-                                drivers' location fixes) until Ctrl-C
+    python -m devtools run      run the Procfile's release line (migrate), seed the demo city, then
+                                every other Procfile line (web, ws, worker, beat...) with dev
+                                additions (DEBUG=1, the demo drivers' location fixes, a router giving
+                                web and ws one base URL) until Ctrl-C
     python -m devtools test     run the whole test suite (extra arguments go to pytest)
     python -m devtools manage   run a manage.py command against the same services
     python -m devtools stop     stop embedded PostgreSQL and Redis left running
@@ -9,6 +11,7 @@
 Each uses DATABASE_URL / REDIS_URL when set and the embedded servers otherwise.
 """
 
+import contextlib
 import os
 import secrets
 import signal
@@ -47,35 +50,62 @@ def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
+def procfile_lines() -> list[tuple[str, str]]:
+    """The Procfile's processes in order: `name: command` per line (blank lines and # comments skipped)."""
+    lines = []
+    for raw in (ROOT / "Procfile").read_text().splitlines():
+        if raw.strip() and not raw.lstrip().startswith("#"):
+            name, _, command = raw.partition(":")
+            lines.append((name.strip(), command.strip()))
+    return lines
+
+
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A process in its own process group, so that stopping it stops what its shell started."""
+    return subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True)
+
+
 def _run_system(services: Services) -> int:
     env = _environment(
         services,
         DEBUG=os.environ.get("DEBUG", "1"),
         SECRET_KEY=os.environ.get("SECRET_KEY") or _dev_secret_key(),
         LOG_FORMAT=os.environ.get("LOG_FORMAT", "plain"),
+        # The Procfile names its programs bare (gunicorn, celery, python): this venv's come first.
+        PATH=f"{Path(PYTHON).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     )
-    _manage(env, "migrate", "--no-input")
+    env.setdefault("WEB_CONCURRENCY", "2")
+    env.setdefault("BEAT_SCHEDULE", str(DATA_DIR / "celerybeat-schedule"))
+    lines = procfile_lines()
+    for name, command in lines:
+        if name == "release":
+            print(f"[run] release: {command}", flush=True)
+            subprocess.run(["/bin/sh", "-c", command], cwd=ROOT, env=env, check=True)
     _manage(env, "seed_demo")
-    commands = {
-        "web": [PYTHON, "-m", "uvicorn", "loship.asgi:application", "--host", HOST, "--port", PORT,
-                "--no-access-log"],
-        "worker": [PYTHON, "-m", "celery", "-A", "loship", "worker", "-Q", "default,dispatch,notifications",
-                   "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2"), "--loglevel", "INFO"],
-        "beat": [PYTHON, "-m", "celery", "-A", "loship", "beat", "--loglevel", "INFO",
-                 "--schedule", str(DATA_DIR / "celerybeat-schedule")],
-        # The outbox relay: publishes each event as its transaction commits (LISTEN/NOTIFY).
-        "relay": [PYTHON, "manage.py", "relay_outbox"],
-        # The demo drivers' phones: a location fix every 30 s keeps them online and dispatchable.
-        "demo-drivers": [PYTHON, "manage.py", "demo_drivers"],
-    }  # fmt: skip
-    processes = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
+    # The router takes the one base URL's port; each process gets the next ports, in Procfile order.
+    base_port = int(PORT)
+    names = [name for name, _ in lines if name != "release"]
+    ports = {name: base_port + 1 + index for index, name in enumerate(names)}
+    processes = {
+        name: _start(["/bin/sh", "-c", f"exec {command}"], {**env, "PORT": str(ports[name])})
+        for name, command in lines
+        if name != "release"
+    }
+    router = [PYTHON, "-m", "devtools.router", "--host", HOST, "--port", PORT]
+    router += ["--web", str(ports["web"]), "--ws", str(ports["ws"])]
+    processes["router"] = _start(router, env)
+    # The demo drivers' phones: a location fix every 30 s keeps them online and dispatchable.
+    processes["demo-drivers"] = _start([PYTHON, "manage.py", "demo_drivers"], env)
     base = f"http://{HOST}:{PORT}"
     print(
         "\n"
-        f"  Loship is running.\n"
+        f"  Loship is running at {base} (started from the Procfile: {', '.join(ports)}).\n"
         f"  API docs     {base}/api/docs/\n"
         f"  Admin        {base}/admin/\n"
         f"  Health       {base}/healthz  {base}/readyz\n"
+        f"  WebSockets   ws://{HOST}:{PORT}/ws/...\n"
+        f"  A dev router on {PORT} sends /ws/ to ws (port {ports['ws']}) and the rest to web "
+        f"(port {ports['web']}), as nginx does in production.\n"
         f"  Demo logins  (password for all: {os.environ.get('DEMO_PASSWORD', 'loship-demo-2026')})\n"
         f"    ops       0900000001\n"
         f"    customer  0900000002\n"
@@ -100,15 +130,18 @@ def _run_system(services: Services) -> int:
                 exit_code = process.returncode or 1
                 stopping = True
         time.sleep(0.5)
+    # SIGTERM to each program (the shell exec'd it), which stops its own children (a Celery worker its
+    # pool, gunicorn its workers); whatever is left in its process group after that is killed.
     for process in processes.values():
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 15
     for process in processes.values():
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
     return exit_code
 
 

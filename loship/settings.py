@@ -108,12 +108,19 @@ if "DATABASE_URL" not in env:
     )
 DATABASES = {"default": env.db_url("DATABASE_URL")}
 DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
-# 0 under ASGI: each request runs in its own thread there, so a kept connection is never reused and
-# they pile up until PostgreSQL refuses new clients (Django ticket #33497; measured with
-# bench/orders_bench.py). Reuse connections with a pooler (pgbouncer) in front of PostgreSQL instead.
+# Connections (README, "Serving and connections"). The Procfile's `web` line (gunicorn, sync workers: one
+# request at a time on one thread per process) sets DB_CONN_MAX_AGE=60, so each worker keeps its
+# connection, checked before reuse. The default stays 0 for the ASGI `ws` process and anything else:
+# under ASGI each request runs in its own thread, a kept connection is never reused and they pile up
+# until PostgreSQL refuses new clients (Django ticket #33497).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=5)
+# DB_POOLED=1 when DATABASE_URL points at PgBouncer in transaction pooling: a server connection belongs
+# to the client only for one transaction, so no server-side cursors (a named cursor outlives it).
+# Processes that need a session of their own (LISTEN, session-level advisory locks) connect directly.
+DB_POOLED = env.bool("DB_POOLED", default=False)
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DB_POOLED
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
