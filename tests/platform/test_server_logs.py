@@ -9,11 +9,16 @@ from typing import Any
 
 import httpx
 import pytest
+from django.db import transaction
 from django.test import RequestFactory
+from django.utils import timezone
 from websockets.sync.client import connect
 
+from drivers import services as driver_services
 from loship.logformat import RedactSecretsFilter
 from loship.observability import REQUEST_ID_META, RequestIdFilter, request_id_var
+from orders import services as order_services
+from tests.drivers.conftest import make_driver
 from tests.factories import UserFactory
 from tests.orders.factories import cart_body, make_menu
 from tests.processes import CeleryWorker, LiveProcess, LiveServer, process_env, wait_until
@@ -92,7 +97,23 @@ def test_server_and_worker_lines_are_json_utc_carry_the_request_id_and_no_token(
         with connect(url, subprotocols=subprotocols, open_timeout=10) as socket:
             assert json.loads(socket.recv(timeout=10))["type"] == "order.snapshot"
 
-    # The placement's relay task ran in the worker, under the id of the request that placed the order.
+    # A driver declines the order's offer over HTTP: the decline asks for a dispatch round (a task;
+    # placing an order causes none, its event goes through the relay process).
+    order_services.accept_order(order_id=order_id, actor=None, prep_minutes=10)
+    driver_services.enter_pool(order_id=order_id)
+    driver = make_driver()
+    with transaction.atomic():
+        offer = driver_services.create_offer(
+            driver_id=driver.pk, order_ids=[order_id], pickup_at=None, now=timezone.now()
+        )
+    declined = httpx.post(
+        f"{server.url}/api/v1/driver/offers/{offer.pk}/decline",
+        headers={"Authorization": f"Bearer {token_for(driver)}", "X-Request-ID": "req-decline-1"},
+        timeout=20,
+    )
+    assert declined.status_code == 200, declined.text
+
+    # The round ran in the worker, under the id of the request that declined.
     def task_lines() -> list[dict[str, Any]]:
         return [
             line
@@ -100,7 +121,7 @@ def test_server_and_worker_lines_are_json_utc_carry_the_request_id_and_no_token(
             if line.get("logger") == "celery.app.trace" and "succeeded" in line["message"]
         ]
 
-    wait_until(lambda: any(line["request_id"] == "req-place-1" for line in task_lines()), timeout=30)
+    wait_until(lambda: any(line["request_id"] == "req-decline-1" for line in task_lines()), timeout=30)
     worker_lines = json_lines(worker.log_since_start())
     assert_clean(worker_lines, secrets=[access])
 
