@@ -41,7 +41,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -236,6 +236,8 @@ def project_server(command: str, *, workers: int, database: str, logs: Path) -> 
     port = free_port()
     env = {**os.environ, **PROJECT_ENV, "DATABASE_URL": database_url(database)}
     env.update(PORT=str(port), WEB_CONCURRENCY=str(workers))
+    # The Procfile names its servers bare (gunicorn), as a deployed image has them on PATH.
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     log = logs / "project.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
@@ -246,7 +248,8 @@ def project_server(command: str, *, workers: int, database: str, logs: Path) -> 
         wait_for(f"http://127.0.0.1:{port}/healthz", server, log)
         yield port
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        with suppress(ProcessLookupError):  # it may have exited already
+            os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
