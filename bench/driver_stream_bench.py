@@ -371,28 +371,9 @@ def main() -> None:
             server(servers["bare"], ports.get("bare", 0)) if "bare" in names else _nothing(),
             server(servers["project"], ports.get("project", 0)) if "project" in names else _nothing(),
         ):
-            for number in range(args.rounds):
-                for name in names:
-                    if name == "project":
-                        reset_positions(driver_ids)
-                    row = run_round(
-                        ports[name],
-                        drivers,
-                        fixes=args.fixes,
-                        seconds=args.seconds,
-                        processes=args.client_processes,
-                    )
-                    lost = check_nothing_lost(row["sockets"]) if name == "project" else []
-                    problems += lost
-                    rows[name].append(row)
-                    print(
-                        f"round {number + 1} {name}: {row['messages_per_s']:,.0f} messages/s, "
-                        f"p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms"
-                        + (f", LOST: {len(lost)} problems" if lost else ""),
-                        flush=True,
-                    )
-            if args.paced_share and len(names) == 2:
-                rate = args.paced_share * summary(rows["bare"])["messages_per_s"]
+
+            def alternate(table: dict[str, list[dict[str, Any]]], rate: float | None, label: str) -> None:
+                """`args.rounds` rounds, the servers alternating; the project's checked for losses."""
                 for number in range(args.rounds):
                     for name in names:
                         if name == "project":
@@ -405,14 +386,20 @@ def main() -> None:
                             processes=args.client_processes,
                             rate=rate,
                         )
-                        problems += check_nothing_lost(row["sockets"]) if name == "project" else []
-                        paced[name].append(row)
+                        lost = check_nothing_lost(row["sockets"]) if name == "project" else []
+                        problems.extend(lost)
+                        table[name].append(row)
                         print(
-                            f"paced round {number + 1} {name} at {rate:,.0f}/s: "
-                            f"{row['messages_per_s']:,.0f} messages/s, p50 {row['p50_ms']:.1f} ms, "
-                            f"p99 {row['p99_ms']:.1f} ms",
+                            f"{label}round {number + 1} {name}: {row['messages_per_s']:,.0f} messages/s, "
+                            f"p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms"
+                            + (f", LOST: {len(lost)} problems" if lost else ""),
                             flush=True,
                         )
+
+            alternate(rows, None, "")
+            if args.paced_share and len(names) == 2:
+                rate = args.paced_share * summary(rows["bare"])["messages_per_s"]
+                alternate(paced, rate, f"paced at {rate:,.0f}/s: ")
     finally:
         User.objects.filter(phone__startswith=PHONE_PREFIX).delete()
         reset_positions(driver_ids)

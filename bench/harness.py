@@ -44,12 +44,9 @@ def migrate() -> None:
 
 
 @contextmanager
-def uvicorn_server(*, workers: int = 1) -> Iterator[int]:
-    """Run `loship.asgi` under uvicorn with the current environment; yields its port."""
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "loship.asgi:application", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", str(workers)]
-    server = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ))
+def serving(command: list[str], *, port: int, cwd: Path, env: dict[str, str]) -> Iterator[int]:
+    """Run a server `command` listening on `port` until the block ends; yields the port once it accepts."""
+    server = subprocess.Popen(command, cwd=cwd, env=env)
     try:
         for _ in range(150):
             try:
@@ -61,6 +58,16 @@ def uvicorn_server(*, workers: int = 1) -> Iterator[int]:
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+@contextmanager
+def uvicorn_server(*, workers: int = 1) -> Iterator[int]:
+    """Run `loship.asgi` under uvicorn with the current environment; yields its port."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "loship.asgi:application", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", str(workers)]
+    with serving(command, port=port, cwd=ROOT, env=dict(os.environ)) as served:
+        yield served
 
 
 def load(

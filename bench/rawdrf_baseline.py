@@ -7,16 +7,14 @@ load generator and the same concurrency.
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bench.harness import ROOT, free_port
+from bench.harness import ROOT, free_port, serving
 
 DEFAULT_BASELINE = ROOT / ".." / "shared" / "bench" / "rawdrf.py"
 
@@ -58,15 +56,5 @@ def rawdrf_server(script: Path, *, workers: int, database: str) -> Iterator[int]
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
     command += ["--log-level", "warning", f"{script.stem}:application"]
-    server = subprocess.Popen(command, cwd=script.parent, env=env)
-    try:
-        for _ in range(150):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
+    with serving(command, port=port, cwd=script.parent, env=env) as served:
+        yield served
