@@ -1,6 +1,6 @@
 """The relay process (`manage.py relay_outbox`): publish outbox events the moment they commit.
 
-Every insert into the outbox sends `NOTIFY loship_outbox` (a trigger, see loship/events/services.py),
+Every insert into the outbox sends `NOTIFY loship_outbox` (a trigger, migration events/0003),
 which PostgreSQL delivers at commit. This process LISTENs on a connection of its own (autocommit) and
 waits on it with `select()`; on each notification, and every `OUTBOX_RELAY_POLL_SECONDS` in case one
 was missed or a destination's retry came due, it runs `publish_pending()` until nothing more is

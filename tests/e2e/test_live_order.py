@@ -17,11 +17,11 @@ from loship.events.models import OutboxEvent
 from notifications.models import Notification
 from orders.models import Order, OrderStatus
 from orders.services import lifecycle
+from tests.e2e.backlog import assert_each_stream_got_the_backlog_once, watched_orders_with_a_backlog
 from tests.e2e.streams import StreamClient, api, connect_with_retry, order_stream_url, refusal_code
 from tests.factories import UserFactory
 from tests.orders.factories import cart_body, make_menu, make_staff
 from tests.processes import CeleryWorker, LiveServer, RedisServer, wait_until
-from tests.realtime.conftest import order_placer
 from users.models import Role
 
 pytestmark = [pytest.mark.e2e]
@@ -109,25 +109,7 @@ def test_worker_killed_mid_relay_the_sweep_delivers_nothing_lost_nothing_doubled
     celery_worker_factory: Callable[..., CeleryWorker],
     celery_beat_factory: Callable[..., Any],
 ) -> None:
-    menu = make_menu()
-    place = order_placer(menu)
-    make_staff(menu.merchant)
-    customers = [UserFactory() for _ in range(30)]
-    orders = [place(customer) for customer in customers]
-    streams = [
-        StreamClient(order_stream_url(asgi_server.ws_url, o.pk, c))
-        for o, c in zip(orders, customers, strict=True)
-    ]
-    for stream in streams:
-        assert stream.next()[1]["sequence"] == 1
-
-    # Three changes per order wait in the outbox (no worker yet): 30 placed + 90 changes.
-    for order in orders:
-        lifecycle.accept_order(order_id=order.pk, actor=None, prep_minutes=10)
-        lifecycle.mark_preparing(order_id=order.pk, actor=None)
-        lifecycle.mark_ready(order_id=order.pk, actor=None)
-    total = OutboxEvent.objects.filter(published_at__isnull=True).count()
-    assert total >= 120
+    streams, total = watched_orders_with_a_backlog(asgi_server.ws_url)
 
     # No relay process here: the beat sweep (every second) is the relay, run by the worker.
     celery_beat_factory(env={"OUTBOX_SWEEP_SECONDS": "1"})
@@ -142,13 +124,7 @@ def test_worker_killed_mid_relay_the_sweep_delivers_nothing_lost_nothing_doubled
     celery_worker_factory(concurrency=1)
     wait_until(lambda: not OutboxEvent.objects.filter(published_at__isnull=True).exists(), timeout=60)
 
-    for stream in streams:
-        got = [(m["type"], m["sequence"]) for _, m in stream.order_events(3)]
-        assert got == [("order.accepted", 2), ("order.preparing", 3), ("order.ready_for_pickup", 4)]
-    time.sleep(1.0)
-    for stream in streams:
-        assert not [m for m in stream.drain() if str(m.get("type")).startswith("order.")]
-        stream.close()
+    assert_each_stream_got_the_backlog_once(streams)
     # Notifications: one `accepted` per customer, one `new_order` per order for the staff member.
     wait_until(lambda: Notification.objects.count() == 60, timeout=30)
     assert Notification.objects.filter(kind="order.accepted").count() == 30

@@ -14,6 +14,7 @@ from loship.events.models import OutboxEvent
 from loship.events.services import record_event
 from notifications.models import Notification
 from orders.services import lifecycle
+from tests.e2e.backlog import assert_each_stream_got_the_backlog_once, watched_orders_with_a_backlog
 from tests.e2e.streams import StreamClient, order_stream_url
 from tests.factories import UserFactory
 from tests.orders.factories import make_menu, make_staff
@@ -73,38 +74,14 @@ def test_two_relays_keep_each_orders_events_in_order_while_orders_keep_changing(
         for order in orders:
             step(order_id=order.pk, **kwargs)
 
-    expected = [(topic, sequence) for (_, _, topic), sequence in zip(STEPS, (2, 3, 4), strict=True)]
-    for stream in streams:
-        got = [(m["type"], m["sequence"]) for _, m in stream.order_events(3)]
-        assert got == expected
-    time.sleep(0.5)
-    for stream in streams:
-        assert not [m for m in stream.drain() if str(m.get("type")).startswith("order.")]
-        stream.close()
+    assert_each_stream_got_the_backlog_once(streams)
     assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
 
 
 def test_a_relay_killed_mid_stream_loses_nothing_and_doubles_nothing(
     asgi_server: LiveServer, relay_process_factory: Callable[..., RelayProcess]
 ) -> None:
-    menu = make_menu()
-    place = order_placer(menu)
-    make_staff(menu.merchant)
-    customers = [UserFactory() for _ in range(30)]
-    orders = [place(customer) for customer in customers]
-    streams = [
-        StreamClient(order_stream_url(asgi_server.ws_url, o.pk, c))
-        for o, c in zip(orders, customers, strict=True)
-    ]
-    for stream in streams:
-        assert stream.next()[1]["sequence"] == 1
-
-    # Three changes per order wait in the outbox (no relay yet): 30 placed + 90 changes.
-    for order in orders:
-        for step, kwargs, _ in STEPS:
-            step(order_id=order.pk, **kwargs)
-    total = OutboxEvent.objects.filter(published_at__isnull=True).count()
-    assert total >= 120
+    streams, total = watched_orders_with_a_backlog(asgi_server.ws_url)
 
     relay = relay_process_factory()
     wait_until(lambda: OutboxEvent.objects.filter(published_at__isnull=False).exists(), interval=0.005)
@@ -115,13 +92,7 @@ def test_a_relay_killed_mid_stream_loses_nothing_and_doubles_nothing(
     relay_process_factory()  # a fresh relay publishes the rest, from where the killed one stopped
     wait_until(lambda: not OutboxEvent.objects.filter(published_at__isnull=True).exists(), timeout=60)
 
-    for stream in streams:
-        got = [(m["type"], m["sequence"]) for _, m in stream.order_events(3)]
-        assert got == [("order.accepted", 2), ("order.preparing", 3), ("order.ready_for_pickup", 4)]
-    time.sleep(1.0)
-    for stream in streams:
-        assert not [m for m in stream.drain() if str(m.get("type")).startswith("order.")]
-        stream.close()
+    assert_each_stream_got_the_backlog_once(streams)
     # Notifications: one `accepted` per customer, one `new_order` per order for the staff member.
     assert Notification.objects.filter(kind="order.accepted").count() == 30
     assert Notification.objects.filter(kind="merchant.new_order").count() == 30
