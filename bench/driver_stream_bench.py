@@ -48,13 +48,13 @@ import django  # noqa: E402
 django.setup()
 
 import websockets  # noqa: E402
-from django.core.cache import cache  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from drivers import location  # noqa: E402
 from drivers.models import DriverProfile  # noqa: E402
 from drivers.services.profiles import save_due_positions  # noqa: E402
-from loship.push import last_position_key  # noqa: E402
+from loship.push import last_position, last_position_key  # noqa: E402
+from loship.redis_client import redis_client  # noqa: E402
 from users.models import Role, User  # noqa: E402
 
 PHONE_PREFIX = "+8496"
@@ -161,7 +161,7 @@ def reset_positions(driver_ids: list[int]) -> None:
     client.zrem(location.SEEN_KEY, *driver_ids)
     client.delete(*[location.FIX_KEY.format(driver_id) for driver_id in driver_ids])
     client.delete(location.SAVE_DUE_KEY)
-    cache.delete_many([last_position_key(CARRIED_ORDER_BASE + n) for n in range(CARRYING_DRIVERS)])
+    redis_client().delete(*[last_position_key(CARRIED_ORDER_BASE + n) for n in range(CARRYING_DRIVERS)])
     for n, driver_id in enumerate(driver_ids[:CARRYING_DRIVERS]):
         location.set_carrying(driver_id, [CARRIED_ORDER_BASE + n])
     DriverProfile.objects.filter(user_id__in=driver_ids).update(
@@ -324,7 +324,7 @@ def check_nothing_lost(sockets: list[dict[str, Any]]) -> list[str]:
         if float(profile.last_lat or 0) != round(lat, 6) or float(profile.last_lng or 0) != round(lng, 6):
             problems.append(f"driver {profile.user_id}: PostgreSQL {profile.last_lat, profile.last_lng}")
     for n, driver_id in enumerate(list(newest)[:CARRYING_DRIVERS]):
-        pushed = cache.get(last_position_key(CARRIED_ORDER_BASE + n))
+        pushed = last_position(CARRIED_ORDER_BASE + n)
         newest_at = datetime.fromtimestamp(newest[driver_id][0] / 1000, tz=UTC)
         if pushed is None or datetime.fromisoformat(pushed["at"]) < newest_at - PUSH_LAG:
             problems.append(f"driver {driver_id}: its order's customers last saw {pushed}")

@@ -13,7 +13,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -137,3 +140,48 @@ def median_of(rows: list[dict[str, float]]) -> dict[str, float]:
         "errors": sum(r["errors"] for r in rows),
         "requests": sum(r["requests"] for r in rows),
     }
+
+
+def bench_merchant(*, name: str, slug: str) -> Any:
+    """An open merchant in District 1 for a benchmark's orders (Django must be set up)."""
+    from merchants.models import Merchant
+
+    return Merchant.objects.create(
+        name=name,
+        slug=slug,
+        lat=Decimal("10.776900"),
+        lng=Decimal("106.700900"),
+        address="1 Lê Lợi",
+        phone="+842838000000",
+        min_order_vnd=0,
+        delivery_radius_m=8000,
+        prep_minutes=15,
+        is_active=True,
+    )
+
+
+def accepted_order(*, code: str, customer: Any, merchant: Any, now: datetime) -> Any:
+    """An unsaved accepted cash order of `customer` at `merchant` (for bulk_create: setup, not measured)."""
+    from orders.models import Order, OrderStatus, PaymentMethod, PaymentStatus
+
+    return Order(
+        code=code,
+        customer=customer,
+        merchant=merchant,
+        status=OrderStatus.ACCEPTED,
+        version=1,
+        delivery_address="20 Hai Bà Trưng",
+        delivery_lat=Decimal("10.785000"),
+        delivery_lng=Decimal("106.707000"),
+        customer_phone=customer.phone,
+        distance_m=1500,
+        subtotal_vnd=85000,
+        delivery_fee_vnd=15000,
+        service_fee_vnd=3000,
+        total_vnd=103000,
+        payment_method=PaymentMethod.CASH,
+        payment_status=PaymentStatus.COD_PENDING,
+        prep_minutes=10,
+        eta=now + timedelta(minutes=30),
+        accepted_at=now,
+    )

@@ -41,7 +41,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import SERVER_ENV, migrate, percentile, uvicorn_server  # noqa: E402
+from bench.harness import (  # noqa: E402
+    SERVER_ENV,
+    accepted_order,
+    bench_merchant,
+    migrate,
+    percentile,
+    uvicorn_server,
+)
 
 GOAL_P99_MS = 100.0
 #: Handshakes in flight at once: uvicorn closes a WebSocket whose handshake takes over 10 s.
@@ -58,53 +65,19 @@ def raise_open_files_limit(needed: int) -> int:
 
 def seed(count: int) -> tuple[Any, list[int]]:
     """One customer with `count` accepted orders at one merchant (bulk rows: setup, not measured)."""
-    from decimal import Decimal
-
     from django.utils import timezone
 
-    from merchants.models import Merchant
-    from orders.models import Order, OrderStatus, PaymentMethod, PaymentStatus
+    from orders.models import Order
     from users.models import Role, User
 
     tag = uuid.uuid4().hex[:8]
     customer = User.objects.create_user(
         f"+8498{random.randint(0, 9_999_999):07d}", "bench", roles=[Role.CUSTOMER]
     )
-    merchant = Merchant.objects.create(
-        name=f"Push bench {tag}",
-        slug=f"push-bench-{tag}",
-        lat=Decimal("10.776900"),
-        lng=Decimal("106.700900"),
-        address="1 Lê Lợi",
-        phone="+842838000000",
-        min_order_vnd=0,
-        delivery_radius_m=8000,
-        prep_minutes=15,
-        is_active=True,
-    )
+    merchant = bench_merchant(name=f"Push bench {tag}", slug=f"push-bench-{tag}")
     now = timezone.now()
     orders = Order.objects.bulk_create(
-        Order(
-            code=f"PB{tag[:4]}{n:06d}",
-            customer=customer,
-            merchant=merchant,
-            status=OrderStatus.ACCEPTED,
-            version=1,
-            delivery_address="20 Hai Bà Trưng",
-            delivery_lat=Decimal("10.785000"),
-            delivery_lng=Decimal("106.707000"),
-            customer_phone=customer.phone,
-            distance_m=1500,
-            subtotal_vnd=85000,
-            delivery_fee_vnd=15000,
-            service_fee_vnd=3000,
-            total_vnd=103000,
-            payment_method=PaymentMethod.CASH,
-            payment_status=PaymentStatus.COD_PENDING,
-            prep_minutes=10,
-            eta=now + timedelta(minutes=30),
-            accepted_at=now,
-        )
+        accepted_order(code=f"PB{tag[:4]}{n:06d}", customer=customer, merchant=merchant, now=now)
         for n in range(count)
     )
     return customer, [order.pk for order in orders]

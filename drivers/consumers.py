@@ -13,25 +13,37 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from drivers import selectors
 from drivers.ingest import FixCoalescer, coalescer
 from drivers.services.profiles import MAX_FIXES_PER_BATCH, LocationReport, ensure_profile
+from loship.consumers import LeanJsonConsumer, in_database_thread
 from loship.metrics import WEBSOCKET_CONNECTIONS
 from loship.push import driver_group
 from users.models import Role, User
+from users.sockets import authenticate, token_user_id
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 
 
-@database_sync_to_async
+@in_database_thread
 def _snapshot(user: User) -> dict[str, Any]:
     return selectors.driver_snapshot(ensure_profile(user=user))
+
+
+@in_database_thread
+def _open(scope: dict[str, Any]) -> tuple[User, dict[str, Any]] | int:
+    """In the database thread, one trip: the driver behind the token and their snapshot, or the close
+    code that refuses the socket."""
+    user = authenticate(scope)
+    if not isinstance(user, User) or not user.is_active:
+        return CLOSE_UNAUTHENTICATED
+    if not user.has_role(Role.DRIVER):
+        return CLOSE_FORBIDDEN
+    return user, selectors.driver_snapshot(ensure_profile(user=user))
 
 
 def _ack(report: LocationReport) -> str:
@@ -46,29 +58,34 @@ def _plain_ack(accepted: int, ignored: int) -> str:
     return json.dumps({"type": "location.ack", "accepted": accepted, "ignored": ignored, "rejected": []})
 
 
-class DriverConsumer(AsyncJsonWebsocketConsumer):
+class DriverConsumer(LeanJsonConsumer):
     user: User
     user_id: int = 0
     fixes: FixCoalescer
     group: str = ""
 
     async def connect(self) -> None:
-        user = self.scope.get("user")
-        if not isinstance(user, User) or not user.is_authenticated:
+        """One trip to Redis (the driver's group, named by the token) and one to the database thread
+        (`_open`); the group is joined before the snapshot is read, so no event falls between."""
+        user_id = token_user_id(self.scope)
+        if user_id is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        if not user.has_role(Role.DRIVER):
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        self.user = user
-        self.user_id = user.pk
-        self.group = driver_group(user.pk)
-        self.fixes = coalescer()
+        self.group = driver_group(user_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        opened = await _open(self.scope)
+        if isinstance(opened, int):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = ""
+            await self.close(code=opened)
+            return
+        self.user, snapshot = opened
+        self.user_id = self.user.pk
+        self.fixes = coalescer()
         subprotocol = next((p for p in self.scope.get("subprotocols", []) if p.startswith("bearer.")), None)
         await self.accept(subprotocol=subprotocol)
         WEBSOCKET_CONNECTIONS.labels(stream="driver").inc()
-        await self.send_json(await _snapshot(self.user))
+        await self.send_json(snapshot)
 
     async def disconnect(self, code: int) -> None:
         if self.group:
@@ -107,17 +124,6 @@ class DriverConsumer(AsyncJsonWebsocketConsumer):
             for task in pumps:
                 task.cancel()
             await asyncio.gather(*pumps, return_exceptions=True)
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """Channels closes stale database connections in a thread hop before every message. Messages
-        from the app and pushed events skip that hop: the location path never touches the database,
-        and the snapshot goes through `database_sync_to_async`, which closes them itself."""
-        if message["type"] == "websocket.receive":
-            await self.websocket_receive(message)
-        elif message["type"] == "stream.event":
-            await self.stream_event(message)
-        else:
-            await super().dispatch(message)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None

@@ -39,6 +39,7 @@ from django.conf import settings
 from prometheus_client import Metric
 
 from loship.metrics import APP_REGISTRY
+from loship.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -114,17 +115,8 @@ redis.call('ZADD', KEYS[1], tonumber(now[1]) + tonumber(now[2]) / 1000000, ARGV[
 return 1
 """
 
-_client: redis.Redis | None = None
 _publisher_pid: int | None = None
 _publisher_lock = threading.Lock()
-
-
-def redis_client() -> redis.Redis:
-    """One Redis client per process for metrics (the cache's client is private to Django)."""
-    global _client
-    if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-    return _client
 
 
 class _Process:

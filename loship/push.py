@@ -11,15 +11,17 @@ connection of the channel layer, for every push.
 """
 
 import asyncio
+import json
 import logging
 import os
 import threading
-from typing import Any
+from typing import Any, cast
 
+import redis
 from channels.layers import get_channel_layer
-from django.core.cache import cache
 
 from loship.events.models import OutboxEvent
+from loship.redis_client import redis_client
 from loship.timefmt import iso
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,15 @@ def last_position_key(order_id: object) -> str:
     return f"realtime:last-position:{order_id}"
 
 
+def last_position(order_id: object) -> dict[str, Any] | None:
+    """The last `driver.position` pushed for the order, if recent (None when Redis is away)."""
+    try:
+        raw = cast(bytes | None, redis_client().get(last_position_key(order_id)))
+    except redis.RedisError:
+        return None
+    return json.loads(raw) if raw else None
+
+
 def stream_body(event: OutboxEvent) -> dict[str, Any]:
     """The JSON a socket receives for an outbox event."""
     return {
@@ -64,7 +75,9 @@ def push(group: str, event: dict[str, Any]) -> None:
     client that connects later shows where the driver is."""
     try:
         if event.get("type") == "driver.position" and event.get("order_id") is not None:
-            cache.set(last_position_key(event["order_id"]), event, timeout=LAST_POSITION_SECONDS)
+            redis_client().set(
+                last_position_key(event["order_id"]), json.dumps(event), ex=LAST_POSITION_SECONDS
+            )
         push_or_raise(group, event)
     except Exception:
         logger.warning("realtime: push to %s failed (%s)", group, event.get("type"), exc_info=True)

@@ -110,9 +110,10 @@ DATABASES = {"default": env.db_url("DATABASE_URL")}
 DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 # Connections (README, "Serving and connections"). The Procfile's `web` line (gunicorn, sync workers: one
 # request at a time on one thread per process) sets DB_CONN_MAX_AGE=60, so each worker keeps its
-# connection, checked before reuse. The default stays 0 for the ASGI `ws` process and anything else:
-# under ASGI each request runs in its own thread, a kept connection is never reused and they pile up
-# until PostgreSQL refuses new clients (Django ticket #33497).
+# connection, checked before reuse. The `ws` line sets it too: the streams' database work runs in the
+# event loop's few long-lived worker threads, each keeping one connection; an HTTP request that reaches
+# the ASGI app runs in a thread of its own, so loship/asgi.py closes its connection when it ends
+# (Django ticket #33497). The default stays 0 for anything else.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=5)

@@ -16,7 +16,8 @@ from django.conf import settings
 from django.utils import timezone
 from prometheus_client import Metric
 
-from loship.metrics_fleet import fleet_families, fleet_value, redis_client
+from loship.metrics_fleet import fleet_families, fleet_value
+from loship.redis_client import redis_client
 from ops.models import Capacity, LoadFigure
 from ops.queues import queue_depths
 from orders.models import Order

@@ -16,7 +16,7 @@ from typing import Any, cast
 import redis
 from celery.signals import after_task_publish, beat_init, worker_ready
 
-from loship.metrics_fleet import redis_client
+from loship.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from django.conf import settings
 
 from loship.celery import QUEUES
-from loship.metrics_fleet import redis_client
+from loship.redis_client import redis_client
 
 # kombu's Redis transport keeps one list per queue and priority step: "<queue>", "<queue>\x06\x163", ...
 _PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")

@@ -20,18 +20,17 @@ from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlsplit
 
-from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 from django.utils.http import is_same_domain
 
+from loship.consumers import LeanJsonConsumer, in_database_thread
 from loship.metrics import WEBSOCKET_CONNECTIONS
 from loship.push import OPS_GROUP, merchant_group, order_group
 from loship.timefmt import iso
 from orders.models import ORDER_TOPIC_PREFIX
 from realtime import snapshots
-from realtime.auth import BEARER_SUBPROTOCOL_PREFIX
+from users.sockets import BEARER_SUBPROTOCOL_PREFIX, authenticate
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +88,13 @@ class Dedup:
         return True
 
 
-class StreamConsumer(AsyncJsonWebsocketConsumer):
-    """Authentication, origin, groups, snapshot, de-duplication and heartbeats for every stream."""
+class StreamConsumer(LeanJsonConsumer):
+    """Authentication, origin, groups, snapshot, de-duplication and heartbeats for every stream.
+
+    Opening a stream makes one trip to the database thread (`open_stream`: the user, what they may
+    watch, the snapshot) and one to Redis (joining the groups, which come from the URL). The groups are
+    joined before the snapshot is read, so no event falls between the two; a refused socket leaves
+    them again before anything is sent."""
 
     stream = "stream"
     #: Whether an admin session cookie (from an allowed origin) may stand in for a JWT.
@@ -101,41 +105,62 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         self.counted = False
         self.dedup = Dedup()
         self.heartbeat: asyncio.Task[None] | None = None
-        user = self.scope.get("user")
-        refusal = self.refusal(user)
+        refusal = self.refusal()
         if refusal is None:
-            groups = await self.groups_for(user)
-            refusal = CLOSE_FORBIDDEN if groups is None else None
+            refusal = await self.join(self.stream_groups())
+        snapshot: dict[str, Any] = {}
+        if refusal is None:
+            opened = await in_database_thread(self.open_stream)()
+            refusal, snapshot = (opened, {}) if isinstance(opened, int) else (None, opened)
         if refusal is not None:
+            await self.leave()
             await self.accept(self.chosen_subprotocol())
             await self.close(code=refusal)
-            return
-        try:
-            for group in groups or []:
-                await self.channel_layer.group_add(group, self.channel_name)
-                self.joined.append(group)
-        except Exception:
-            logger.warning("realtime: channel layer unreachable, refusing %s", self.stream, exc_info=True)
-            await self.accept(self.chosen_subprotocol())
-            await self.close(code=CLOSE_TRY_AGAIN_LATER)
             return
         await self.accept(self.chosen_subprotocol())
         WEBSOCKET_CONNECTIONS.labels(stream=self.stream).inc()
         self.counted = True
-        await self.send_snapshot()
+        await self.send_snapshot(snapshot)
         self.heartbeat = asyncio.create_task(self.beat())
 
-    def refusal(self, user: Any) -> int | None:
-        """4401 without an authenticated user, 4403 for a foreign origin (or a cookie without one)."""
-        if user is None or not user.is_authenticated or not user.is_active:
+    def refusal(self) -> int | None:
+        """What the credentials alone refuse, before any database: 4401 for a bad token (or a cookie
+        where none is accepted), 4403 for a foreign origin."""
+        credentials = self.scope.get("credentials")
+        if credentials is None or (credentials.method == "jwt" and credentials.token is None):
             return CLOSE_UNAUTHENTICATED
         origin = self.header("origin")
-        by_session = self.scope.get("auth_method") != "jwt"
-        if by_session and (not self.accepts_session or not origin):
+        if credentials.method == "session" and (not self.accepts_session or not origin):
             return CLOSE_UNAUTHENTICATED
         if origin and not origin_allowed(origin):
             return CLOSE_FORBIDDEN
         return None
+
+    async def join(self, groups: list[str]) -> int | None:
+        """Join the stream's groups; 1013 when the channel layer is unreachable."""
+        try:
+            for group in groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.joined.append(group)
+        except Exception:
+            logger.warning("realtime: channel layer unreachable, refusing %s", self.stream, exc_info=True)
+            return CLOSE_TRY_AGAIN_LATER
+        return None
+
+    async def leave(self) -> None:
+        for group in self.joined:
+            with contextlib.suppress(Exception):  # the layer may be down; memberships expire anyway
+                await self.channel_layer.group_discard(group, self.channel_name)
+        self.joined = []
+
+    def open_stream(self) -> dict[str, Any] | int:
+        """In the database thread: the user behind the credentials, whether they may watch this stream,
+        and its snapshot; or the close code that refuses them."""
+        user = authenticate(self.scope)
+        if not user.is_authenticated or not user.is_active:
+            return CLOSE_UNAUTHENTICATED
+        self.scope["user"] = user
+        return self.read_snapshot() if self.may_watch(user) else CLOSE_FORBIDDEN
 
     def header(self, name: str) -> str | None:
         for key, value in self.scope.get("headers", []):
@@ -149,15 +174,22 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         plain = [protocol for protocol in offered if not protocol.startswith(BEARER_SUBPROTOCOL_PREFIX)]
         return (plain or offered or [None])[0]
 
-    async def groups_for(self, user: Any) -> list[str] | None:
-        """The groups this user may join on this stream, or None (4403)."""
+    def stream_groups(self) -> list[str]:
+        """The groups of this stream, from its URL."""
         raise NotImplementedError
 
-    async def snapshot(self) -> dict[str, Any]:
+    def may_watch(self, user: Any) -> bool:
+        """Whether this user may watch this stream (in the database thread)."""
         raise NotImplementedError
 
-    async def send_snapshot(self) -> None:
-        body = await self.snapshot()
+    def read_snapshot(self) -> dict[str, Any]:
+        """The stream's current state (in the database thread)."""
+        raise NotImplementedError
+
+    async def send_snapshot(self, body: dict[str, Any] | None = None) -> None:
+        """Send a snapshot (read now unless given), remembering the order versions it shows."""
+        if body is None:
+            body = await in_database_thread(self.read_snapshot)()
         if body.get("type") == "order.snapshot":
             self.dedup.seen_order(int(body["order_id"]), int(body["sequence"]))
         for order in body.get("orders", []):
@@ -190,10 +222,7 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         if self.counted:
             WEBSOCKET_CONNECTIONS.labels(stream=self.stream).dec()
             self.counted = False
-        for group in self.joined:
-            with contextlib.suppress(Exception):  # the layer may be down; memberships expire anyway
-                await self.channel_layer.group_discard(group, self.channel_name)
-        self.joined = []
+        await self.leave()
 
 
 class OrderStreamConsumer(StreamConsumer):
@@ -205,14 +234,27 @@ class OrderStreamConsumer(StreamConsumer):
     def order_id(self) -> int:
         return int(self.scope["url_route"]["kwargs"]["order_id"])
 
-    async def groups_for(self, user: Any) -> list[str] | None:
-        allowed = await database_sync_to_async(snapshots.customer_may_watch)(
-            user=user, order_id=self.order_id
-        )
-        return [order_group(self.order_id)] if allowed else None
+    def stream_groups(self) -> list[str]:
+        return [order_group(self.order_id)]
 
-    async def snapshot(self) -> dict[str, Any]:
-        return await database_sync_to_async(snapshots.order_stream_snapshot)(self.order_id)
+    def open_stream(self) -> dict[str, Any] | int:
+        """The order's customer and ops may watch. One query reads the order with its merchant and
+        customer, and the customer's own token is checked against that row, so only another watcher
+        (ops) costs a user lookup."""
+        order = snapshots.order_for_stream(self.order_id)
+        user = authenticate(self.scope, loaded=order.customer if order else None)
+        if not user.is_authenticated or not user.is_active:
+            return CLOSE_UNAUTHENTICATED
+        self.scope["user"] = user
+        if order is None or (order.customer_id != user.pk and not user.is_ops):
+            return CLOSE_FORBIDDEN
+        return snapshots.order_stream_snapshot(order)
+
+    def read_snapshot(self) -> dict[str, Any]:
+        order = snapshots.order_for_stream(self.order_id)
+        return (
+            snapshots.order_stream_snapshot(order) if order else {"type": "error", "code": "order_not_found"}
+        )
 
     async def stream_event(self, message: dict[str, Any]) -> None:
         """A gap in the order's sequence (a lost push) is healed with a fresh snapshot."""
@@ -237,14 +279,14 @@ class MerchantStreamConsumer(StreamConsumer):
     def merchant_id(self) -> int:
         return int(self.scope["url_route"]["kwargs"]["merchant_id"])
 
-    async def groups_for(self, user: Any) -> list[str] | None:
-        allowed = await database_sync_to_async(snapshots.staff_may_watch)(
-            user=user, merchant_id=self.merchant_id
-        )
-        return [merchant_group(self.merchant_id)] if allowed else None
+    def stream_groups(self) -> list[str]:
+        return [merchant_group(self.merchant_id)]
 
-    async def snapshot(self) -> dict[str, Any]:
-        return await database_sync_to_async(snapshots.merchant_stream_snapshot)(self.merchant_id)
+    def may_watch(self, user: Any) -> bool:
+        return snapshots.staff_may_watch(user=user, merchant_id=self.merchant_id)
+
+    def read_snapshot(self) -> dict[str, Any]:
+        return snapshots.merchant_stream_snapshot(self.merchant_id)
 
 
 class OpsCityConsumer(StreamConsumer):
@@ -254,8 +296,11 @@ class OpsCityConsumer(StreamConsumer):
     stream = "ops"
     accepts_session = True
 
-    async def groups_for(self, user: Any) -> list[str] | None:
-        return [OPS_GROUP] if user.is_ops else None
+    def stream_groups(self) -> list[str]:
+        return [OPS_GROUP]
 
-    async def snapshot(self) -> dict[str, Any]:
-        return await database_sync_to_async(snapshots.ops_stream_snapshot)()
+    def may_watch(self, user: Any) -> bool:
+        return bool(user.is_ops)
+
+    def read_snapshot(self) -> dict[str, Any]:
+        return snapshots.ops_stream_snapshot()

@@ -6,9 +6,7 @@ has (sequence <= snapshot) and a reconnecting client always ends up at the lates
 
 from typing import Any
 
-from django.core.cache import cache
-
-from loship.push import last_position_key
+from loship.push import last_position
 from loship.timefmt import iso_or_none
 from merchants.selectors import merchants_for_staff
 from orders.models import HIDDEN_FROM_MERCHANT, TERMINAL_STATUSES, Order
@@ -19,23 +17,12 @@ from users.models import User
 SNAPSHOT_ORDER_LIMIT = 500
 
 
-def last_driver_position(order_id: int) -> dict[str, Any] | None:
-    """The last `driver.position` pushed for the order, if recent (best effort: None when Redis is away)."""
-    try:
-        position = cache.get(last_position_key(order_id))
-    except Exception:
-        return None
-    return position if isinstance(position, dict) else None
+def order_for_stream(order_id: int) -> Order | None:
+    """The order with its merchant and customer, in one query."""
+    return Order.objects.select_related("merchant", "customer").filter(pk=order_id).first()
 
 
-def customer_may_watch(*, user: User, order_id: int) -> bool:
-    """The order's customer and ops may watch an order's stream."""
-    customer_id = Order.objects.filter(pk=order_id).values_list("customer_id", flat=True).first()
-    return customer_id is not None and (customer_id == user.pk or user.is_ops)
-
-
-def order_stream_snapshot(order_id: int) -> dict[str, Any]:
-    order = Order.objects.select_related("merchant").get(pk=order_id)
+def order_stream_snapshot(order: Order) -> dict[str, Any]:
     return {
         "type": "order.snapshot",
         "order_id": order.pk,
@@ -43,7 +30,7 @@ def order_stream_snapshot(order_id: int) -> dict[str, Any]:
         "status": order.status,
         "eta": iso_or_none(order.eta),
         "order": order_snapshot(order),
-        "driver_position": last_driver_position(order.pk),
+        "driver_position": last_position(order.pk),
     }
 
 

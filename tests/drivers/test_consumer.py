@@ -10,13 +10,13 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from drivers.routing import websocket_urlpatterns
 from loship.push import driver_group, push
-from realtime.auth import JWTAuthMiddleware
 from tests.drivers.conftest import fix, make_driver
 from tests.factories import UserFactory
+from users.sockets import StreamAuthMiddleware
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-APP = JWTAuthMiddleware(URLRouter(websocket_urlpatterns))
+APP = StreamAuthMiddleware(URLRouter(websocket_urlpatterns))
 
 
 def _path(user: Any | None) -> str:

@@ -13,9 +13,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from loship.asgi import application
 from orders.models import Order
-from realtime.auth import BEARER_SUBPROTOCOL_PREFIX
 from tests.conftest import authenticated_client
 from tests.orders.factories import Menu, cart_body, make_menu
+from users.sockets import BEARER_SUBPROTOCOL_PREFIX
 
 TIMEOUT = 5
 

@@ -92,7 +92,7 @@ def test_no_stream_body_or_snapshot_carries_another_offset(place_order: Callable
     bodies: dict[str, Any] = {
         event.topic: stream_body(event) for event in OutboxEvent.objects.order_by("created_at", "id")
     }
-    bodies["order.snapshot"] = snapshots.order_stream_snapshot(order.pk)
+    bodies["order.snapshot"] = snapshots.order_stream_snapshot(order)
     bodies["merchant.snapshot"] = snapshots.merchant_stream_snapshot(order.merchant_id)
     bodies["ops.snapshot"] = snapshots.ops_stream_snapshot()
     bodies["driver.snapshot"] = driver_snapshot(driver_services.ensure_profile(user=driver))
