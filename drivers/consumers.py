@@ -5,6 +5,9 @@ reconnect after any outage shows the latest state. Messages from the app:
     {"type": "location", "fixes": [{"lat", "lng", "timestamp", "heading", "speed", "accuracy"}, ...]}
     {"type": "snapshot"}                                    (ask for the snapshot again)
 answered with {"type": "location.ack", "accepted", "ignored", "rejected"} / a snapshot.
+
+Joining (1013 when the channel layer is unreachable), de-duplicating pushed events and sends that race
+a closing socket are done as on every stream (`loship.streams.LiveStream`).
 """
 
 import asyncio
@@ -19,9 +22,9 @@ from channels.layers import get_channel_layer
 from drivers import selectors
 from drivers.ingest import FixCoalescer, coalescer
 from drivers.services.profiles import MAX_FIXES_PER_BATCH, LocationReport, ensure_profile
-from loship.consumers import LeanJsonConsumer, in_database_thread
-from loship.metrics import WEBSOCKET_CONNECTIONS
 from loship.push import driver_group
+from loship.streams import Dedup, LiveStream, in_database_thread
+from orders.models import ORDER_TOPIC_PREFIX
 from users.models import Role, User
 from users.sockets import authenticate, token_user_id
 
@@ -58,11 +61,11 @@ def _plain_ack(accepted: int, ignored: int) -> str:
     return json.dumps({"type": "location.ack", "accepted": accepted, "ignored": ignored, "rejected": []})
 
 
-class DriverConsumer(LeanJsonConsumer):
+class DriverConsumer(LiveStream):
+    stream = "driver"
     user: User
     user_id: int = 0
     fixes: FixCoalescer
-    group: str = ""
 
     async def connect(self) -> None:
         """One trip to Redis (the driver's group, named by the token) and one to the database thread
@@ -71,49 +74,56 @@ class DriverConsumer(LeanJsonConsumer):
         if user_id is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.group = driver_group(user_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.dedup = Dedup(order_topics=ORDER_TOPIC_PREFIX)
+        subprotocol = next((p for p in self.scope.get("subprotocols", []) if p.startswith("bearer.")), None)
+        if not await self.join([driver_group(user_id)], subprotocol=subprotocol):
+            return
         opened = await _open(self.scope)
         if isinstance(opened, int):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            self.group = ""
+            await self.leave()
             await self.close(code=opened)
             return
         self.user, snapshot = opened
         self.user_id = self.user.pk
         self.fixes = coalescer()
-        subprotocol = next((p for p in self.scope.get("subprotocols", []) if p.startswith("bearer.")), None)
-        await self.accept(subprotocol=subprotocol)
-        WEBSOCKET_CONNECTIONS.labels(stream="driver").inc()
-        await self.send_json(snapshot)
+        await self.accept_counted(subprotocol)
+        self.subscribed.set()
+        await self.send_snapshot(snapshot)
+
+    async def snapshot(self) -> dict[str, Any]:
+        return await _snapshot(self.user)
 
     async def disconnect(self, code: int) -> None:
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            WEBSOCKET_CONNECTIONS.labels(stream="driver").dec()
+        await self.leave()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """Channels' `AsyncConsumer.__call__`, except for the loop: Channels waits on the socket and the
         channel layer with `asyncio.wait` and a new task for every message, which costs more than the
         rest of a location message. Here one long-lived task per source dispatches what it receives,
-        one message at a time (a lock), as Channels does."""
+        one message at a time (a lock), as Channels does. The channel layer is read only once the
+        socket has joined its group: a refused socket (Redis down) never touches it."""
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        sources = [receive]
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
             self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
-            sources.append(self.channel_receive)
         self.base_send = send
+        self.subscribed = asyncio.Event()
         one_at_a_time = asyncio.Lock()
 
-        async def pump(source: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        async def pump(
+            source: Callable[[], Awaitable[dict[str, Any]]], after: asyncio.Event | None = None
+        ) -> None:
+            if after is not None:
+                await after.wait()
             while True:
                 message = await source()
                 async with one_at_a_time:
                     await self.dispatch(message)
 
-        pumps = [asyncio.ensure_future(pump(source)) for source in sources]
+        pumps = [asyncio.ensure_future(pump(receive))]
+        if self.channel_layer is not None:
+            pumps.append(asyncio.ensure_future(pump(self.channel_receive, after=self.subscribed)))
         try:
             done, _ = await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
@@ -135,7 +145,7 @@ class DriverConsumer(LeanJsonConsumer):
             report = await self.fixes.submit(self.user_id, fixes)
             await self.send(text_data=_ack(report))
         elif kind == "snapshot":
-            await self.send_json(await _snapshot(self.user))
+            await self.send_snapshot()
         else:
             await self.send_json({"type": "error", "code": "message_type_unknown"})
 
@@ -145,6 +155,3 @@ class DriverConsumer(LeanJsonConsumer):
             return await super().decode_json(text_data)
         except ValueError:
             return None
-
-    async def stream_event(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["event"])

@@ -8,15 +8,11 @@ the client can act on: 4401 (no or bad credentials), 4403 (not allowed, or a for
 every WEBSOCKET_HEARTBEAT_SECONDS; a client may send `{"type": "ping"}` (answered with `pong`) or
 `{"type": "snapshot"}` (answered with a fresh snapshot, e.g. after it saw a gap in `sequence`).
 
-Exactly once at the socket: pushed events can arrive twice (a relay retried) or out of date (the
-snapshot already shows them). Order events are forwarded only when their `sequence` is newer than
-what this socket has for that order; other events are forwarded once per `event_id`.
+Joining, the 1013 refusal, de-duplication (an order event by its `sequence`, any other by its
+`event_id`) and sends that race a closing socket are shared with the driver stream: `loship/streams.py`.
 """
 
 import asyncio
-import contextlib
-import logging
-from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,21 +20,15 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.http import is_same_domain
 
-from loship.consumers import LeanJsonConsumer, in_database_thread
-from loship.metrics import WEBSOCKET_CONNECTIONS
 from loship.push import OPS_GROUP, merchant_group, order_group
+from loship.streams import Dedup, LiveStream, in_database_thread
 from loship.timefmt import iso
 from orders.models import ORDER_TOPIC_PREFIX
 from realtime import snapshots
 from users.sockets import BEARER_SUBPROTOCOL_PREFIX, authenticate
 
-logger = logging.getLogger(__name__)
-
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
-CLOSE_TRY_AGAIN_LATER = 1013
-#: How many orders / event ids a socket remembers for de-duplication.
-DEDUP_MEMORY = 5000
 
 
 def origin_allowed(origin: str) -> bool:
@@ -56,71 +46,32 @@ def origin_allowed(origin: str) -> bool:
     return False
 
 
-class Dedup:
-    """What one socket has already forwarded: the newest sequence per order, and recent event ids."""
+class StreamConsumer(LiveStream):
+    """Authentication, origin and heartbeats for the customer, merchant and ops streams; groups,
+    snapshot and de-duplication as every stream does them (`loship.streams.LiveStream`).
 
-    def __init__(self) -> None:
-        self.sequences: OrderedDict[int, int] = OrderedDict()
-        self.event_ids: OrderedDict[str, None] = OrderedDict()
+    Opening makes one trip to Redis (the groups, named by the URL) and one to a database worker thread
+    (`open_stream`: the user, what they may watch, the snapshot)."""
 
-    def seen_order(self, order_id: int, sequence: int) -> None:
-        if sequence > self.sequences.get(order_id, 0):
-            self.sequences[order_id] = sequence
-            self.sequences.move_to_end(order_id)
-            if len(self.sequences) > DEDUP_MEMORY:
-                self.sequences.popitem(last=False)
-
-    def is_new(self, event: dict[str, Any]) -> bool:
-        if str(event.get("type", "")).startswith(ORDER_TOPIC_PREFIX) and event.get("order_id") is not None:
-            order_id, sequence = int(event["order_id"]), int(event.get("sequence") or 0)
-            if sequence <= self.sequences.get(order_id, 0):
-                return False
-            self.seen_order(order_id, sequence)
-            return True
-        event_id = event.get("event_id")
-        if event_id is None:
-            return True
-        if event_id in self.event_ids:
-            return False
-        self.event_ids[event_id] = None
-        if len(self.event_ids) > DEDUP_MEMORY:
-            self.event_ids.popitem(last=False)
-        return True
-
-
-class StreamConsumer(LeanJsonConsumer):
-    """Authentication, origin, groups, snapshot, de-duplication and heartbeats for every stream.
-
-    Opening a stream makes one trip to the database thread (`open_stream`: the user, what they may
-    watch, the snapshot) and one to Redis (joining the groups, which come from the URL). The groups are
-    joined before the snapshot is read, so no event falls between the two; a refused socket leaves
-    them again before anything is sent."""
-
-    stream = "stream"
     #: Whether an admin session cookie (from an allowed origin) may stand in for a JWT.
     accepts_session = False
 
     async def connect(self) -> None:
-        self.joined: list[str] = []
-        self.counted = False
-        self.dedup = Dedup()
+        self.dedup = Dedup(order_topics=ORDER_TOPIC_PREFIX)
         self.heartbeat: asyncio.Task[None] | None = None
+        subprotocol = self.chosen_subprotocol()
         refusal = self.refusal()
-        if refusal is None:
-            refusal = await self.join(self.stream_groups())
-        snapshot: dict[str, Any] = {}
-        if refusal is None:
-            opened = await in_database_thread(self.open_stream)()
-            refusal, snapshot = (opened, {}) if isinstance(opened, int) else (None, opened)
         if refusal is not None:
-            await self.leave()
-            await self.accept(self.chosen_subprotocol())
-            await self.close(code=refusal)
+            await self.refuse(refusal, subprotocol=subprotocol)
             return
-        await self.accept(self.chosen_subprotocol())
-        WEBSOCKET_CONNECTIONS.labels(stream=self.stream).inc()
-        self.counted = True
-        await self.send_snapshot(snapshot)
+        if not await self.join(self.stream_groups(), subprotocol=subprotocol):
+            return
+        opened = await in_database_thread(self.open_stream)()
+        if isinstance(opened, int):
+            await self.refuse(opened, subprotocol=subprotocol)
+            return
+        await self.accept_counted(subprotocol)
+        await self.send_snapshot(opened)
         self.heartbeat = asyncio.create_task(self.beat())
 
     def refusal(self) -> int | None:
@@ -135,23 +86,6 @@ class StreamConsumer(LeanJsonConsumer):
         if origin and not origin_allowed(origin):
             return CLOSE_FORBIDDEN
         return None
-
-    async def join(self, groups: list[str]) -> int | None:
-        """Join the stream's groups; 1013 when the channel layer is unreachable."""
-        try:
-            for group in groups:
-                await self.channel_layer.group_add(group, self.channel_name)
-                self.joined.append(group)
-        except Exception:
-            logger.warning("realtime: channel layer unreachable, refusing %s", self.stream, exc_info=True)
-            return CLOSE_TRY_AGAIN_LATER
-        return None
-
-    async def leave(self) -> None:
-        for group in self.joined:
-            with contextlib.suppress(Exception):  # the layer may be down; memberships expire anyway
-                await self.channel_layer.group_discard(group, self.channel_name)
-        self.joined = []
 
     def open_stream(self) -> dict[str, Any] | int:
         """In the database thread: the user behind the credentials, whether they may watch this stream,
@@ -186,21 +120,14 @@ class StreamConsumer(LeanJsonConsumer):
         """The stream's current state (in the database thread)."""
         raise NotImplementedError
 
-    async def send_snapshot(self, body: dict[str, Any] | None = None) -> None:
-        """Send a snapshot (read now unless given), remembering the order versions it shows."""
-        if body is None:
-            body = await in_database_thread(self.read_snapshot)()
-        if body.get("type") == "order.snapshot":
-            self.dedup.seen_order(int(body["order_id"]), int(body["sequence"]))
-        for order in body.get("orders", []):
-            self.dedup.seen_order(int(order["order_id"]), int(order["version"]))
-        await self.send_json(body)
+    async def snapshot(self) -> dict[str, Any]:
+        return await in_database_thread(self.read_snapshot)()
 
     async def beat(self) -> None:
         interval = float(settings.WEBSOCKET_HEARTBEAT_SECONDS)
         while True:
             await asyncio.sleep(interval)
-            await self.send_json({"type": "heartbeat", "at": iso(timezone.now())})
+            await self.send_unless_closed({"type": "heartbeat", "at": iso(timezone.now())})
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
@@ -211,17 +138,9 @@ class StreamConsumer(LeanJsonConsumer):
         else:
             await self.send_json({"type": "error", "code": "unknown_message"})
 
-    async def stream_event(self, message: dict[str, Any]) -> None:
-        event = message["event"]
-        if self.dedup.is_new(event):
-            await self.send_json(event)
-
     async def disconnect(self, code: int) -> None:
         if self.heartbeat is not None:
             self.heartbeat.cancel()
-        if self.counted:
-            WEBSOCKET_CONNECTIONS.labels(stream=self.stream).dec()
-            self.counted = False
         await self.leave()
 
 
@@ -252,17 +171,14 @@ class OrderStreamConsumer(StreamConsumer):
 
     def read_snapshot(self) -> dict[str, Any]:
         order = snapshots.order_for_stream(self.order_id)
-        return (
-            snapshots.order_stream_snapshot(order) if order else {"type": "error", "code": "order_not_found"}
-        )
+        if order is None:
+            return {"type": "error", "code": "order_not_found"}
+        return snapshots.order_stream_snapshot(order)
 
     async def stream_event(self, message: dict[str, Any]) -> None:
         """A gap in the order's sequence (a lost push) is healed with a fresh snapshot."""
         event = message["event"]
-        if (
-            str(event.get("type", "")).startswith(ORDER_TOPIC_PREFIX)
-            and event.get("order_id") == self.order_id
-        ):
+        if self.dedup.is_order_event(event) and event.get("order_id") == self.order_id:
             known = self.dedup.sequences.get(self.order_id, 0)
             if int(event.get("sequence") or 0) > known + 1:
                 await self.send_snapshot()
