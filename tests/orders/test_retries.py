@@ -121,6 +121,27 @@ def test_a_retry_by_the_system_or_another_role_is_not_mistaken_for_the_first(pla
     assert getattr(by_the_merchant.value, "code", None) == "order_not_cancellable"
 
 
+@pytest.mark.django_db
+def test_a_rating_sent_twice_with_one_key_is_counted_once(placed_order: Order, customer_client: Any) -> None:
+    driver = UserFactory(roles=[Role.DRIVER])
+    services.accept_order(order_id=placed_order.pk, actor=None, prep_minutes=5)
+    services.assign_driver(order_id=placed_order.pk, driver=driver)
+    services.mark_picked_up(order_id=placed_order.pk, driver=driver)
+    services.mark_delivered(order_id=placed_order.pk, driver=driver)
+    url = f"/api/v1/orders/{placed_order.pk}/rating"
+    body = {"merchant_stars": 4, "driver_stars": 5, "driver_tags": ["nhanh"]}
+
+    first, _ = sent_twice(
+        lambda: customer_client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="rate-1")
+    )
+    keyless = customer_client.post(url, body, format="json")
+
+    assert first.status_code == 201
+    assert (keyless.status_code, keyless.json()["error"]["code"]) == (409, "order_already_rated")
+    placed_order.merchant.refresh_from_db()
+    assert placed_order.merchant.rating_count == 1
+
+
 @pytest.fixture
 def menu_tx(transactional_db: None) -> Menu:
     return make_menu()
