@@ -160,6 +160,32 @@ def test_a_password_change_and_a_logout_sent_twice_answer_the_same(customer: Any
 
 
 @pytest.mark.django_db
+def test_a_token_refresh_sent_twice_with_one_key_answers_the_refresh_token_it_minted(customer: Any) -> None:
+    client = APIClient()
+    login = {"phone": customer.phone, "password": DEFAULT_PASSWORD}
+    spent = client.post("/api/v1/auth/login", login, format="json").json()["refresh"]
+    refresh = lambda: client.post(  # noqa: E731
+        "/api/v1/auth/refresh", {"refresh": spent}, format="json", HTTP_IDEMPOTENCY_KEY="refresh-1"
+    )
+
+    first = refresh()
+    again = refresh()
+    keyless = client.post("/api/v1/auth/refresh", {"refresh": spent}, format="json")
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json()["refresh"] == first.json()["refresh"] != spent
+    me = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {again.json()['access']}")
+    assert me.json()["id"] == customer.pk
+    assert keyless.status_code == 401
+    # Once the app has used the token it got, the old request cannot bring it back.
+    assert (
+        client.post("/api/v1/auth/refresh", {"refresh": first.json()["refresh"]}, format="json").status_code
+        == 200
+    )
+    assert refresh().status_code == 401
+
+
+@pytest.mark.django_db
 def test_a_profile_change_sent_twice_answers_the_same(customer_client: APIClient) -> None:
     sent_twice(lambda: customer_client.patch("/api/v1/me", {"full_name": "Trần Văn Nam"}, format="json"))
 

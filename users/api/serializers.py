@@ -125,11 +125,21 @@ class LogoutSerializer(TokenBlacklistSerializer):
             return {}
 
 
-def _blacklisted_refresh_token(raw: str) -> bool:
-    """Whether `raw` is a refresh token we signed, unexpired, and on the blacklist."""
+def refresh_token_payload(raw: object) -> dict[str, Any] | None:
+    """The claims of a refresh token we signed and that has not expired, blacklisted or not; None
+    for anything else."""
+    if not isinstance(raw, str):
+        return None
     try:
         payload = token_backend.decode(raw, verify=True)  # type: ignore[arg-type]  # simplejwt types it Token
     except TokenBackendError:
+        return None
+    return payload if payload.get("token_type") == "refresh" else None
+
+
+def _blacklisted_refresh_token(raw: str) -> bool:
+    """Whether `raw` is a refresh token we signed, unexpired, and on the blacklist."""
+    payload = refresh_token_payload(raw)
+    if payload is None:
         return False
-    jti = payload.get(api_settings.JTI_CLAIM)
-    return payload.get("token_type") == "refresh" and BlacklistedToken.objects.filter(token__jti=jti).exists()
+    return BlacklistedToken.objects.filter(token__jti=payload.get(api_settings.JTI_CLAIM)).exists()

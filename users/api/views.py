@@ -9,8 +9,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.views import TokenBlacklistView
+from rest_framework_simplejwt.views import TokenBlacklistView, TokenRefreshView
 
 from loship.api_schema import raises
 from loship.idempotency.api import (
@@ -20,6 +24,7 @@ from loship.idempotency.api import (
     once_per_key,
     request_fingerprint,
 )
+from loship.idempotency.services import run_once
 from users import services
 from users.api import serializers as s
 from users.models import Address, Device, User
@@ -81,6 +86,36 @@ class LoginApi(APIView):
         data.is_valid(raise_exception=True)
         user = services.log_in(request=request, **data.validated_data)
         return Response(_token_pair(user))
+
+
+class RefreshApi(TokenRefreshView):
+    """Trade the refresh token for a new pair; the old one is blacklisted (rotation). With an
+    `Idempotency-Key`, the same request again (its answer lost, the old token now blacklisted) answers
+    the refresh token the first request minted, with a new access token."""
+
+    @extend_schema(parameters=[IDEMPOTENCY_KEY], responses={200: TokenRefreshSerializer, **KEY_ERRORS})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = idempotency_key(request)
+        payload = s.refresh_token_payload(request.data.get("refresh"))
+        if key is None or payload is None:
+            return super().post(request, *args, **kwargs)
+        minted: dict[str, str] = {}
+
+        def rotate() -> int:
+            minted.update(super(RefreshApi, self).post(request, *args, **kwargs).data)
+            new = s.refresh_token_payload(minted["refresh"]) or {}
+            return OutstandingToken.objects.get(jti=new.get(api_settings.JTI_CLAIM)).pk
+
+        user_id = int(payload[api_settings.USER_ID_CLAIM])
+        rotated = run_once(user_id=user_id, key=key, request_hash=request_fingerprint(request), act=rotate)
+        if not rotated.replayed:
+            return Response(minted)
+        first = OutstandingToken.objects.get(pk=rotated.result_id or 0).token
+        try:
+            refresh = RefreshToken(first)  # type: ignore[arg-type]  # simplejwt types the encoded token Token
+        except TokenError as error:  # used or logged out since: as simplejwt answers a spent token
+            raise InvalidToken(error.args[0]) from error
+        return Response({"access": str(refresh.access_token), "refresh": first})
 
 
 class LogoutApi(TokenBlacklistView):
