@@ -20,10 +20,11 @@ from django.utils import timezone
 from drivers import location, services
 from drivers.models import DriverProfile, Vehicle
 from loship.errors import ApplicationError
+from loship.idempotency.models import IdempotencyKey
 from merchants.demo import DEMO_MERCHANT_STAFF
 from merchants.models import Merchant
 from orders.demo import DEMO_CUSTOMER
-from orders.models import OrderStatus, PlacementKey
+from orders.models import Order, OrderStatus
 from users.demo import DEMO_PASSWORD, DEMO_USERS
 from users.models import Role, User
 from users.phone import normalize_phone
@@ -97,12 +98,14 @@ def _drive_demo_orders(*, driver: User, log: Callable[[str], object]) -> None:
     ops = User.objects.filter(phone=normalize_phone(DEMO_USERS[0][0])).first()
     if ops is None:
         return
-    waiting = PlacementKey.objects.filter(
-        customer__phone=normalize_phone(DEMO_CUSTOMER),
-        key__startswith="demo-",
-        order__driver__isnull=True,
-        order__status__in=[OrderStatus.ACCEPTED, OrderStatus.PREPARING, OrderStatus.READY_FOR_PICKUP],
-    ).values_list("order_id", flat=True)
+    demo_order_ids = IdempotencyKey.objects.filter(
+        user__phone=normalize_phone(DEMO_CUSTOMER), key__startswith="demo-"
+    ).values("result_id")
+    waiting = Order.objects.filter(
+        pk__in=demo_order_ids,
+        driver__isnull=True,
+        status__in=[OrderStatus.ACCEPTED, OrderStatus.PREPARING, OrderStatus.READY_FOR_PICKUP],
+    ).values_list("pk", flat=True)
     for order_id in waiting:
         try:
             services.enter_pool(order_id=order_id)

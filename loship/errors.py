@@ -117,6 +117,27 @@ class CommonErrors:
             en="Too many attempts. Try again in {retry_after} seconds.",
         ),
     )
+    IDEMPOTENCY_KEY_REQUIRED = ErrorSpec(
+        "idempotency_key_required",
+        400,
+        Text(vi="Thiếu tiêu đề Idempotency-Key.", en="The Idempotency-Key header is required."),
+    )
+    IDEMPOTENCY_KEY_INVALID = ErrorSpec(
+        "idempotency_key_invalid",
+        400,
+        Text(
+            vi="Idempotency-Key phải dài từ 1 đến 100 ký tự.",
+            en="An Idempotency-Key is 1 to 100 characters long.",
+        ),
+    )
+    IDEMPOTENCY_KEY_REUSED = ErrorSpec(
+        "idempotency_key_reused",
+        422,
+        Text(
+            vi="Idempotency-Key này đã được dùng cho một yêu cầu khác.",
+            en="This Idempotency-Key was already used with a different request.",
+        ),
+    )
     SERVER_ERROR = ErrorSpec(
         "server_error",
         500,

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     # The relay calls an event's destinations in the order their apps subscribed, which is this order:
     # the live streams first; an offer's notification after the drivers app pushed the offer.
     "loship.events.apps.EventsConfig",
+    "loship.idempotency.apps.IdempotencyConfig",
     "realtime.apps.RealtimeConfig",
     "users",
     "merchants",

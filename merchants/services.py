@@ -168,10 +168,13 @@ def check_intervals(intervals: Sequence[Interval]) -> None:
 def replace_opening_hours(
     *, merchant_id: int, intervals: Sequence[Interval], closures: Sequence[Closure] | None = None
 ) -> Merchant:
-    """Replace the weekly hours (and, if given, the closed dates from today on) in one transaction."""
+    """Replace the weekly hours (and, if given, the closed dates from today on) in one transaction.
+    The hours and dates the merchant already has (a retried request) change nothing and announce nothing."""
     check_intervals(intervals)
     with transaction.atomic():
         merchant = Merchant.objects.select_for_update().get(pk=merchant_id)
+        if _has_hours(merchant, intervals=intervals, closures=closures):
+            return merchant
         OpeningHours.objects.filter(merchant=merchant).delete()
         OpeningHours.objects.bulk_create(
             OpeningHours(
@@ -195,3 +198,18 @@ def replace_opening_hours(
         )
         invalidate_merchant(merchant.pk)
     return merchant
+
+
+def _has_hours(
+    merchant: Merchant, *, intervals: Sequence[Interval], closures: Sequence[Closure] | None
+) -> bool:
+    """Whether the locked merchant's hours (and closed dates from today on, when given) are these."""
+    current = OpeningHours.objects.filter(merchant=merchant).values_list("weekday", "opens_at", "closes_at")
+    if sorted(current) != sorted((row.weekday, row.opens_at, row.closes_at) for row in intervals):
+        return False
+    if closures is None:
+        return True
+    today = local_today()
+    closed = ClosedDate.objects.filter(merchant=merchant, date__gte=today).values_list("date", "reason")
+    wanted = {closure.date: closure.reason for closure in closures if closure.date >= today}
+    return dict(closed) == wanted

@@ -8,11 +8,12 @@ from decimal import Decimal
 from django.utils import timezone
 
 from loship.errors import ApplicationError
+from loship.idempotency.services import request_hash
 from merchants.models import MenuItem, Merchant, Option, OptionGroup
 from merchants.selectors import is_open_now
 from orders import services
 from orders.models import ActorRole, Order, OrderStatus, Promotion, PromotionKind, Rating
-from orders.services.placement import Cart, CartLine, request_hash
+from orders.services.placement import Cart, CartLine
 from users.models import User
 from users.phone import normalize_phone
 

@@ -83,19 +83,6 @@ class PromoErrors:
 
 
 class OrderErrors:
-    IDEMPOTENCY_KEY_REQUIRED = ErrorSpec(
-        "idempotency_key_required",
-        400,
-        Text(vi="Thiếu tiêu đề Idempotency-Key.", en="The Idempotency-Key header is required."),
-    )
-    IDEMPOTENCY_KEY_REUSED = ErrorSpec(
-        "idempotency_key_reused",
-        422,
-        Text(
-            vi="Idempotency-Key này đã được dùng cho một đơn khác.",
-            en="This Idempotency-Key was already used with a different request.",
-        ),
-    )
     TRANSITION_NOT_ALLOWED = ErrorSpec(
         "order_transition_not_allowed",
         409,

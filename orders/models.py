@@ -261,25 +261,6 @@ class OrderEvent(models.Model):
         return f"{self.order_id}#{self.version} {self.kind}"
 
 
-class PlacementKey(models.Model):
-    """An `Idempotency-Key` of a customer and the hash of the body it was first used with.
-
-    The unique constraint is what makes concurrent retries produce exactly one order.
-    """
-
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=100)
-    request_hash = models.CharField(max_length=64)
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["customer", "key"], name="placement_key_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.customer_id}:{self.key}"
-
-
 class PromotionKind(models.TextChoices):
     PERCENT = "percent", "Percentage of the subtotal"
     FIXED = "fixed", "Fixed amount"

@@ -2,6 +2,7 @@
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from loship.errors import ApplicationError
+from loship.errors import ApplicationError, CommonErrors
+from loship.idempotency.models import IdempotencyKey
 from users.errors import UserErrors
 from users.models import Address, Device, LoginLock, Role, User
 from users.phone import InvalidPhoneNumber, normalize_phone
@@ -32,11 +34,28 @@ def _validate_password(password: str, *, user: User | None, field: str) -> None:
         raise UserErrors.PASSWORD_WEAK(fields={field: list(exc.messages)}) from None
 
 
+@dataclass(frozen=True, slots=True)
+class Registration:
+    user: User
+    #: False when the same registration, sent again, found the account its first sending created.
+    created: bool
+
+
 @transaction.atomic
 def register_user(
-    *, phone: str, password: str, full_name: str, email: str = "", language: str = "vi"
-) -> User:
-    """Create a customer account; the phone is stored normalized and is unique (409 if taken)."""
+    *,
+    phone: str,
+    password: str,
+    full_name: str,
+    email: str = "",
+    language: str = "vi",
+    idempotency: tuple[str, str] | None = None,
+) -> Registration:
+    """Create a customer account; the phone is stored normalized and is unique (409 if taken).
+
+    With `idempotency` (the request's `Idempotency-Key` and its fingerprint without the password) the
+    key is kept with the new account, so that the same request again, password included, finds the
+    account instead of a 409. Racing copies serialise on the phone's unique index."""
     normalized = _validated_phone(phone)
     candidate = User(phone=normalized, full_name=full_name, email=email, language=language)
     _validate_password(password, user=candidate, field="password")
@@ -46,8 +65,31 @@ def register_user(
         with transaction.atomic():
             candidate.save()
     except IntegrityError:
-        raise UserErrors.PHONE_TAKEN(fields={"phone": [UserErrors.PHONE_TAKEN.text.render()]}) from None
-    return candidate
+        earlier = _registered_before(normalized, password=password, idempotency=idempotency)
+        if earlier is None:
+            raise UserErrors.PHONE_TAKEN(fields={"phone": [UserErrors.PHONE_TAKEN.text.render()]}) from None
+        return Registration(user=earlier, created=False)
+    if idempotency is not None:
+        key, fingerprint = idempotency
+        IdempotencyKey.objects.create(
+            user=candidate, key=key, request_hash=fingerprint, result_id=candidate.pk
+        )
+    return Registration(user=candidate, created=True)
+
+
+def _registered_before(phone: str, *, password: str, idempotency: tuple[str, str] | None) -> User | None:
+    """The account that a registration with this key and password created; None if there is none
+    (another request under the key, once the password is right, is `idempotency_key_reused`)."""
+    if idempotency is None:
+        return None
+    key, fingerprint = idempotency
+    used = IdempotencyKey.objects.select_related("user").filter(user__phone=phone, key=key).first()
+    if used is None or not used.user.check_password(password):
+        return None
+    if used.request_hash != fingerprint:
+        raise CommonErrors.IDEMPOTENCY_KEY_REUSED()
+    user: User = used.user
+    return user
 
 
 def log_in(*, request: HttpRequest | None, phone: str, password: str, now: datetime | None = None) -> User:
@@ -121,8 +163,11 @@ def update_profile(*, user: User, **changes: Any) -> User:
 
 
 def change_password(*, user: User, old_password: str, new_password: str) -> None:
-    """Replace the password when the old one is right and the new one is strong enough."""
+    """Replace the password when the old one is right and the new one is strong enough. Once the new
+    one is in place, the same change again (a retry) succeeds and changes nothing."""
     if not user.check_password(old_password):
+        if user.check_password(new_password):
+            return
         raise UserErrors.PASSWORD_WRONG(fields={"old_password": [UserErrors.PASSWORD_WRONG.text.render()]})
     _validate_password(new_password, user=user, field="new_password")
     user.set_password(new_password)

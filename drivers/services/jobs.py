@@ -4,7 +4,8 @@
         -> delivered | failed           (cancelled: order cancelled, or unassigned by ops, before pickup)
 
 Each step refreshes the ETAs from the driver's live position; delivery books the cash collected on a
-cash order against the driver's balance and earns the base plus distance pay.
+cash order against the driver's balance and earns the base plus distance pay. A step asked again once
+the job is in that state (a retry whose answer was lost) returns the job and writes nothing.
 """
 
 from datetime import datetime
@@ -69,10 +70,13 @@ def advance_job(
     cash_collected_vnd: int | None = None,
     now: datetime | None = None,
 ) -> Job:
-    """Move the driver's job one step; illegal steps are a 409 `job_transition_not_allowed`."""
+    """Move the driver's job one step; illegal steps are a 409 `job_transition_not_allowed`. The same
+    step again (same reason, same delivery code and cash) answers the job as it is and writes nothing."""
     now = now or timezone.now()
     with transaction.atomic():
         profile, offer, job = _lock_job(job_id, driver_id=driver.pk)
+        if _reached(job, to_state, reason=reason, code=delivery_code, cash=cash_collected_vnd):
+            return job
         if to_state not in ALLOWED_FROM or job.state not in ALLOWED_FROM[to_state]:
             raise JobErrors.TRANSITION_NOT_ALLOWED(
                 extra={"state": job.state}, from_state=job.state, to_state=to_state
@@ -107,6 +111,27 @@ def advance_job(
     return job
 
 
+def _reached(job: Job, to_state: str, *, reason: str, code: str | None, cash: int | None) -> bool:
+    """Whether the locked job already stands at `to_state`, reached by a request like this one."""
+    if job.state != to_state or to_state not in ALLOWED_FROM:
+        return False
+    if to_state == S.FAILED:
+        return job.failure_reason == (reason or "delivery_failed")[:255]
+    if to_state == S.DELIVERED:
+        return _delivery_refusal(job, code=code, cash=cash) is None
+    return True
+
+
+def _delivery_refusal(job: Job, *, code: str | None, cash: int | None) -> Exception | None:
+    """Why this delivery code or cash amount is refused for the job (None: both are right)."""
+    if (code is not None or settings.DRIVER_DELIVERY_CODE_REQUIRED) and code != job.order.delivery_code:
+        return JobErrors.DELIVERY_CODE_WRONG(fields={"delivery_code": ["wrong"]})
+    expected = job.cash_to_collect_vnd
+    if cash is not None and cash != expected:
+        return JobErrors.CASH_MISMATCH(fields={"cash_collected_vnd": [str(expected)]}, expected=expected)
+    return None
+
+
 def _pick_up(job: Job, *, offer: Offer, driver: User, now: datetime) -> None:
     lifecycle.mark_picked_up(order_id=job.order_id, driver=driver)
     job.picked_up_at = now
@@ -118,11 +143,10 @@ def _pick_up(job: Job, *, offer: Offer, driver: User, now: datetime) -> None:
 
 def _deliver(job: Job, *, profile: DriverProfile, driver: User, code: str | None, cash: int | None) -> None:
     order: Order = job.order
-    if (code is not None or settings.DRIVER_DELIVERY_CODE_REQUIRED) and code != order.delivery_code:
-        raise JobErrors.DELIVERY_CODE_WRONG(fields={"delivery_code": ["wrong"]})
+    refusal = _delivery_refusal(job, code=code, cash=cash)
+    if refusal is not None:
+        raise refusal
     expected = job.cash_to_collect_vnd
-    if cash is not None and cash != expected:
-        raise JobErrors.CASH_MISMATCH(fields={"cash_collected_vnd": [str(expected)]}, expected=expected)
     lifecycle.mark_delivered(order_id=order.pk, driver=driver)
     if expected:
         job.cash_collected_vnd = expected

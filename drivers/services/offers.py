@@ -25,13 +25,14 @@ from drivers.models import (
     DispatchStatus,
     DriverProfile,
     Job,
+    JobState,
     Offer,
     OfferStatus,
 )
 from drivers.services.jobs import cancel_job
 from drivers.tasks import request_round
 from loship.metrics import DISPATCH_LATENCY_SECONDS, OFFERS
-from orders.models import Order, PaymentMethod
+from orders.models import Order, OrderEvent, OrderEventKind, PaymentMethod
 from orders.services import lifecycle
 from users.errors import UserErrors
 from users.models import User
@@ -258,7 +259,8 @@ def withdraw_stale_offers() -> int:
 
 
 def assign_by_ops(*, actor: User, order_id: int, driver_id: int, now: datetime | None = None) -> Offer:
-    """Ops give a waiting order to a driver by hand (accepted on the driver's behalf)."""
+    """Ops give a waiting order to a driver by hand (accepted on the driver's behalf). Asked again
+    while the job it opened is active, it returns that offer and writes nothing."""
     now = now or timezone.now()
     driver = User.objects.filter(pk=driver_id).first()
     if driver is None:
@@ -267,6 +269,15 @@ def assign_by_ops(*, actor: User, order_id: int, driver_id: int, now: datetime |
         with transaction.atomic():
             _lock_profile(driver_id)
             if not DispatchRequest.objects.filter(pk=order_id, status=DispatchStatus.WAITING).exists():
+                done = Offer.objects.filter(
+                    driver_id=driver_id,
+                    order_ids=[order_id],
+                    created_by=actor,
+                    jobs__order_id=order_id,
+                    jobs__state__in=ACTIVE_JOB_STATES,
+                ).first()
+                if done is not None:
+                    return done
                 raise JobErrors.ORDER_NOT_DISPATCHABLE()
             offer = Offer.objects.create(
                 driver=driver,
@@ -285,14 +296,36 @@ def assign_by_ops(*, actor: User, order_id: int, driver_id: int, now: datetime |
 
 
 def unassign_by_ops(*, actor: User, order_id: int, reason: str = "", now: datetime | None = None) -> Job:
-    """Ops take an order back from its driver before pickup; it returns to the pool."""
+    """Ops take an order back from its driver before pickup; it returns to the pool. Asked again by
+    the same ops user once done (no driver since), it returns the cancelled job and writes nothing;
+    two at once both reach `cancel_job`, whose job lock lets one of them write."""
     now = now or timezone.now()
+    reason = reason or "unassigned_by_ops"
     job = Job.objects.filter(order_id=order_id, state__in=ACTIVE_JOB_STATES).first()
     if job is None:
-        raise JobErrors.NOT_FOUND()
+        done = _unassigned_by(actor, order_id=order_id, reason=reason)
+        if done is None:
+            raise JobErrors.NOT_FOUND()
+        return done
     with transaction.atomic():
-        job = cancel_job(
-            job_id=job.pk, reason=reason or "unassigned_by_ops", now=now, actor=actor, unassign=True
-        )
+        job = cancel_job(job_id=job.pk, reason=reason, now=now, actor=actor, unassign=True)
     request_round()
     return job
+
+
+def _unassigned_by(actor: User, *, order_id: int, reason: str) -> Job | None:
+    """The order's last job if `actor` took the order back from it for `reason` and nothing
+    happened to the order's driver since."""
+    job = Job.objects.filter(order_id=order_id).order_by("-pk").first()
+    if job is None or job.state != JobState.CANCELLED or job.failure_reason != reason[:255]:
+        return None
+    last_driver_change = (
+        OrderEvent.objects.filter(
+            order_id=order_id, kind__in=(OrderEventKind.DRIVER_ASSIGNED, OrderEventKind.DRIVER_UNASSIGNED)
+        )
+        .order_by("-version")
+        .first()
+    )
+    if last_driver_change is None or last_driver_change.kind != OrderEventKind.DRIVER_UNASSIGNED:
+        return None
+    return job if last_driver_change.actor_id == actor.pk else None

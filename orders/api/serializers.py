@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from loship.api_schema import BODY_REFUSALS, raises
 from loship.errors import CommonErrors
+from loship.idempotency.api import IDEMPOTENCY_REFUSALS
 from orders.errors import CartErrors, OrderErrors, PaymentErrors, PromoErrors
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod
 from orders.services.placement import Cart, CartLine, Quote
@@ -502,12 +503,14 @@ _CART_REFUSALS = (
 )
 QUOTE_ERRORS = raises(*_CART_REFUSALS)
 PLACE_ERRORS = raises(
-    *_CART_REFUSALS, OrderErrors.IDEMPOTENCY_KEY_REQUIRED, OrderErrors.IDEMPOTENCY_KEY_REUSED
+    *_CART_REFUSALS, CommonErrors.IDEMPOTENCY_KEY_REQUIRED, CommonErrors.IDEMPOTENCY_KEY_REUSED
 )
 REORDER_ERRORS = raises(*_CART_REFUSALS)
 CANCEL_ERRORS = raises(OrderErrors.NOT_CANCELLABLE)
 PAYMENT_ERRORS = raises(PaymentErrors.NOT_PAYABLE, PaymentErrors.GATEWAY_UNAVAILABLE)
-RATING_ERRORS = raises(OrderErrors.NOT_RATEABLE, OrderErrors.ALREADY_RATED, OrderErrors.NO_DRIVER_TO_RATE)
+RATING_ERRORS = raises(
+    OrderErrors.NOT_RATEABLE, OrderErrors.ALREADY_RATED, OrderErrors.NO_DRIVER_TO_RATE, *IDEMPOTENCY_REFUSALS
+)
 #: A merchant's step on a placed or accepted order (an order still awaiting its e-wallet payment is
 #: hidden from the merchant).
 _STEP_REFUSALS = (OrderErrors.TRANSITION_NOT_ALLOWED, OrderErrors.AWAITING_PAYMENT)

@@ -16,13 +16,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from loship.errors import CommonErrors
+from loship.idempotency.api import IDEMPOTENCY_KEY, once_per_key
+from loship.idempotency.services import MAX_KEY_LENGTH, request_hash
 from loship.pagination import CursorPagination, PageNumberPagination
 from orders import selectors, services
 from orders.api import serializers as s
-from orders.errors import OrderErrors, PaymentErrors
+from orders.errors import PaymentErrors
 from orders.gateways import WebhookMalformed, WebhookSignatureInvalid, get_gateway
 from orders.models import ActorRole, Order, PaymentMethod
-from orders.services.placement import Cart, request_hash
+from orders.services.placement import Cart
 from users.models import Address
 from users.permissions import IsMerchantStaff, IsOps, request_user
 
@@ -85,8 +88,8 @@ class OrderListApi(APIView):
     )
     def post(self, request: Request) -> Response:
         key = request.headers.get("Idempotency-Key", "").strip()
-        if not key or len(key) > 100:
-            raise OrderErrors.IDEMPOTENCY_KEY_REQUIRED()
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise CommonErrors.IDEMPOTENCY_KEY_REQUIRED()
         data = s.CartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         placement = services.checkout(
@@ -173,14 +176,24 @@ class ReorderApi(APIView):
 
 class OrderRatingApi(APIView):
     @extend_schema(
-        request=s.RatingInputSerializer, responses={201: s.OrderDetailOutputSerializer, **s.RATING_ERRORS}
+        request=s.RatingInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.OrderDetailOutputSerializer, 200: s.OrderDetailOutputSerializer, **s.RATING_ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
         order = get_object_or_404(Order, pk=pk, customer=request_user(request))
         data = s.RatingInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.rate_order(order=order, customer=request_user(request), **data.validated_data)
-        return Response(_detail(order, for_customer=True), status=status.HTTP_201_CREATED)
+        rated = once_per_key(
+            request,
+            lambda: services.rate_order(
+                order=order, customer=request_user(request), **data.validated_data
+            ).pk,
+        )
+        return Response(
+            _detail(order, for_customer=True),
+            status=status.HTTP_200_OK if rated.replayed else status.HTTP_201_CREATED,
+        )
 
 
 # --- Merchant staff ------------------------------------------------------------------------------

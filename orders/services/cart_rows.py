@@ -10,7 +10,7 @@ Placement is the hottest write of the platform, so its reads are one statement a
 - `write_batch` sends several INSERT/UPDATE statements in one round trip; the INSERTs are built from
   model instances and valued the way `save()` values them (defaults, `auto_now_add`, JSON, decimals).
 
-Lock order on this path: the placement key row, then the promotion row (taken as late as possible: by
+Lock order on this path: the idempotency key row, then the promotion row (taken as late as possible: by
 the guarded counter UPDATE in the batch, or, for a promotion with a per-customer limit, right after the
 read); nothing else is locked.
 """
@@ -25,6 +25,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Field, Model
 
+from loship.idempotency.services import CLAIM_SQL
 from merchants.models import Merchant, OpeningHours
 from merchants.selectors import LOCAL_TZ, open_at
 from orders.models import Promotion
@@ -119,11 +120,8 @@ FROM (SELECT 1) AS one
 LEFT JOIN merchants_merchant m ON m.id = %(merchant_id)s AND m.is_active
 LEFT JOIN promo ON TRUE
 """
-_CLAIM_CTE = """
-claimed AS (
-  INSERT INTO orders_placementkey (customer_id, key, request_hash, created_at)
-  VALUES (%(customer_id)s, %(key)s, %(body_hash)s, %(now)s)
-  ON CONFLICT (customer_id, key) DO NOTHING RETURNING id
+_CLAIM_CTE = f"""
+claimed AS ({CLAIM_SQL}
 ),"""
 _CLAIM_COLUMNS = """,
   (SELECT id FROM claimed),
@@ -178,8 +176,8 @@ def load_cart_context(
         "dates": [today, yesterday],
     }
     if claim_for is not None:
-        customer_id, key, body_hash, line_count = claim_for
-        params.update(customer_id=customer_id, key=key, body_hash=body_hash, now=now, line_count=line_count)
+        user_id, key, request_hash, line_count = claim_for
+        params.update(user_id=user_id, key=key, request_hash=request_hash, now=now, line_count=line_count)
     with connection.cursor() as cursor:
         cursor.execute(_SQL[claim_for is not None], params)
         row = cursor.fetchone()

@@ -3,6 +3,9 @@
 Each locks the order row, checks the allowed source states, writes the new state, bumps
 `order.version`, and writes the `OrderEvent` row and the outbox event in the same transaction.
 An illegal transition raises a 409 with a code (`order_transition_not_allowed`, or a more specific one).
+A transition asked again for the status the order already reached, by the caller who took it there
+and with the same inputs, is a retry whose answer was lost: it returns the order and writes nothing
+(`_reached`, checked under the row lock, so racing retries are serialised and one of them writes).
 The building blocks (row lock, history row, outbox event) are in `transitions`; an order closed before
 delivery gives its promo use back (`promotions`) and settles its payment (`refunds`).
 """
@@ -49,6 +52,22 @@ def _require(order: Order, to_status: str, allowed: Collection[str]) -> None:
         raise OrderErrors.AWAITING_PAYMENT(extra={"status": order.status})
 
 
+def _reached(
+    order: Order, to_status: str, *, actor: User | None, actor_role: str, reason: str | None = None
+) -> bool:
+    """Whether the locked order already stands at `to_status`, moved there last by this caller in this
+    role (and, when given, for this reason): the same request again, to be answered as it was."""
+    if order.status != to_status:
+        return False
+    event = order.events.filter(kind=to_status).order_by("-version").first()
+    return (
+        event is not None
+        and event.actor_id == (actor.pk if actor is not None else None)
+        and event.actor_role == actor_role
+        and (reason is None or event.reason == reason[:255])
+    )
+
+
 def _move(
     order: Order,
     *,
@@ -81,6 +100,10 @@ def accept_order(*, order_id: int, actor: User | None, prep_minutes: int) -> Ord
     if not 1 <= prep_minutes <= MAX_PREP_MINUTES:
         raise OrderErrors.PREP_MINUTES_INVALID(fields={"prep_minutes": ["1..180"]})
     order = lock_order(order_id)
+    if order.prep_minutes == prep_minutes and _reached(
+        order, OrderStatus.ACCEPTED, actor=actor, actor_role=ActorRole.MERCHANT
+    ):
+        return order
     _require(order, OrderStatus.ACCEPTED, {OrderStatus.PLACED})
     now = timezone.now()
     order.prep_minutes = prep_minutes
@@ -102,6 +125,8 @@ def accept_order(*, order_id: int, actor: User | None, prep_minutes: int) -> Ord
 def reject_order(*, order_id: int, actor: User | None, reason: str) -> Order:
     """The merchant declines a placed order; promo use is given back and a paid order refunded."""
     order = lock_order(order_id)
+    if _reached(order, OrderStatus.REJECTED, actor=actor, actor_role=ActorRole.MERCHANT, reason=reason):
+        return order
     _require(order, OrderStatus.REJECTED, {OrderStatus.PLACED})
     return _close(
         order, to_status=OrderStatus.REJECTED, actor=actor, actor_role=ActorRole.MERCHANT, reason=reason
@@ -112,6 +137,8 @@ def reject_order(*, order_id: int, actor: User | None, reason: str) -> Order:
 def mark_preparing(*, order_id: int, actor: User | None) -> Order:
     """The kitchen started on an accepted order."""
     order = lock_order(order_id)
+    if _reached(order, OrderStatus.PREPARING, actor=actor, actor_role=ActorRole.MERCHANT):
+        return order
     _require(order, OrderStatus.PREPARING, {OrderStatus.ACCEPTED})
     return _move(order, to_status=OrderStatus.PREPARING, actor=actor, actor_role=ActorRole.MERCHANT)
 
@@ -120,6 +147,8 @@ def mark_preparing(*, order_id: int, actor: User | None) -> Order:
 def mark_ready(*, order_id: int, actor: User | None) -> Order:
     """The food waits for the driver (a merchant may skip `preparing`)."""
     order = lock_order(order_id)
+    if _reached(order, OrderStatus.READY_FOR_PICKUP, actor=actor, actor_role=ActorRole.MERCHANT):
+        return order
     _require(order, OrderStatus.READY_FOR_PICKUP, {OrderStatus.ACCEPTED, OrderStatus.PREPARING})
     order.ready_at = timezone.now()
     return _move(
@@ -147,6 +176,8 @@ CANCELLABLE_FROM: dict[str, frozenset[str]] = {
 def cancel_order(*, order_id: int, actor: User | None, by: str, reason: str = "") -> Order:
     """Cancel on behalf of `by` (customer, merchant, ops or system); a paid order is refunded."""
     order = lock_order(order_id)
+    if _reached(order, OrderStatus.CANCELLED, actor=actor, actor_role=by, reason=reason):
+        return order
     if order.status not in CANCELLABLE_FROM[by]:
         raise OrderErrors.NOT_CANCELLABLE(extra={"status": order.status})
     order.cancelled_by = by
@@ -260,6 +291,8 @@ def _require_driver(order: Order, driver: User) -> None:
 def mark_picked_up(*, order_id: int, driver: User) -> Order:
     """The assigned driver has the food (pickup implies it was ready, even if the merchant did not say so)."""
     order = lock_order(order_id)
+    if _reached(order, OrderStatus.PICKED_UP, actor=driver, actor_role=ActorRole.DRIVER):
+        return order
     _require_driver(order, driver)
     _require(
         order,
@@ -280,6 +313,8 @@ def mark_picked_up(*, order_id: int, driver: User) -> Order:
 def mark_delivered(*, order_id: int, driver: User) -> Order:
     """The customer has the food; a cash order's money is booked as collected by the driver."""
     order = lock_order(order_id)
+    if _reached(order, OrderStatus.DELIVERED, actor=driver, actor_role=ActorRole.DRIVER):
+        return order
     _require_driver(order, driver)
     _require(order, OrderStatus.DELIVERED, {OrderStatus.PICKED_UP})
     order.delivered_at = timezone.now()
@@ -308,6 +343,9 @@ def mark_delivery_failed(*, order_id: int, actor: User | None, reason: str) -> O
 
     The assigned driver or ops may say so; a paid order is not refunded automatically (ops decide)."""
     order = lock_order(order_id)
+    role = _driver_side_role(actor, driver_id=order.driver_id)
+    if _reached(order, OrderStatus.DELIVERY_FAILED, actor=actor, actor_role=role, reason=reason):
+        return order
     _require(order, OrderStatus.DELIVERY_FAILED, {OrderStatus.PICKED_UP})
     is_driver = actor is not None and actor.pk == order.driver_id
     if actor is not None and not is_driver and not actor.is_ops:
@@ -318,7 +356,7 @@ def mark_delivery_failed(*, order_id: int, actor: User | None, reason: str) -> O
         order,
         to_status=OrderStatus.DELIVERY_FAILED,
         actor=actor,
-        actor_role=_driver_side_role(actor, driver_id=order.driver_id),
+        actor_role=role,
         reason=reason,
         update_fields=["closed_at", "status_reason"],
     )

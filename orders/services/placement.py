@@ -1,12 +1,11 @@
-"""Quoting a cart and placing it as an order, exactly once per `Idempotency-Key`.
+"""Quoting a cart and placing it as an order, exactly once per `Idempotency-Key` (the keys and their
+claim are `loship.idempotency`'s; placement runs the claim inside its one read statement).
 
 The server prices everything from the menu as it is now; the client sends only what it wants (items,
 options, quantities, notes, where, which promo, how to pay). Placement re-validates and re-prices
 inside one transaction, and the order lines keep a snapshot of names, prices and options.
 """
 
-import hashlib
-import json
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
@@ -19,9 +18,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from loship.idempotency.services import RECORD_RESULT_SQL, earlier_use
 from merchants.geo import delivery_distance
 from merchants.models import Merchant
-from orders.errors import CartErrors, OrderErrors, PromoErrors
+from orders.errors import CartErrors, PromoErrors
 from orders.models import (
     ActorRole,
     Order,
@@ -31,7 +31,6 @@ from orders.models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
-    PlacementKey,
     Promotion,
 )
 from orders.pricing import PricingConfig, Totals, estimated_delivery_at, totals
@@ -102,12 +101,6 @@ class Placement:
     #: reading it back; empty when it must be read back (placed earlier, or its payment opened since).
     lines: list[OrderLine] = field(default_factory=list)
     events: list[OrderEvent] = field(default_factory=list)
-
-
-def request_hash(body: dict[str, Any]) -> str:
-    """A stable fingerprint of a placement body (key order and spacing do not matter)."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _option_ids(cart_lines: Sequence[CartLine]) -> list[int]:
@@ -271,12 +264,10 @@ def place_order(*, customer: User, cart: Cart, idempotency_key: str, body_hash: 
         assert claim is not None
         key_id = claim.key_id
         if key_id is None:
-            key = PlacementKey.objects.select_for_update().get(customer=customer, key=idempotency_key)
-            if key.request_hash != body_hash:
-                raise OrderErrors.IDEMPOTENCY_KEY_REUSED()
-            if key.order_id is not None:
-                return Placement(order=Order.objects.get(pk=key.order_id), created=False)
-            key_id = key.pk
+            used = earlier_use(user_id=customer.pk, key=idempotency_key, request_hash=body_hash)
+            if used.result_id is not None:
+                return Placement(order=Order.objects.get(pk=used.result_id), created=False)
+            key_id = used.pk
         if cart.promo_code and context.promotion is not None:
             context = replace(context, promotion=lock_for_customer_limit(context.promotion))
         quote, discount = _price(customer=customer, cart=cart, context=context, now=now)
@@ -332,9 +323,7 @@ def _create_order(*, customer: User, quote: Quote, claim: Claim, key_id: int, no
     event = new_order_event(order, kind=kind, from_status="", actor=customer, actor_role=ActorRole.CUSTOMER)
     announcement = pending_announcement(order, kind=kind)
     inserts: list[list[Any]] = [[order], lines, [event], [announcement]]
-    updates: list[tuple[str, tuple[int, ...]]] = [
-        ("UPDATE orders_placementkey SET order_id = %s WHERE id = %s", (order.pk, key_id))
-    ]
+    updates: list[tuple[str, tuple[int, ...]]] = [(RECORD_RESULT_SQL, (order.pk, key_id))]
     if promotion is not None:
         inserts.append([redemption_for(promotion=promotion, order=order, discount_vnd=priced.discount_vnd)])
         updates.append(count_use_sql(promotion))

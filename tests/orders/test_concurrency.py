@@ -5,7 +5,8 @@ from collections import Counter
 import pytest
 from django.db import IntegrityError, transaction
 
-from orders.models import Order, PlacementKey, Promotion, PromotionRedemption
+from loship.idempotency.models import IdempotencyKey
+from orders.models import Order, Promotion, PromotionRedemption
 from orders.services.cart_rows import write_batch
 from orders.services.promotions import count_use_sql, is_usage_limit_violation
 from tests.concurrency import run_at_once
@@ -80,7 +81,7 @@ def test_twenty_concurrent_placements_with_one_key_make_exactly_one_order(menu_t
     assert statuses == {201: 1, 200: 19}, statuses
     assert len({response.json()["id"] for response in responses}) == 1
     assert Order.objects.count() == 1
-    assert PlacementKey.objects.filter(key="one-key").count() == 1
+    assert IdempotencyKey.objects.filter(key="one-key").count() == 1
 
 
 @pytest.mark.django_db

@@ -102,8 +102,19 @@ LEGAL = {
     S.CANCELLED: set(),
     S.DELIVERY_FAILED: set(),
 }
+#: The same action again by the same caller with the same inputs as `advance` used: a retry, not a move.
+REPLAYS = {
+    (S.ACCEPTED, "accept"),
+    (S.PREPARING, "preparing"),
+    (S.READY_FOR_PICKUP, "ready"),
+    (S.PICKED_UP, "picked_up"),
+    (S.DELIVERED, "delivered"),
+}
 ILLEGAL = [
-    (status, action) for status, legal in LEGAL.items() for action in ALL_ACTIONS if action not in legal
+    (status, action)
+    for status, legal in LEGAL.items()
+    for action in ALL_ACTIONS
+    if action not in legal and (status, action) not in REPLAYS
 ]
 
 
@@ -121,6 +132,20 @@ def test_every_illegal_transition_is_a_409_and_changes_nothing(
     assert refused.value.code in {"order_transition_not_allowed", "order_not_assigned_to_driver"}
     order.refresh_from_db()
     assert (order.status, order.version) == (status, version)
+
+
+@pytest.mark.parametrize(("status", "action"), sorted(REPLAYS))
+def test_the_same_transition_again_returns_the_order_and_writes_nothing(
+    placed_order: Order, driver: Any, status: str, action: str
+) -> None:
+    order = advance(placed_order, status, driver)
+    outbox = OutboxEvent.objects.count()
+
+    again = ALL_ACTIONS[action](order, driver)
+
+    assert (again.status, again.version) == (status, order.version)
+    assert OrderEvent.objects.filter(order=order).count() == order.version
+    assert OutboxEvent.objects.count() == outbox
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,16 @@
 from decimal import Decimal
+from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
+from rest_framework_simplejwt.serializers import TokenBlacklistSerializer
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.state import token_backend
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from loship.api_schema import raises
+from loship.idempotency.api import IDEMPOTENCY_REFUSALS
 from users.errors import UserErrors
 from users.models import Address, Device, Language, Platform, User
 
@@ -97,6 +105,41 @@ class DeviceOutputSerializer(serializers.ModelSerializer[Device]):
 
 # --- Schema only: what the account operations refuse with (see loship.api_schema) -----------------
 
-REGISTER_ERRORS = raises(UserErrors.PHONE_INVALID, UserErrors.PASSWORD_WEAK, UserErrors.PHONE_TAKEN)
+REGISTER_ERRORS = raises(
+    UserErrors.PHONE_INVALID, UserErrors.PASSWORD_WEAK, UserErrors.PHONE_TAKEN, *IDEMPOTENCY_REFUSALS
+)
 LOGIN_ERRORS = raises(UserErrors.INVALID_CREDENTIALS, UserErrors.ACCOUNT_DISABLED, UserErrors.ACCOUNT_LOCKED)
 PASSWORD_CHANGE_ERRORS = raises(UserErrors.PASSWORD_WRONG, UserErrors.PASSWORD_WEAK)
+
+
+@extend_schema_serializer(component_name="TokenBlacklist")  # the name simplejwt's own serializer had
+class LogoutSerializer(TokenBlacklistSerializer):
+    """The refresh token to log out; one already blacklisted (a retried logout) is logged out already."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[Any, Any]:
+        try:
+            return super().validate(attrs)
+        except TokenError:
+            if not _blacklisted_refresh_token(attrs["refresh"]):
+                raise
+            return {}
+
+
+def refresh_token_payload(raw: object) -> dict[str, Any] | None:
+    """The claims of a refresh token we signed and that has not expired, blacklisted or not; None
+    for anything else."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        payload = token_backend.decode(raw, verify=True)  # type: ignore[arg-type]  # simplejwt types it Token
+    except TokenBackendError:
+        return None
+    return payload if payload.get("token_type") == "refresh" else None
+
+
+def _blacklisted_refresh_token(raw: str) -> bool:
+    """Whether `raw` is a refresh token we signed, unexpired, and on the blacklist."""
+    payload = refresh_token_payload(raw)
+    if payload is None:
+        return False
+    return BlacklistedToken.objects.filter(token__jti=payload.get(api_settings.JTI_CLAIM)).exists()

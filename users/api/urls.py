@@ -1,13 +1,12 @@
 from django.urls import path
-from rest_framework_simplejwt.views import TokenBlacklistView, TokenRefreshView
 
 from users.api import views
 
 urlpatterns = [
     path("auth/register", views.RegisterApi.as_view(), name="auth-register"),
     path("auth/login", views.LoginApi.as_view(), name="auth-login"),
-    path("auth/refresh", TokenRefreshView.as_view(), name="auth-refresh"),
-    path("auth/logout", TokenBlacklistView.as_view(), name="auth-logout"),
+    path("auth/refresh", views.RefreshApi.as_view(), name="auth-refresh"),
+    path("auth/logout", views.LogoutApi.as_view(), name="auth-logout"),
     path("me", views.MeApi.as_view(), name="me"),
     path("me/password", views.PasswordChangeApi.as_view(), name="me-password"),
     path("me/addresses", views.AddressListApi.as_view(), name="address-list"),

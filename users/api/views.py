@@ -9,8 +9,22 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenBlacklistView, TokenRefreshView
 
+from loship.api_schema import raises
+from loship.idempotency.api import (
+    IDEMPOTENCY_KEY,
+    IDEMPOTENCY_REFUSALS,
+    idempotency_key,
+    once_per_key,
+    request_fingerprint,
+)
+from loship.idempotency.services import run_once
 from users import services
 from users.api import serializers as s
 from users.models import Address, Device, User
@@ -27,20 +41,36 @@ def _current_user(request: Request) -> User:
     return request.user
 
 
+#: Creates and deletes honour an optional `Idempotency-Key` (README, "Retrying a request").
+KEY_ERRORS = raises(*IDEMPOTENCY_REFUSALS)
+
+
+def _created_status(created: bool) -> int:
+    """201 for what this request created, 200 for what the first request with its key created."""
+    return status.HTTP_201_CREATED if created else status.HTTP_200_OK
+
+
 class RegisterApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
     throttle_classes = [AuthPerIpThrottle, AuthPerPhoneThrottle]
 
     @extend_schema(
-        request=s.RegisterInputSerializer, responses={201: s.RegisterOutputSerializer, **s.REGISTER_ERRORS}
+        request=s.RegisterInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.RegisterOutputSerializer, 200: s.RegisterOutputSerializer, **s.REGISTER_ERRORS},
     )
     def post(self, request: Request) -> Response:
+        """A retry with the same `Idempotency-Key`, body and password answers 200 with the account it
+        created and new tokens."""
         data = s.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.register_user(**data.validated_data)
+        key = idempotency_key(request)
+        idempotency = (key, request_fingerprint(request, secrets=("password",))) if key else None
+        registration = services.register_user(**data.validated_data, idempotency=idempotency)
+        user = registration.user
         body = {"user": s.UserOutputSerializer(user).data, "tokens": _token_pair(user)}
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(body, status=_created_status(registration.created))
 
 
 class LoginApi(APIView):
@@ -56,6 +86,42 @@ class LoginApi(APIView):
         data.is_valid(raise_exception=True)
         user = services.log_in(request=request, **data.validated_data)
         return Response(_token_pair(user))
+
+
+class RefreshApi(TokenRefreshView):
+    """Trade the refresh token for a new pair; the old one is blacklisted (rotation). With an
+    `Idempotency-Key`, the same request again (its answer lost, the old token now blacklisted) answers
+    the refresh token the first request minted, with a new access token."""
+
+    @extend_schema(parameters=[IDEMPOTENCY_KEY], responses={200: TokenRefreshSerializer, **KEY_ERRORS})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = idempotency_key(request)
+        payload = s.refresh_token_payload(request.data.get("refresh"))
+        if key is None or payload is None:
+            return super().post(request, *args, **kwargs)
+        minted: dict[str, str] = {}
+
+        def rotate() -> int:
+            minted.update(super(RefreshApi, self).post(request, *args, **kwargs).data)
+            new = s.refresh_token_payload(minted["refresh"]) or {}
+            return OutstandingToken.objects.get(jti=new.get(api_settings.JTI_CLAIM)).pk
+
+        user_id = int(payload[api_settings.USER_ID_CLAIM])
+        rotated = run_once(user_id=user_id, key=key, request_hash=request_fingerprint(request), act=rotate)
+        if not rotated.replayed:
+            return Response(minted)
+        first = OutstandingToken.objects.get(pk=rotated.result_id or 0).token
+        try:
+            refresh = RefreshToken(first)  # type: ignore[arg-type]  # simplejwt types the encoded token Token
+        except TokenError as error:  # used or logged out since: as simplejwt answers a spent token
+            raise InvalidToken(error.args[0]) from error
+        return Response({"access": str(refresh.access_token), "refresh": first})
+
+
+class LogoutApi(TokenBlacklistView):
+    """Blacklist the refresh token. A token already blacklisted answers the same (a retried logout)."""
+
+    serializer_class = s.LogoutSerializer
 
 
 class MeApi(APIView):
@@ -88,12 +154,18 @@ class AddressListApi(APIView):
         addresses = Address.objects.filter(user=_current_user(request))
         return Response(s.AddressOutputSerializer(addresses, many=True).data)
 
-    @extend_schema(request=s.AddressInputSerializer, responses={201: s.AddressOutputSerializer})
+    @extend_schema(
+        request=s.AddressInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.AddressOutputSerializer, 200: s.AddressOutputSerializer, **KEY_ERRORS},
+    )
     def post(self, request: Request) -> Response:
         data = s.AddressInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        address = services.save_address(user=_current_user(request), **data.validated_data)
-        return Response(s.AddressOutputSerializer(address).data, status=status.HTTP_201_CREATED)
+        user = _current_user(request)
+        saved = once_per_key(request, lambda: services.save_address(user=user, **data.validated_data).pk)
+        address = get_object_or_404(Address, pk=saved.result_id, user=user)
+        return Response(s.AddressOutputSerializer(address).data, status=_created_status(not saved.replayed))
 
 
 class AddressDetailApi(APIView):
@@ -114,9 +186,9 @@ class AddressDetailApi(APIView):
         address = services.save_address(user=_current_user(request), address=address, **data.validated_data)
         return Response(s.AddressOutputSerializer(address).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(parameters=[IDEMPOTENCY_KEY], responses={204: None, **KEY_ERRORS})
     def delete(self, request: Request, pk: int) -> Response:
-        services.delete_address(address=self._address(request, pk))
+        once_per_key(request, lambda: services.delete_address(address=self._address(request, pk)))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -128,16 +200,25 @@ class DeviceListApi(APIView):
         devices = Device.objects.filter(user=_current_user(request))
         return Response(s.DeviceOutputSerializer(devices, many=True).data)
 
-    @extend_schema(request=s.DeviceInputSerializer, responses={201: s.DeviceOutputSerializer})
+    @extend_schema(
+        request=s.DeviceInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.DeviceOutputSerializer, 200: s.DeviceOutputSerializer, **KEY_ERRORS},
+    )
     def post(self, request: Request) -> Response:
         data = s.DeviceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        device = services.register_device(user=_current_user(request), **data.validated_data)
-        return Response(s.DeviceOutputSerializer(device).data, status=status.HTTP_201_CREATED)
+        user = _current_user(request)
+        saved = once_per_key(request, lambda: services.register_device(user=user, **data.validated_data).pk)
+        device = get_object_or_404(Device, pk=saved.result_id, user=user)
+        return Response(s.DeviceOutputSerializer(device).data, status=_created_status(not saved.replayed))
 
 
 class DeviceDetailApi(APIView):
-    @extend_schema(responses={204: None})
+    @extend_schema(parameters=[IDEMPOTENCY_KEY], responses={204: None, **KEY_ERRORS})
     def delete(self, request: Request, pk: int) -> Response:
-        services.delete_device(device=get_object_or_404(Device, pk=pk, user=_current_user(request)))
+        user = _current_user(request)
+        once_per_key(
+            request, lambda: services.delete_device(device=get_object_or_404(Device, pk=pk, user=user))
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
