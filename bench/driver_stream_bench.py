@@ -19,6 +19,7 @@ newest position to PostgreSQL, and the customers of a carried order got a recent
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import multiprocessing
@@ -26,11 +27,8 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,7 +36,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import SERVER_ENV, free_port, migrate, percentile  # noqa: E402
+from bench.harness import (  # noqa: E402
+    SERVER_ENV,
+    ProcfileProcess,
+    free_port,
+    migrate,
+    percentile,
+    procfile_line,
+)
 
 for _name, _value in SERVER_ENV.items():
     os.environ.setdefault(_name, _value)
@@ -108,39 +113,6 @@ What remains on the project's side: validation and the Lua script call in `recor
 (about a fifth of the process; one worker-thread hop per batch, not per message), JSON decoding, and
 Channels' session wrapper around `send`. The throughput ratio is better than the CPU ratio because the
 client processes share the two cores with the server."""
-
-
-def ws_line() -> str:
-    """The `ws:` process line of the Procfile."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith("ws:"):
-            return line.removeprefix("ws:").strip()
-    raise SystemExit("Procfile has no ws: line")
-
-
-@contextmanager
-def server(command: str, port: int) -> Iterator[None]:
-    """Run a Procfile command line through the shell with PORT / WS_CONCURRENCY=1."""
-    env = dict(os.environ, PORT=str(port), WS_CONCURRENCY="1")
-    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    process = subprocess.Popen(["sh", "-c", f"exec {command}"], cwd=ROOT, env=env)
-    try:
-        asyncio.run(_wait_until_up(port))
-        yield
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-async def _wait_until_up(port: int) -> None:
-    for _ in range(300):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.1)
-    raise SystemExit(f"server on port {port} did not start")
 
 
 def create_drivers(count: int) -> list[tuple[int, str]]:
@@ -358,19 +330,19 @@ def main() -> None:
     migrate()
     drivers = create_drivers(args.sockets)
     driver_ids = [driver_id for driver_id, _ in drivers]
-    line = ws_line()
-    servers = {"bare": line.replace(PROJECT_APP, BARE_APP), "project": line}
+    line = procfile_line("ws")
+    commands = {"bare": line.replace(PROJECT_APP, BARE_APP), "project": line}
     names = [args.only] if args.only else ["bare", "project"]
     ports = {name: free_port() for name in names}
+    servers = {name: ProcfileProcess(commands[name], port=ports[name]) for name in names}
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     paced: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     problems: list[str] = []
     load_before = os.getloadavg()
     try:
-        with (
-            server(servers["bare"], ports.get("bare", 0)) if "bare" in names else _nothing(),
-            server(servers["project"], ports.get("project", 0)) if "project" in names else _nothing(),
-        ):
+        with contextlib.ExitStack() as running:
+            for name in names:
+                running.enter_context(servers[name])
 
             def alternate(table: dict[str, list[dict[str, Any]]], rate: float | None, label: str) -> None:
                 """`args.rounds` rounds, the servers alternating; the project's checked for losses."""
@@ -414,11 +386,6 @@ def main() -> None:
         print(f"ratio project/bare: {ratio:.2f}")
         if args.write:
             write_results(args, line, rows, medians, ratio, problems, (load_before, load_after), paced)
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 def write_results(

@@ -63,6 +63,60 @@ def serving(command: list[str], *, port: int, cwd: Path, env: dict[str, str]) ->
         server.wait(timeout=15)
 
 
+def procfile_line(name: str) -> str:
+    """The command of the Procfile's `name:` process line."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return line.removeprefix(f"{name}:").strip()
+    raise SystemExit(f"Procfile has no {name}: line")
+
+
+class ProcfileProcess:
+    """One Procfile line run through the shell as production runs it (PORT, WS_CONCURRENCY=1 and the
+    venv's PATH added to the environment), which can be stopped and started again as a deploy does.
+    A `port` makes `start` wait until the port accepts connections."""
+
+    def __init__(self, command: str, *, port: int | None = None, log_path: Path | None = None) -> None:
+        self.command, self.port, self.log_path = command, port, log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "ProcfileProcess":
+        env = dict(os.environ, WS_CONCURRENCY="1")
+        if self.port is not None:
+            env["PORT"] = str(self.port)
+        env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+        output = self.log_path.open("ab") if self.log_path else None
+        self.process = subprocess.Popen(
+            ["sh", "-c", f"exec {self.command}"], cwd=ROOT, env=env, stdout=output, stderr=output
+        )
+        if self.port is not None:
+            wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process = None
+
+    def __enter__(self) -> "ProcfileProcess":
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def wait_for_port(port: int, *, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"nothing listens on port {port} after {timeout:.0f} s")
+
+
 @contextmanager
 def uvicorn_server(*, workers: int = 1) -> Iterator[int]:
     """Run `loship.asgi` under uvicorn with the current environment; yields its port."""

@@ -3,23 +3,23 @@ channel layer, each beside a baseline measured in the same run.
 
     DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/push_bench.py [--sockets 1000,5000] [--samples 300]
 
-Starts uvicorn (one process) and a Celery worker (the outbox relay) against the given database and
-Redis, seeds one customer with one accepted order per socket, raises the open-files limit, and for
-each socket count:
+Runs the Procfile's `ws` line (one process) and its `relay` line (the outbox relay) against the given
+database and Redis, seeds one customer with one accepted order per socket, raises the open-files
+limit, and for each socket count:
 
 1. opens that many customer order streams (`/ws/orders/<id>/`, JWT), each waiting for its snapshot;
 2. baseline latency: `group_send` -> `receive` round trips of the bench process through the same
    Redis channel layer (no Django, no database, no Celery);
 3. commit-to-client latency: `orders.services.lifecycle.update_eta` on a random watched order, timed
    from the moment its transaction commits (an on_commit hook registered first) to the arrival of
-   `order.eta_updated` on that order's socket: the whole path (after-commit relay task -> worker ->
-   outbox relay -> group_send -> uvicorn consumer -> socket);
+   `order.eta_updated` on that order's socket: the whole path (NOTIFY at commit -> relay process ->
+   group_send -> ws process -> socket);
 4. throughput: one `group_send` to every watched order's group at once, timed until every socket has
    its message (delivered messages/s), beside the same sends to groups nobody listens to (the
    layer's own rate, the baseline).
 
 Prints a Markdown table and writes bench/push_RESULTS.json (capacity: the largest socket count whose
-p99 stayed within the goal). Goal: p99 <= 100 ms at 5,000 sockets.
+p99 stayed within the goal). Goal: p99 <= 50 ms at 5,000 sockets.
 """
 
 import argparse
@@ -30,7 +30,6 @@ import os
 import random
 import resource
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -43,14 +42,16 @@ sys.path.insert(0, str(ROOT))
 
 from bench.harness import (  # noqa: E402
     SERVER_ENV,
+    ProcfileProcess,
     accepted_order,
     bench_merchant,
+    free_port,
     migrate,
     percentile,
-    uvicorn_server,
+    procfile_line,
 )
 
-GOAL_P99_MS = 100.0
+GOAL_P99_MS = 50.0
 #: Handshakes in flight at once: uvicorn closes a WebSocket whose handshake takes over 10 s.
 CONNECT_PARALLELISM = 20
 
@@ -81,24 +82,6 @@ def seed(count: int) -> tuple[Any, list[int]]:
         for n in range(count)
     )
     return customer, [order.pk for order in orders]
-
-
-def start_worker(log_path: Path) -> subprocess.Popen[bytes]:
-    node = f"push-bench-{uuid.uuid4().hex[:6]}@localhost"
-    log = log_path.open("wb")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "loship", "worker", "-n", node,
-         "-Q", "default,dispatch,notifications", "--concurrency", "2", "--loglevel", "WARNING",
-         "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=dict(os.environ, LOG_LEVEL="INFO"), stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    for _ in range(600):
-        if f"{node} ready." in log_path.read_text(errors="replace"):
-            return worker
-        if worker.poll() is not None:
-            break
-        time.sleep(0.1)
-    raise RuntimeError("celery worker did not start:\n" + log_path.read_text(errors="replace")[-3000:])
 
 
 class Sockets:
@@ -309,21 +292,18 @@ def main() -> None:
 
     customer, order_ids = seed(max(counts))
     token = str(AccessToken.for_user(customer))
-    log_path = Path("/tmp") / f"push-bench-worker-{os.getpid()}.log"
-    worker = start_worker(log_path)
+    log_path = Path("/tmp") / f"push-bench-{os.getpid()}.log"
+    port = free_port()
     rows = []
-    try:
-        with uvicorn_server() as port:
-            for count in counts:
-                rows.append(
-                    asyncio.run(measure(f"ws://127.0.0.1:{port}", token, order_ids, count, args.samples))
-                )
-                print(json.dumps(rows[-1]), flush=True)
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+    with (
+        ProcfileProcess(procfile_line("relay"), log_path=log_path),
+        ProcfileProcess(procfile_line("ws"), port=port, log_path=log_path),
+    ):
+        for count in counts:
+            rows.append(asyncio.run(measure(f"ws://127.0.0.1:{port}", token, order_ids, count, args.samples)))
+            print(json.dumps(rows[-1]), flush=True)
 
-    print(f"\nopen-files limit {limit}; {args.samples} samples per row; one uvicorn process, worker -c 2\n")
+    print(f"\nopen-files limit {limit}; {args.samples} samples per row; one ws process, one relay process\n")
     print(
         "| sockets | connect all (s) | layer round trip p50 / p99 (ms) | commit-to-client p50 / p99 (ms)"
         " | p99 / baseline p99 | lost | delivered msg/s (lost) | layer sends/s, no sockets | ratio |"
@@ -349,7 +329,7 @@ def main() -> None:
                 "figure": "open_sockets",
                 "limit": max(within_goal) if within_goal else 0,
                 "basis": f"largest measured socket count with commit-to-client p99 <= {GOAL_P99_MS:.0f} ms, "
-                "one uvicorn process (bench/push_bench.py)",
+                "one ws process (bench/push_bench.py)",
             }
         ],
     }

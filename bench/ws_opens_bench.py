@@ -30,9 +30,7 @@ import multiprocessing
 import os
 import platform
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,11 +41,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench.harness import (  # noqa: E402
     SERVER_ENV,
+    ProcfileProcess,
     accepted_order,
     bench_merchant,
     free_port,
     migrate,
     percentile,
+    procfile_line,
 )
 
 for _name, _value in SERVER_ENV.items():
@@ -76,45 +76,6 @@ GOAL_OPENS = 500
 HEAL_DEADLINE_S = 300.0
 #: (order id, access token) of one customer watching one order.
 Watcher = tuple[int, str]
-
-
-def ws_line() -> str:
-    """The `ws:` process line of the Procfile."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith("ws:"):
-            return line.removeprefix("ws:").strip()
-    raise SystemExit("Procfile has no ws: line")
-
-
-class Server:
-    """One Procfile line run through the shell, which can be restarted as a deploy does."""
-
-    def __init__(self, command: str, port: int) -> None:
-        self.command, self.port = command, port
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = dict(os.environ, PORT=str(self.port), WS_CONCURRENCY="1")
-        env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-        self.process = subprocess.Popen(["sh", "-c", f"exec {self.command}"], cwd=ROOT, env=env)
-        asyncio.run(_wait_until_up(self.port))
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=30)
-            self.process = None
-
-
-async def _wait_until_up(port: int) -> None:
-    for _ in range(600):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.05)
-    raise SystemExit(f"server on port {port} did not start")
 
 
 def seed(count: int) -> list[Watcher]:
@@ -295,7 +256,9 @@ def _reconnect_process(port: int, watchers: list[Watcher], parallel: int, opened
     results.put(asyncio.run(main()))
 
 
-def reconnect(server: Server, watchers: list[Watcher], *, processes: int, parallel: int) -> dict[str, Any]:
+def reconnect(
+    server: ProcfileProcess, watchers: list[Watcher], *, processes: int, parallel: int
+) -> dict[str, Any]:
     context = multiprocessing.get_context("fork")
     opened, results = context.Barrier(processes + 1), context.Queue()
     workers = [
@@ -352,11 +315,11 @@ def main() -> None:
 
     migrate()
     watchers = seed(max(args.sockets, args.reconnect))
-    line = ws_line()
+    line = procfile_line("ws")
     names = [args.only] if args.only else ["bare", "project"]
     servers = {
-        "bare": Server(line.replace(PROJECT_APP, BARE_APP), free_port()),
-        "project": Server(line, free_port()),
+        "bare": ProcfileProcess(line.replace(PROJECT_APP, BARE_APP), port=free_port()),
+        "project": ProcfileProcess(line, port=free_port()),
     }
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     load_before = os.getloadavg()
