@@ -8,13 +8,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loship.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.sessions import SessionMiddlewareStack  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.core.signals import request_finished  # noqa: E402
 from django.db import connections  # noqa: E402
 
 from loship.routing import websocket_urlpatterns  # noqa: E402
-from users.sockets import StreamAuthMiddleware  # noqa: E402
+from users.sockets import SessionWhenCookie, StreamAuthMiddleware  # noqa: E402
 
 
 def _close_request_connections(**_: object) -> None:
@@ -31,6 +30,6 @@ application = ProtocolTypeRouter(
         "http": django_asgi_app,
         # The session cookie (the admin's browser on the ops feed) or a JWT, read without the database;
         # consumers resolve the user, check the origin and close refusals with 4401/4403.
-        "websocket": SessionMiddlewareStack(StreamAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        "websocket": SessionWhenCookie(StreamAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs
 
 from channels.middleware import BaseMiddleware
+from channels.sessions import SessionMiddlewareStack
 from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.exceptions import AuthenticationFailed
@@ -45,6 +46,21 @@ def token_from_scope(scope: dict[str, Any]) -> str | None:
         if protocol.startswith(BEARER_SUBPROTOCOL_PREFIX):
             return str(protocol.removeprefix(BEARER_SUBPROTOCOL_PREFIX))
     return None
+
+
+class SessionWhenCookie:
+    """Channels' session middleware for sockets that bring a cookie (the admin's browser on the ops
+    feed), and nothing for the apps, which never do: the session middleware wraps every message the
+    server sends, a cost a driver's location acks would pay for a session they cannot have."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.with_session = SessionMiddlewareStack(inner)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if any(name == b"cookie" for name, _ in scope.get("headers", ())):
+            return await self.with_session(scope, receive, send)
+        return await self.inner(scope, receive, send)
 
 
 class StreamAuthMiddleware(BaseMiddleware):
