@@ -117,6 +117,14 @@ class CommonErrors:
             en="Too many attempts. Try again in {retry_after} seconds.",
         ),
     )
+    RATE_LIMIT_UNAVAILABLE = ErrorSpec(
+        "rate_limit_unavailable",
+        503,
+        Text(
+            vi="Tạm thời chưa thể thực hiện. Thử lại sau {retry_after} giây.",
+            en="This is unavailable for a moment. Try again in {retry_after} seconds.",
+        ),
+    )
     SERVER_ERROR = ErrorSpec(
         "server_error",
         500,

@@ -85,7 +85,7 @@ def go_offline(*, user: User) -> DriverProfile:
     ):
         withdraw_offer(offer=offer)
     record_driver_event(user.pk, "offline")
-    transaction.on_commit(lambda: location.forget(user.pk))
+    transaction.on_commit(lambda: location.forget(user.pk), robust=True)
     return profile
 
 
