@@ -19,6 +19,8 @@ from tests.processes import (  # noqa: F401  (real-process fixtures for e2e, fau
     celery_worker,
     celery_worker_factory,
     redis_server_factory,
+    relay_process,
+    relay_process_factory,
 )
 
 
