@@ -44,6 +44,7 @@ def cut_redis(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[], No
         url = f"redis://127.0.0.1:{free_port()}/0"
         settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": url}}
         monkeypatch.setattr(location, "_client", redis.Redis.from_url(url, socket_connect_timeout=1))
+        monkeypatch.setattr(location, "_script", None)  # registered on the client it was made with
 
     return cut
 
