@@ -7,8 +7,8 @@ same driver can never move it backwards: a fix no newer than the stored one is i
 
 Redis is not the truth here: a state change never fails because it is unreachable. The reads a
 transition makes (`live_position`) answer "no position" then, and the carrying sets are written after
-commit and rebuilt from PostgreSQL by a beat task (`replace_carrying`), so an outage or an empty
-restart only delays them.
+commit and rewritten from the jobs in PostgreSQL by beat (`drivers.tasks.sync_carrying`, through
+`replace_carrying`), so an outage or an empty restart only delays them.
 """
 
 import logging
