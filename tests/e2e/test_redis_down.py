@@ -132,9 +132,8 @@ def test_a_driver_works_through_a_redis_outage_and_the_side_effects_catch_up(
     }
 
     redis_server.start()  # empty: every queued message and live position is gone
-    # The app streams fixes again; the order readied during the outage is offered to the driver.
-    wait_until(lambda: _send_fix(driver), timeout=30, interval=0.5)
-    wait_until(lambda: _open_offer(driver_user.pk, second), timeout=60)
+    # The app keeps streaming fixes; the order readied during the outage is offered to the driver.
+    wait_until(lambda: _send_fix(driver) and _open_offer(driver_user.pk, second), timeout=60, interval=1)
 
     # Every notification the outage's events called for is in the inbox, and pushed once.
     expected = {
