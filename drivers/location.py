@@ -4,8 +4,14 @@ position was last saved to PostgreSQL and last pushed to customers).
 
 One Lua script applies a batch of fixes atomically per call, so two connections sending fixes for the
 same driver can never move it backwards: a fix no newer than the stored one is ignored.
+
+Redis is not the truth here: a state change never fails because it is unreachable. The reads a
+transition makes (`live_position`) answer "no position" then, and the carrying sets are written after
+commit and rewritten from the jobs in PostgreSQL by beat (`drivers.tasks.sync_carrying`, through
+`replace_carrying`), so an outage or an empty restart only delays them.
 """
 
+import logging
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +19,8 @@ from typing import Any, cast
 
 import redis
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 GEO_KEY = "loship:drivers:geo"
 SEEN_KEY = "loship:drivers:seen"
@@ -98,10 +106,11 @@ _client: redis.Redis | None = None
 
 
 def client() -> redis.Redis:
-    """One connection pool per process to the Redis of REDIS_URL."""
+    """One connection pool per process to the Redis of REDIS_URL (a hung Redis fails a call in
+    seconds, like the cache's client, rather than holding a request)."""
     global _client
     if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL)
+        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
     return _client
 
 
@@ -193,22 +202,42 @@ def positions(driver_ids: list[int]) -> dict[int, tuple[float, float]]:
     }
 
 
+def live_position(driver_id: int) -> tuple[float, float] | None:
+    """The driver's live (lat, lng); None without one, or while Redis is unreachable (logged), so a
+    state change that only plans with it goes ahead without it."""
+    try:
+        return positions([driver_id]).get(driver_id)
+    except redis.RedisError:
+        logger.warning("drivers: live position of %s unavailable (Redis)", driver_id)
+        return None
+
+
 def forget(driver_id: int) -> None:
-    """Drop the driver's live position (going offline)."""
+    """Drop the driver's live position (going offline). Best effort: while Redis is unreachable it is
+    logged, and the position is pruned once stale; dispatch only offers to drivers online in PostgreSQL."""
     pipe = client().pipeline()
     pipe.zrem(GEO_KEY, driver_id)
     pipe.zrem(SEEN_KEY, driver_id)
-    pipe.execute()
+    try:
+        pipe.execute()
+    except redis.RedisError:
+        logger.warning("drivers: live position of %s not forgotten (Redis)", driver_id)
 
 
 def set_carrying(driver_id: int, order_ids: list[int]) -> None:
     """The orders whose customers see this driver move (replaces the previous set)."""
-    key = CARRYING_KEY.format(driver_id)
+    replace_carrying({driver_id: order_ids})
+
+
+def replace_carrying(carrying: dict[int, list[int]]) -> None:
+    """Replace the carrying set of each driver given (an empty list removes it), in one round trip."""
     pipe = client().pipeline()
-    pipe.delete(key)
-    if order_ids:
-        pipe.sadd(key, *order_ids)
-        pipe.expire(key, 6 * 3600)
+    for driver_id, order_ids in carrying.items():
+        key = CARRYING_KEY.format(driver_id)
+        pipe.delete(key)
+        if order_ids:
+            pipe.sadd(key, *order_ids)
+            pipe.expire(key, 6 * 3600)
     pipe.execute()
 
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 
 from drivers import location
+from loship.celery import queue_best_effort
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,8 @@ def request_round() -> None:
     Requests made while a requested round still waits in the queue are that round's: it starts after
     their commits, so it sees their orders. The round clears the flag before it reads the pool, so a
     request after that queues the next round. The flag expires after DISPATCH_ROUND_SECONDS in case
-    its round is lost; beat runs a round that often anyway."""
+    its round is lost; beat runs a round that often anyway, which is also what catches up when Redis
+    (the flag and the broker) is down: the request is then only logged."""
     transaction.on_commit(_queue_round, robust=True)
 
 
@@ -36,8 +38,8 @@ def _queue_round() -> None:
         if not location.client().set(ROUND_REQUESTED_KEY, 1, nx=True, px=ttl_ms):
             return
     except redis.RedisError:
-        logger.warning("dispatch: could not coalesce the round request; queuing it", exc_info=True)
-    dispatch_round.delay()
+        logger.warning("dispatch: could not coalesce the round request; queuing it")
+    queue_best_effort(dispatch_round)
 
 
 @shared_task(name="drivers.tasks.dispatch_round", ignore_result=True)
@@ -59,6 +61,14 @@ def expire_offers() -> int:
     expired = services.expire_offers()
     services.withdraw_stale_offers()
     return expired
+
+
+@shared_task(name="drivers.tasks.sync_carrying", ignore_result=True)
+def sync_carrying() -> int:
+    """Rebuild the carrying sets in Redis from the jobs in PostgreSQL (after an outage or a restart)."""
+    from drivers import services
+
+    return services.sync_carrying()
 
 
 @shared_task(name="drivers.tasks.save_positions", ignore_result=True)

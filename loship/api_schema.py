@@ -147,6 +147,7 @@ def _describe(specs: Iterable[ErrorSpec]) -> str:
 
 #: Refusals that say when to come back (the error handler sends the body's `retry_after` as a header).
 RETRY_AFTER_STATUSES = (423, 429)
+RETRY_AFTER_CODES = frozenset({CommonErrors.RATE_LIMIT_UNAVAILABLE.code})
 RETRY_AFTER_HEADER = {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}
 
 
@@ -211,7 +212,7 @@ class AutoSchema(SpectacularAutoSchema):
         )
         for status, specs in self._error_answers().items():
             responses[str(status)] = self._get_response_for_code(ErrorAnswer(specs), str(status))
-            if status in RETRY_AFTER_STATUSES:
+            if status in RETRY_AFTER_STATUSES or any(spec.code in RETRY_AFTER_CODES for spec in specs):
                 responses[str(status)]["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
         # Success answers as declared, then the errors by status.
         return dict(sorted(responses.items(), key=lambda item: (item[0] >= "400", max(item[0], "400"))))
@@ -251,7 +252,7 @@ class AutoSchema(SpectacularAutoSchema):
             found.append(CommonErrors.INVALID)
         found += self._permission_refusals()
         if self.view.get_throttles():
-            found.append(CommonErrors.RATE_LIMITED)
+            found += [CommonErrors.RATE_LIMITED, CommonErrors.RATE_LIMIT_UNAVAILABLE]
         if any(p["in"] == "path" for p in parameters) and not declared_404:
             found.append(CommonErrors.NOT_FOUND)
         by_status: dict[int, list[ErrorSpec]] = defaultdict(list)

@@ -138,6 +138,14 @@ class CommonErrors:
             en="This Idempotency-Key was already used with a different request.",
         ),
     )
+    RATE_LIMIT_UNAVAILABLE = ErrorSpec(
+        "rate_limit_unavailable",
+        503,
+        Text(
+            vi="Tạm thời chưa thể thực hiện. Thử lại sau {retry_after} giây.",
+            en="This is unavailable for a moment. Try again in {retry_after} seconds.",
+        ),
+    )
     SERVER_ERROR = ErrorSpec(
         "server_error",
         500,

@@ -184,7 +184,10 @@ CELERY_TASK_TIME_LIMIT = 90
 _SWEEP_LIMITS = {"soft_time_limit": 240, "time_limit": 300}
 # Late acks stay on only for tasks whose re-run is harmless. A push or email (deliver) or an ops alert
 # (check_headroom) sent just before the worker died would be sent again, so those are acknowledged on
-# receipt: the deliveries sweep and the next beat tick pick up what a lost run left undone.
+# receipt: the deliveries sweep and the next beat tick pick up what a lost run left undone. (Late acks
+# would not bring a killed worker's task back sooner anyway: Redis returns an unacknowledged message
+# only after the visibility_timeout, an hour, which stays long so that countdowns and long sweeps are
+# never delivered twice. A push whose worker was killed is sent by the sweep within seconds.)
 _EARLY_ACK = {"acks_late": False}
 CELERY_TASK_ANNOTATIONS = {
     "loship.events.tasks.relay_outbox": _SWEEP_LIMITS,
@@ -206,18 +209,24 @@ OUTBOX_RELAY_POLL_SECONDS = env.float("OUTBOX_RELAY_POLL_SECONDS", default=1.0)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=5.0)
 # The beat interval of dispatch rounds (seconds), which the dispatch policy also plans around.
 DISPATCH_ROUND_SECONDS = env.float("DISPATCH_ROUND_SECONDS", default=10.0)
+# A push or email is sent by its task as its notification is written; one not tried within
+# NOTIFICATIONS_SEND_GRACE_SECONDS (its message lost with Redis, its worker killed), and every retry that
+# comes due, is sent by the deliveries sweep, run every NOTIFICATIONS_SWEEP_SECONDS.
+NOTIFICATIONS_SEND_GRACE_SECONDS = env.float("NOTIFICATIONS_SEND_GRACE_SECONDS", default=5.0)
+NOTIFICATIONS_SWEEP_SECONDS = env.float("NOTIFICATIONS_SWEEP_SECONDS", default=2.0)
 # Periodic sweeps. Deadlines live in the database; these only look for what is due.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-catch-up": {"task": "loship.events.tasks.relay_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "orders-sweep-deadlines": {"task": "orders.tasks.sweep_deadlines", "schedule": 15.0},
     "notifications-sweep-deliveries": {
         "task": "notifications.tasks.sweep_deliveries",
-        "schedule": 30.0,
+        "schedule": NOTIFICATIONS_SWEEP_SECONDS,
     },
     "ops-check-headroom": {"task": "ops.tasks.check_headroom", "schedule": 30.0},
     "drivers-dispatch-round": {"task": "drivers.tasks.dispatch_round", "schedule": DISPATCH_ROUND_SECONDS},
     "drivers-expire-offers": {"task": "drivers.tasks.expire_offers", "schedule": 5.0},
     "drivers-save-positions": {"task": "drivers.tasks.save_positions", "schedule": 10.0},
+    "drivers-sync-carrying": {"task": "drivers.tasks.sync_carrying", "schedule": 10.0},
 }
 CELERY_TIMEZONE = "UTC"
 # Workers log through LOGGING (JSON lines with the request id that caused the task), not Celery's format.

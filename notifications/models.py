@@ -75,7 +75,11 @@ class NotificationPreference(models.Model):
 
 
 class DeliveryAttempt(models.Model):
-    """Sending one notification over one channel to one target (a device token or an address)."""
+    """Sending one notification over one channel to one target (a device token or an address).
+
+    The row is the durable copy of the send, whatever happens to its Celery message: while pending,
+    `next_attempt_at` is when the sweep sends it if no task has (NOTIFICATIONS_SEND_GRACE_SECONDS after
+    it is written, then the backoff after each failure)."""
 
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=10, choices=Channel.choices)

@@ -5,6 +5,14 @@ mark read, set preferences.
 and hands each attempt to its own Celery task after commit, so a slow or failing channel never holds
 up another. `deliver` sends one attempt under its row lock and records the outcome, so a task that
 runs twice sends once.
+
+The attempt row, not the Celery message, is the durable copy of a send: it is written with a deadline
+(`next_attempt_at`, NOTIFICATIONS_SEND_GRACE_SECONDS on), and `send_due`, which beat runs every
+NOTIFICATIONS_SWEEP_SECONDS, sends every pending attempt past its deadline: a first try whose message
+was lost (Redis restarted, or down when it was queued) or whose worker was killed mid-send, and every
+retry that has come due. Senders claim an attempt with SKIP LOCKED, so two sweeps, or a sweep and a
+task, never send it at once; a sender killed mid-send leaves it pending, and it is sent again (at
+least once, as FCM and SMTP allow).
 """
 
 import logging
@@ -18,9 +26,11 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from drivers.notifications import offer_notices
+from loship.celery import queue_best_effort
 from loship.events.models import OutboxEvent
 from loship.metrics import NOTIFICATIONS_SENT
 from notifications import fcm
@@ -96,16 +106,19 @@ def notify(
                 return Notification.objects.get(user=user, kind=kind, source_event_id=source_event_id)
         NOTIFICATIONS_SENT.labels(channel="inbox", outcome="sent").inc()
         wanted = preference.order_updates if category == Category.ORDER_UPDATES else preference.marketing
-        attempts: list[DeliveryAttempt] = []
+        targets: list[tuple[str, str]] = []
         if wanted and preference.push:
-            attempts += [
-                DeliveryAttempt(notification=notification, channel=Channel.PUSH, target=token)
-                for token in Device.objects.filter(user=user).values_list("token", flat=True)
-            ]
+            tokens = Device.objects.filter(user=user).values_list("token", flat=True)
+            targets += [(Channel.PUSH, token) for token in tokens]
         if wanted and preference.email and user.email:
-            attempts.append(
-                DeliveryAttempt(notification=notification, channel=Channel.EMAIL, target=user.email)
+            targets.append((Channel.EMAIL, user.email))
+        swept_from = timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_SEND_GRACE_SECONDS)
+        attempts = [
+            DeliveryAttempt(
+                notification=notification, channel=channel, target=target, next_attempt_at=swept_from
             )
+            for channel, target in targets
+        ]
         DeliveryAttempt.objects.bulk_create(attempts)
         attempt_ids = [attempt.pk for attempt in attempts]
         if attempt_ids:
@@ -140,14 +153,15 @@ def notify_offer(*, event: OutboxEvent) -> int:
 
 
 def schedule_deliveries(attempt_ids: list[int]) -> None:
-    """One task per attempt on the `notifications` queue; what cannot be queued now the sweep picks up."""
+    """One task per attempt on the `notifications` queue, to send it at once; what cannot be queued
+    (the broker is down) the sweep sends after its deadline."""
     for attempt_id in attempt_ids:
-        try:
-            deliver_task.apply_async(args=(attempt_id,), retry=True, retry_policy={"max_retries": 1})
-        except Exception:
-            logger.warning(
-                "notifications: could not queue attempt %s; the sweep will", attempt_id, exc_info=True
-            )
+        if not queue_best_effort(deliver_task, attempt_id):
+            return
+
+
+#: The outcome of an attempt another sender holds right now (it records the real one).
+IN_FLIGHT = "in_flight"
 
 
 @dataclass(frozen=True)
@@ -162,34 +176,60 @@ def retry_delay(attempts: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0.0)
 
 
+def _claim() -> QuerySet[DeliveryAttempt]:
+    """Attempts to lock for a send, skipping those another sender holds."""
+    return DeliveryAttempt.objects.select_for_update(of=("self",), skip_locked=True).select_related(
+        "notification", "notification__user"
+    )
+
+
 def deliver(*, attempt_id: int) -> Outcome:
-    """Send one pending attempt (under its row lock, so a duplicate task waits, then sees it done)."""
+    """Send one attempt: a first try at once, a retry once its time has come; nothing when it is
+    settled or another sender holds it (IN_FLIGHT)."""
     with transaction.atomic():
-        attempt = (
-            DeliveryAttempt.objects.select_for_update(of=("self",))
-            .select_related("notification", "notification__user")
-            .get(pk=attempt_id)
-        )
+        attempt = _claim().filter(pk=attempt_id).first()
+        if attempt is None:
+            return Outcome(IN_FLIGHT)
         if attempt.status != DeliveryStatus.PENDING:
             return Outcome(attempt.status)
         now = timezone.now()
-        if attempt.next_attempt_at is not None and attempt.next_attempt_at > now:
+        if attempt.attempts and attempt.next_attempt_at is not None and attempt.next_attempt_at > now:
             return Outcome(DeliveryStatus.PENDING, (attempt.next_attempt_at - now).total_seconds())
-        attempt.attempts += 1
-        outcome = _send(attempt)
-        attempt.status = outcome.status
-        if outcome.status == DeliveryStatus.PENDING:
-            if attempt.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
-                attempt.status = DeliveryStatus.FAILED
-                outcome = Outcome(DeliveryStatus.FAILED)
-            else:
-                attempt.next_attempt_at = timezone.now() + timedelta(seconds=outcome.retry_in or 0)
-        if attempt.status == DeliveryStatus.SENT:
-            attempt.sent_at = timezone.now()
-        if attempt.status != DeliveryStatus.PENDING:
-            attempt.next_attempt_at = None
-            NOTIFICATIONS_SENT.labels(channel=attempt.channel, outcome=attempt.status).inc()
-        attempt.save()
+        return _send_locked(attempt)
+
+
+def send_due(*, limit: int = 500) -> int:
+    """Send pending attempts whose deadline has passed, oldest first, each claimed in its own short
+    transaction (SKIP LOCKED); returns how many were tried."""
+    tried = 0
+    while tried < limit:
+        with transaction.atomic():
+            due = _claim().filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
+            attempt = due.order_by("next_attempt_at", "id").first()
+            if attempt is None:
+                break
+            _send_locked(attempt)
+        tried += 1
+    return tried
+
+
+def _send_locked(attempt: DeliveryAttempt) -> Outcome:
+    """Send a pending attempt the caller holds locked and record what came of it."""
+    attempt.attempts += 1
+    outcome = _send(attempt)
+    attempt.status = outcome.status
+    if outcome.status == DeliveryStatus.PENDING:
+        if attempt.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+            attempt.status = DeliveryStatus.FAILED
+            outcome = Outcome(DeliveryStatus.FAILED)
+        else:
+            attempt.next_attempt_at = timezone.now() + timedelta(seconds=outcome.retry_in or 0)
+    if attempt.status == DeliveryStatus.SENT:
+        attempt.sent_at = timezone.now()
+    if attempt.status != DeliveryStatus.PENDING:
+        attempt.next_attempt_at = None
+        NOTIFICATIONS_SENT.labels(channel=attempt.channel, outcome=attempt.status).inc()
+    attempt.save()
     return outcome
 
 
@@ -232,6 +272,12 @@ def _send(attempt: DeliveryAttempt) -> Outcome:
     except (OSError, smtplib.SMTPException) as exc:
         attempt.last_error = repr(exc)[:1000]
         return Outcome(DeliveryStatus.PENDING, retry_delay(attempt.attempts))
+    except Exception as exc:
+        # Unforeseen (a broken credentials file, say): retried and given up like any other failure,
+        # so one attempt never blocks the sweep behind it.
+        logger.exception("notifications: attempt %s failed unexpectedly", attempt.pk)
+        attempt.last_error = repr(exc)[:1000]
+        return Outcome(DeliveryStatus.PENDING, retry_delay(attempt.attempts))
 
 
 def prune_device_token(*, token: str) -> None:
@@ -241,17 +287,6 @@ def prune_device_token(*, token: str) -> None:
     DeliveryAttempt.objects.filter(channel=Channel.PUSH, target=token, status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.DEAD_TOKEN, next_attempt_at=None
     )
-
-
-def due_attempt_ids(*, limit: int = 500) -> list[int]:
-    """Pending attempts whose retry time has come, or that were never queued (older than a minute)."""
-    now = timezone.now()
-    stale = now - timedelta(seconds=60)
-    pending = DeliveryAttempt.objects.filter(status=DeliveryStatus.PENDING)
-    due = pending.filter(next_attempt_at__lte=now) | pending.filter(
-        next_attempt_at__isnull=True, created_at__lte=stale
-    )
-    return list(due.order_by("id").values_list("id", flat=True)[:limit])
 
 
 @transaction.atomic

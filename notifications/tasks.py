@@ -1,4 +1,5 @@
-"""Celery entry points of notifications (queue `notifications`); thin, idempotent, retried with backoff.
+"""Celery entry points of notifications (queue `notifications`); thin and idempotent. A send is retried
+by the sweep, from the deadline on its attempt row, never by a Celery countdown that Redis could lose.
 
 Each task imports the services inside its body: the services queue these tasks, so they import this
 module at the top."""
@@ -6,8 +7,6 @@ module at the top."""
 from typing import Any
 
 from celery import shared_task
-
-from notifications.models import DeliveryStatus
 
 
 @shared_task(
@@ -28,23 +27,20 @@ def notify_order_event(self: Any, event_id: str) -> int:
     return services.notify_order_event(event=OutboxEvent.objects.get(event_id=event_id))
 
 
-@shared_task(name="notifications.tasks.deliver", bind=True, ignore_result=True, max_retries=None)
-def deliver(self: Any, attempt_id: int) -> str:
-    """Send one delivery attempt; a retryable failure comes back after its backoff (the attempt row
-    keeps the count and gives up after NOTIFICATIONS_MAX_ATTEMPTS)."""
+@shared_task(name="notifications.tasks.deliver", ignore_result=True)
+def deliver(attempt_id: int) -> str:
+    """Send one delivery attempt as its notification is written. A failure is not retried here: the
+    attempt row keeps the time of its next try, and the sweep sends it then (and gives up after
+    NOTIFICATIONS_MAX_ATTEMPTS)."""
     from notifications import services
 
-    outcome = services.deliver(attempt_id=attempt_id)
-    if outcome.status == DeliveryStatus.PENDING:
-        raise self.retry(countdown=outcome.retry_in or 1)
-    return outcome.status
+    return services.deliver(attempt_id=attempt_id).status
 
 
 @shared_task(name="notifications.tasks.sweep_deliveries", ignore_result=True)
 def sweep_deliveries() -> int:
-    """Queue attempts whose retry is due or that were never queued (broker down at the time)."""
+    """Send the attempts past their deadline: retries that are due, and first tries whose message or
+    worker was lost (services.send_due)."""
     from notifications import services
 
-    attempt_ids = services.due_attempt_ids()
-    services.schedule_deliveries(attempt_ids)
-    return len(attempt_ids)
+    return services.send_due()

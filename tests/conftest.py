@@ -1,14 +1,16 @@
 """Shared fixtures: real PostgreSQL (pytest-django's test database) and real Redis (cleared per test)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import redis
 from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from drivers import location
 from tests.factories import UserFactory
 from tests.processes import (  # noqa: F401  (real-process fixtures for e2e, fault and browser tests)
     _process_registry,
@@ -18,7 +20,10 @@ from tests.processes import (  # noqa: F401  (real-process fixtures for e2e, fau
     celery_beat_factory,
     celery_worker,
     celery_worker_factory,
+    free_port,
     redis_server_factory,
+    relay_process,
+    relay_process_factory,
 )
 
 
@@ -27,6 +32,21 @@ def _clean_redis() -> Iterator[None]:
     """Each test starts with an empty cache (throttle counters, cached menus) in the test Redis DB."""
     cache.clear()
     yield
+
+
+@pytest.fixture
+def cut_redis(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Call it to make Redis unreachable for this process from then on: the cache and the drivers'
+    live-position client point at a port nobody listens on. (The Celery broker stays; the tests with
+    real processes stop a private redis-server to take it away too.)"""
+
+    def cut() -> None:
+        url = f"redis://127.0.0.1:{free_port()}/0"
+        settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": url}}
+        monkeypatch.setattr(location, "_client", redis.Redis.from_url(url, socket_connect_timeout=1))
+        monkeypatch.setattr(location, "_script", None)  # registered on the client it was made with
+
+    return cut
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ jobs, requests; services import tasks at module level, tasks import services ins
 Row locks are always taken in one order: driver profile, offer, job, dispatch request, order.
 """
 
-from drivers.services.jobs import advance_job
+from drivers.services.jobs import advance_job, sync_carrying
 from drivers.services.offers import (
     accept_offer,
     assign_by_ops,
@@ -54,6 +54,7 @@ __all__ = [
     "release_order",
     "save_due_positions",
     "set_shift_end",
+    "sync_carrying",
     "unassign_by_ops",
     "update_profile",
     "withdraw_stale_offers",

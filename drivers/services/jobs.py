@@ -3,18 +3,23 @@
     en_route_to_pickup -> arrived_at_pickup -> picked_up -> en_route_to_dropoff -> arrived_at_dropoff
         -> delivered | failed           (cancelled: order cancelled, or unassigned by ops, before pickup)
 
-Each step refreshes the ETAs from the driver's live position; delivery books the cash collected on a
+Each step refreshes the ETAs from the driver's position; delivery books the cash collected on a
 cash order against the driver's balance and earns the base plus distance pay. A step asked again once
-the job is in that state (a retry whose answer was lost) returns the job and writes nothing.
+the job is in that state (a retry whose answer was lost) returns the job and writes nothing. A step
+touches Redis only to read that position (a miss without it) and, after commit, to update the set of
+orders whose customers see the driver move (rebuilt by `sync_carrying` if that write is lost).
 """
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
+import redis
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from drivers import location
+from drivers.dispatch.geometry import Point
 from drivers.errors import JobErrors
 from drivers.eta import dropoff_etas, pickup_eta, point
 from drivers.events import record_job_event
@@ -31,6 +36,8 @@ from drivers.services.requests import close_request, lock_request, return_to_poo
 from orders.models import Order
 from orders.services import lifecycle
 from users.models import User
+
+logger = logging.getLogger(__name__)
 
 S = JobState
 
@@ -99,7 +106,7 @@ def advance_job(
         if to_state in (S.DELIVERED, S.FAILED):
             job.ended_at = now
         else:
-            _refresh_etas(job, now=now)
+            _refresh_etas(job, driver_at=driver_point(profile, now=now), now=now)
         job.save()
         record_job_event(job)
         if to_state in (S.DELIVERED, S.FAILED):
@@ -154,12 +161,22 @@ def _deliver(job: Job, *, profile: DriverProfile, driver: User, code: str | None
         profile.save(update_fields=["cash_balance_vnd", "updated_at"])
 
 
-def _refresh_etas(job: Job, *, now: datetime) -> None:
-    """Fresh pickup and drop-off ETAs from the driver's live position (kept as they were without one)."""
-    position = location.positions([job.driver_id]).get(job.driver_id)
-    if position is None:
+def driver_point(profile: DriverProfile, *, now: datetime) -> Point | None:
+    """Where the driver is, to plan ETAs with: the live position, else (none in Redis, or Redis
+    unreachable) the one last saved to PostgreSQL if it is fresh; None without either."""
+    live = location.live_position(profile.pk)
+    if live is not None:
+        return point(*live)
+    fresh_from = now - timedelta(seconds=settings.DRIVER_POSITION_STALE_SECONDS)
+    if profile.last_fix_at is not None and profile.last_fix_at >= fresh_from:
+        return point(profile.last_lat, profile.last_lng)
+    return None
+
+
+def _refresh_etas(job: Job, *, driver_at: Point | None, now: datetime) -> None:
+    """Fresh pickup and drop-off ETAs from the driver's position (kept as they were without one)."""
+    if driver_at is None:
         return
-    driver_at = point(*position)
     order = job.order
     merchant_at = point(order.merchant.lat, order.merchant.lng)
     dropoff_at = point(order.delivery_lat, order.delivery_lng)
@@ -180,14 +197,35 @@ def _close_offer_if_done(offer: Offer, *, now: datetime) -> None:
 
 def _sync_carrying_after_commit(driver_id: int) -> None:
     def sync() -> None:
-        carrying = list(
-            Job.objects.filter(driver_id=driver_id, state__in=CARRYING_JOB_STATES).values_list(
-                "order_id", flat=True
-            )
-        )
-        location.set_carrying(driver_id, carrying)
+        try:
+            location.set_carrying(driver_id, carrying_order_ids(driver_ids=[driver_id])[driver_id])
+        except redis.RedisError:
+            logger.warning("drivers: carrying set of %s not written (Redis); the sync will", driver_id)
 
-    transaction.on_commit(sync)
+    transaction.on_commit(sync, robust=True)
+
+
+def carrying_order_ids(*, driver_ids: list[int]) -> dict[int, list[int]]:
+    """The orders in each driver's box (an empty list for a driver carrying none)."""
+    carrying: dict[int, list[int]] = {driver_id: [] for driver_id in driver_ids}
+    rows = Job.objects.filter(driver_id__in=driver_ids, state__in=CARRYING_JOB_STATES).order_by("order_id")
+    for driver_id, order_id in rows.values_list("driver_id", "order_id"):
+        carrying[driver_id].append(order_id)
+    return carrying
+
+
+def sync_carrying(*, now: datetime | None = None, ended_within: float = 600.0) -> int:
+    """Rewrite in Redis the carrying sets of every driver carrying food and of every driver whose job
+    ended in the last `ended_within` seconds, from PostgreSQL: what a step could not write (Redis down)
+    or a restart lost comes back. Returns how many drivers were written."""
+    now = now or timezone.now()
+    recent = Job.objects.filter(ended_at__gte=now - timedelta(seconds=ended_within))
+    driver_ids = set(
+        Job.objects.filter(state__in=CARRYING_JOB_STATES).values_list("driver_id", flat=True)
+    ) | set(recent.values_list("driver_id", flat=True))
+    if driver_ids:
+        location.replace_carrying(carrying_order_ids(driver_ids=sorted(driver_ids)))
+    return len(driver_ids)
 
 
 def cancel_job(

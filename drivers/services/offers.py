@@ -15,7 +15,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from drivers import location
 from drivers.errors import DriverErrors, JobErrors, OfferErrors
 from drivers.eta import dropoff_etas, pickup_eta, point
 from drivers.events import record_job_event, record_offer_event
@@ -29,7 +28,7 @@ from drivers.models import (
     Offer,
     OfferStatus,
 )
-from drivers.services.jobs import cancel_job
+from drivers.services.jobs import cancel_job, driver_point
 from drivers.tasks import request_round
 from loship.metrics import DISPATCH_LATENCY_SECONDS, OFFERS
 from orders.models import Order, OrderEvent, OrderEventKind, PaymentMethod
@@ -92,7 +91,9 @@ def create_offers(
     return offers
 
 
-def _take_orders(offer: Offer, *, driver: User, actor: User | None, now: datetime) -> list[Job]:
+def _take_orders(
+    offer: Offer, *, profile: DriverProfile, driver: User, actor: User | None, now: datetime
+) -> list[Job]:
     """Assign the offer's orders to its driver and open one job per order. The caller holds the
     profile and offer locks; this locks the dispatch requests and the orders, in id order."""
     requests = list(DispatchRequest.objects.select_for_update().filter(pk__in=offer.order_ids).order_by("pk"))
@@ -111,9 +112,9 @@ def _take_orders(offer: Offer, *, driver: User, actor: User | None, now: datetim
     first = orders[offer.order_ids[0]]
     merchant_at = point(first.merchant.lat, first.merchant.lng)
     ready_at = max(r.ready_at for r in requests)
-    driver_position = location.positions([driver.pk]).get(driver.pk)
-    driver_at = point(*driver_position) if driver_position else None
-    pickup = pickup_eta(now=now, driver_at=driver_at, merchant=merchant_at, ready_at=ready_at)
+    pickup = pickup_eta(
+        now=now, driver_at=driver_point(profile, now=now), merchant=merchant_at, ready_at=ready_at
+    )
     drops = dropoff_etas(
         start=pickup,
         origin=merchant_at,
@@ -146,7 +147,7 @@ def accept_offer(*, driver: User, offer_id: int, now: datetime | None = None) ->
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            _lock_profile(driver.pk)
+            profile = _lock_profile(driver.pk)
             offer = Offer.objects.select_for_update().filter(pk=offer_id, driver=driver).first()
             if offer is None:
                 raise OfferErrors.NOT_FOUND()
@@ -163,18 +164,20 @@ def accept_offer(*, driver: User, offer_id: int, now: datetime | None = None) ->
             offer.status = OfferStatus.ACCEPTED
             offer.responded_at = now
             offer.save(update_fields=["status", "responded_at"])
-            _take_orders(offer, driver=driver, actor=driver, now=now)
+            _take_orders(offer, profile=profile, driver=driver, actor=driver, now=now)
             record_offer_event(offer, "accepted")
     except IntegrityError as error:
         # The unique indexes caught a race the locks should already have prevented.
         raise OfferErrors.TAKEN() from error
     OFFERS.labels(outcome="accepted").inc()
-    transaction.on_commit(lambda: _withdraw_after_commit(list(offer.order_ids)))
+    _withdraw_after_commit(list(offer.order_ids))
     return offer
 
 
 def _withdraw_after_commit(order_ids: list[int]) -> None:
-    withdraw_offers_for_orders(order_ids=order_ids)
+    """Withdraw the other offers of these orders once the caller commits; a failure there is logged,
+    never the answer to a committed accept (the expire_offers sweep withdraws them then)."""
+    transaction.on_commit(lambda: withdraw_offers_for_orders(order_ids=order_ids), robust=True)
 
 
 @transaction.atomic
@@ -267,7 +270,7 @@ def assign_by_ops(*, actor: User, order_id: int, driver_id: int, now: datetime |
         raise UserErrors.NOT_A_DRIVER()
     try:
         with transaction.atomic():
-            _lock_profile(driver_id)
+            profile = _lock_profile(driver_id)
             if not DispatchRequest.objects.filter(pk=order_id, status=DispatchStatus.WAITING).exists():
                 done = Offer.objects.filter(
                     driver_id=driver_id,
@@ -287,11 +290,11 @@ def assign_by_ops(*, actor: User, order_id: int, driver_id: int, now: datetime |
                 responded_at=now,
                 created_by=actor,
             )
-            _take_orders(offer, driver=driver, actor=actor, now=now)
+            _take_orders(offer, profile=profile, driver=driver, actor=actor, now=now)
             record_offer_event(offer, "accepted")
     except IntegrityError as error:
         raise DriverErrors.HAS_ACTIVE_JOB() from error
-    transaction.on_commit(lambda: _withdraw_after_commit([order_id]))
+    _withdraw_after_commit([order_id])
     return offer
 
 

@@ -1,5 +1,6 @@
 """Driver profile, availability and live location."""
 
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -7,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from drivers import location
@@ -21,6 +24,8 @@ from loship.push import order_group, push
 from loship.timefmt import iso, iso_or_none
 from users.errors import UserErrors
 from users.models import Role, User
+
+logger = logging.getLogger(__name__)
 
 MAX_SHIFT_HOURS = 16
 MAX_FIXES_PER_BATCH = 100
@@ -85,7 +90,7 @@ def go_offline(*, user: User) -> DriverProfile:
     ):
         withdraw_offer(offer=offer)
     record_driver_event(user.pk, "offline")
-    transaction.on_commit(lambda: location.forget(user.pk))
+    transaction.on_commit(lambda: location.forget(user.pk), robust=True)
     return profile
 
 
@@ -157,7 +162,8 @@ def record_location_fixes(
     """Validate and store a batch of one driver's fixes: invalid ones are rejected with a code, too old
     or out-of-order ones ignored; the newest goes to Redis GEO, is marked for the throttled PostgreSQL
     save (`save_due_positions`, run by beat), and (every 3 s at most) goes to the customers of the
-    orders the driver carries."""
+    orders the driver carries. While Redis is unreachable the newest is saved to PostgreSQL instead
+    (at the same throttled rate), so the batch still succeeds."""
     [report] = record_location_batches(batches=[(driver_id, fixes)], now=now)
     return report
 
@@ -189,8 +195,13 @@ def record_location_batches(
         valid.sort(key=lambda fix: fix.at)
         entries += [(driver_id, fix) for fix in valid]
         owners += [position] * len(valid)
+    try:
+        applied = location.apply_fixes(entries, now=now)
+    except redis.RedisError:
+        logger.warning("drivers: live positions unavailable (Redis); saving fixes to PostgreSQL")
+        applied = _save_newest_fixes(entries)
     newest_pushed: dict[int, tuple[tuple[int, ...], location.Fix]] = {}
-    for owner, result in zip(owners, location.apply_fixes(entries, now=now), strict=True):
+    for owner, result in zip(owners, applied, strict=True):
         if not result.applied:
             reports[owner].ignored += 1
             continue
@@ -209,18 +220,39 @@ def save_due_positions(*, limit: int = 2000) -> int:
     from Redis to PostgreSQL in one bulk update; returns how many profiles were updated."""
     rows = location.take_due_positions(limit=limit)
     profiles = [
-        DriverProfile(
-            user_id=driver_id,
-            last_lat=Decimal(f"{lat:.6f}"),
-            last_lng=Decimal(f"{lng:.6f}"),
-            last_heading=heading,
-            last_fix_at=at,
-        )
+        DriverProfile(user_id=driver_id, **_saved_position(lat, lng, heading, at))
         for driver_id, lat, lng, heading, at in rows
     ]
     if profiles:
         DriverProfile.objects.bulk_update(profiles, ["last_lat", "last_lng", "last_heading", "last_fix_at"])
     return len(profiles)
+
+
+def _saved_position(lat: float, lng: float, heading: float, at: datetime) -> dict[str, Any]:
+    """The profile fields of a position saved to PostgreSQL."""
+    return {
+        "last_lat": Decimal(f"{lat:.6f}"),
+        "last_lng": Decimal(f"{lng:.6f}"),
+        "last_heading": heading,
+        "last_fix_at": at,
+    }
+
+
+def _save_newest_fixes(entries: list[tuple[int, location.Fix]]) -> list[location.AppliedFix]:
+    """Without Redis: each driver's newest fix goes straight to the PostgreSQL copy, no more often than
+    the flush would write it (DRIVER_POSITION_SAVE_SECONDS); older fixes of the batch are superseded."""
+    newest: dict[int, location.Fix] = {}
+    for driver_id, fix in entries:
+        newest[driver_id] = fix  # entries are oldest first per driver
+    every = timedelta(seconds=settings.DRIVER_POSITION_SAVE_SECONDS)
+    for driver_id, fix in newest.items():
+        DriverProfile.objects.filter(
+            Q(last_fix_at__isnull=True) | Q(last_fix_at__lte=fix.at - every), pk=driver_id
+        ).update(**_saved_position(fix.lat, fix.lng, fix.heading or 0, fix.at))
+    return [
+        location.AppliedFix(driver_id, fix, newest[driver_id] is fix, save_to_db=False, carrying_order_ids=())
+        for driver_id, fix in entries
+    ]
 
 
 def _push_position(order_ids: tuple[int, ...], fix: location.Fix) -> None:

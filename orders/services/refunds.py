@@ -9,6 +9,7 @@ still pending). Gateway calls are HTTP and never happen while an order row is lo
 from django.db import transaction
 from django.utils import timezone
 
+from loship.celery import queue_best_effort
 from orders.gateways import get_gateway
 from orders.models import (
     LedgerAccount,
@@ -39,8 +40,9 @@ def settle_payment_on_close(*, order: Order) -> None:
 
 
 def refund_after_commit(payment_id: int) -> None:
-    """Queue the refund of a `refund_pending` payment once the caller's transaction commits."""
-    transaction.on_commit(lambda: refund_payment_task.delay(payment_id))
+    """Queue the refund of a `refund_pending` payment once the caller's transaction commits. The
+    payment's state is the durable trigger: if the broker is down, beat's sweep refunds it later."""
+    transaction.on_commit(lambda: queue_best_effort(refund_payment_task, payment_id), robust=True)
 
 
 def refund_payment(*, payment_id: int) -> Payment:

@@ -2,13 +2,18 @@
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
+from drivers import location, services
 from drivers.dispatch.orchestration import run_round
-from drivers.models import DispatchRequest, DriverProfile, Job
+from drivers.eta import point
+from drivers.models import DispatchRequest, DriverProfile, Job, Offer
+from drivers.services.jobs import driver_point
 from orders.models import Order
 from tests.conftest import authenticated_client
 from tests.drivers.conftest import client_for, make_driver, offset
@@ -60,6 +65,57 @@ def test_a_cash_order_goes_through_every_state_and_the_driver_owes_the_cash_and_
     assert summary["earnings_vnd"] == settings.DRIVER_BASE_PAY_VND + per_km
     assert summary["cash_collected_vnd"] == order.total_vnd
     assert client_for(driver).get("/api/v1/driver/current-job").json() == {"jobs": []}
+
+
+def test_with_redis_unreachable_a_driver_accepts_delivers_and_goes_offline(
+    pooled_order: Callable[..., Order], cut_redis: Callable[[], None]
+) -> None:
+    order = pooled_order()
+    driver = make_driver(lat=offset(400))
+    [offer_id] = run_round().offers
+    cut_redis()
+
+    accepted = client_for(driver).post(f"/api/v1/driver/offers/{offer_id}/accept")
+    assert accepted.status_code == 200, accepted.json()
+    job_id = accepted.json()["jobs"][0]["job_id"]
+    for state in ("arrived_at_pickup", "picked_up", "en_route_to_dropoff", "arrived_at_dropoff"):
+        assert _step(driver, job_id, state).status_code == 200
+    delivered = _step(driver, job_id, "delivered", cash_collected_vnd=order.total_vnd)
+
+    assert delivered.status_code == 200, delivered.json()
+    assert Order.objects.get(pk=order.pk).status == "delivered"
+    assert Offer.objects.get(pk=offer_id).completed_at is not None
+    assert client_for(driver).post("/api/v1/driver/offline").status_code == 200
+
+
+def test_without_redis_etas_are_planned_from_the_position_saved_in_postgresql_while_it_is_fresh(
+    cut_redis: Callable[[], None],
+) -> None:
+    driver = make_driver(lat=offset(400))
+    services.save_due_positions()  # the throttled copy of the live position
+    profile = DriverProfile.objects.get(pk=driver.pk)
+    cut_redis()
+
+    assert driver_point(profile, now=timezone.now()) == point(profile.last_lat, profile.last_lng)
+    stale = timezone.now() + timedelta(seconds=settings.DRIVER_POSITION_STALE_SECONDS + 1)
+    assert driver_point(profile, now=stale) is None
+
+
+def test_carrying_sets_redis_lost_or_could_not_change_are_rewritten_from_the_jobs(
+    pooled_order: Callable[..., Order],
+) -> None:
+    driver, order, job_id = _assigned(pooled_order)
+    _step(driver, job_id, "picked_up")
+    carrying = location.CARRYING_KEY.format(driver.pk)
+    location.client().delete(carrying)  # Redis restarted empty
+
+    services.sync_carrying()
+    assert location.client().smembers(carrying) == {str(order.pk).encode()}
+
+    _step(driver, job_id, "delivered", cash_collected_vnd=order.total_vnd)
+    location.set_carrying(driver.pk, [order.pk])  # the step's clearing was lost (Redis down then)
+    services.sync_carrying()
+    assert not location.client().exists(carrying)
 
 
 def test_a_wrong_delivery_code_or_cash_amount_is_refused_and_changes_nothing(

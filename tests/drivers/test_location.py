@@ -1,6 +1,7 @@
 """Location fixes: validation codes, out-of-order and too-old fixes ignored, throttled saves to
 PostgreSQL, nearest-driver queries on Redis GEO, stale drivers pruned, positions pushed to customers."""
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -99,6 +100,40 @@ def test_the_last_position_is_saved_to_postgres_at_a_throttled_rate() -> None:
     assert saved_in_burst == 0
     assert saved_after_interval == 1
     assert DriverProfile.objects.get(pk=driver.pk).last_lat == offset(800)
+
+
+def test_with_redis_unreachable_a_batch_succeeds_and_its_newest_fix_is_saved_at_the_same_rate(
+    cut_redis: Callable[[], None],
+) -> None:
+    driver = make_driver(lat=offset(100))
+    cut_redis()
+    start = now_ms()
+
+    first = client_for(driver).post(
+        "/api/v1/driver/locations",
+        {
+            "fixes": [
+                fix(offset(300), MERCHANT_LNG, at_ms=start),
+                fix(offset(400), MERCHANT_LNG, at_ms=start + 1),
+            ]
+        },
+        format="json",
+    )
+    assert first.status_code == 200, first.json()
+    assert (first.json()["accepted"], first.json()["ignored"]) == (1, 1)  # the older one is superseded
+    assert DriverProfile.objects.get(pk=driver.pk).last_lat == offset(400)
+
+    soon = fix(offset(500), MERCHANT_LNG, at_ms=start + 1_000)
+    assert (
+        client_for(driver).post("/api/v1/driver/locations", {"fixes": [soon]}, format="json").status_code
+        == 200
+    )
+    assert DriverProfile.objects.get(pk=driver.pk).last_lat == offset(400)  # not before the save interval
+    later = fix(offset(600), MERCHANT_LNG, at_ms=start + 31_000)
+    services.record_location_fixes(
+        driver_id=driver.pk, fixes=[later], now=timezone.now() + timedelta(seconds=31)
+    )
+    assert DriverProfile.objects.get(pk=driver.pk).last_lat == offset(600)
 
 
 def test_nearest_drivers_come_first_and_stale_ones_are_pruned() -> None:

@@ -27,7 +27,15 @@ def fake_fcm(settings: Any, tmp_path: Path) -> Iterator[FakeFcm]:
     settings.FCM_ACCESS_TOKEN = ""
     settings.FCM_BASE_URL = fake.url
     settings.FCM_TOKEN_URL = ""
+    fake.process_env = {
+        "FCM_PROJECT_ID": PROJECT_ID,
+        "FCM_SERVICE_ACCOUNT_FILE": str(account),
+        "FCM_ACCESS_TOKEN": "",
+        "FCM_BASE_URL": fake.url,
+        "FCM_TOKEN_URL": "",
+    }
     yield fake
+    fake.release.set()
     server.shutdown()
 
 

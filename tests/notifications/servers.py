@@ -25,7 +25,10 @@ CLIENT_EMAIL = "push@loship-test.iam.gserviceaccount.com"
 class FakeFcm:
     """Checks what it receives like FCM would: a valid RS256 service-account assertion at /token, the
     issued bearer token on every send, the v1 message shape. Tokens named `dead-*` are UNREGISTERED,
-    `flaky-*` fail once with 503, `down-*` always fail with 503."""
+    `flaky-*` fail once with 503, `down-*` always fail with 503. The first send to a `hold-*` token
+    sets `holding` and waits (a sender stuck mid-send) until `release` is set, then fails with 503.
+
+    `process_env` is what a child process (a Celery worker) needs in its environment to push here."""
 
     public_key: Any
     url: str = ""
@@ -35,6 +38,9 @@ class FakeFcm:
     rejected_auth: int = 0
     failures: dict[str, int] = field(default_factory=dict)
     revoke_next: bool = False
+    process_env: dict[str, str] = field(default_factory=dict)
+    holding: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     @property
     def token_url(self) -> str:
@@ -66,6 +72,11 @@ class FakeFcm:
         assert set(message) >= {"token", "notification", "data"}
         assert all(isinstance(value, str) for value in message["data"].values())
         token = message["token"]
+        if token.startswith("hold-") and token not in self.failures:
+            self.failures[token] = 1
+            self.holding.set()
+            self.release.wait(timeout=60)
+            return 503, {"error": {"code": 503, "status": "UNAVAILABLE"}}, {}
         if token.startswith("dead-"):
             detail = {
                 "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError",

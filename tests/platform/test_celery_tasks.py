@@ -19,8 +19,9 @@ IDEMPOTENT_TASKS = {
     "drivers.tasks.dispatch_round",  # offers made under locks, one active offer per order
     "drivers.tasks.expire_offers",
     "drivers.tasks.save_positions",
+    "drivers.tasks.sync_carrying",  # rewrites each carrying set from PostgreSQL
     "notifications.tasks.notify_order_event",  # one inbox row per (user, event)
-    "notifications.tasks.sweep_deliveries",  # only queues; deliver re-checks the attempt
+    "notifications.tasks.sweep_deliveries",  # claims each attempt under SKIP LOCKED, settled ones skipped
 }
 
 

@@ -78,8 +78,8 @@ def test_operations_document_the_refusals_their_views_can_answer(schema: dict[st
     assert statuses("/api/v1/orders/{id}/cancel", "post") == {200, 400, 401, 404, 409, 413}
     # A role: ops only; nothing looked up by id.
     assert statuses("/api/v1/ops/dispatch/assign", "post") == {200, 400, 401, 403, 409, 413}
-    # Anonymous, throttled, locked after wrong passwords.
-    assert statuses("/api/v1/auth/login", "post") == {200, 400, 401, 403, 413, 423, 429}
+    # Anonymous, throttled (refused while the counters are unreachable), locked after wrong passwords.
+    assert statuses("/api/v1/auth/login", "post") == {200, 400, 401, 403, 413, 423, 429, 503}
     # The catalog needs no sign-in and reads no token (a stale one is no error there) and no body.
     assert statuses("/api/v1/merchants/{id}", "get") == {200, 404}
     # The gateway's webhook: its own signature, no sign-in.

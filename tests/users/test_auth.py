@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -185,3 +186,19 @@ def test_registration_is_rate_limited_per_ip(api_client: APIClient, throttle_rat
 
     assert statuses == [201, 201, 429]
     assert User.objects.count() == 2
+
+
+def test_logins_and_registrations_are_refused_while_the_rate_limits_cannot_count(
+    api_client: APIClient, cut_redis: Callable[[], None]
+) -> None:
+    UserFactory(phone="+84912345678")
+    cut_redis()
+
+    login = api_client.post(LOGIN, {"phone": "0912345678", "password": DEFAULT_PASSWORD}, format="json")
+    registration = _register(api_client, phone="0912000009")
+
+    for response in (login, registration):
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "rate_limit_unavailable"
+        assert int(response["Retry-After"]) > 0
+    assert User.objects.count() == 1
