@@ -1,5 +1,6 @@
 """Accounts API: thin views that validate, call a service, and render."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.shortcuts import get_object_or_404
@@ -96,7 +97,8 @@ class RefreshApi(TokenRefreshView):
     @extend_schema(parameters=[IDEMPOTENCY_KEY], responses={200: TokenRefreshSerializer, **KEY_ERRORS})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = idempotency_key(request)
-        payload = s.refresh_token_payload(request.data.get("refresh"))
+        body = request.data if isinstance(request.data, Mapping) else {}
+        payload = s.refresh_token_payload(body.get("refresh"))
         if key is None or payload is None:
             return super().post(request, *args, **kwargs)
         minted: dict[str, str] = {}
