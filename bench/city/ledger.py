@@ -270,21 +270,25 @@ def push_ledger(
     arrivals: dict[tuple[int, str], list[float]] = defaultdict(list)
     for receipt in receipts:
         arrivals[(receipt.notification_id, receipt.token)].append(receipt.at)
-    expected = lost = late = 0
+    expected = lost = 0
+    overdue: list[float] = []
     for row in inbox:
         for token in tokens.get(row.user_id, ()):
             expected += 1
             times = arrivals.get((row.notification_id, token))
             if not times:
                 lost += 1
-            elif min(times) > deadline(event_at.get(row.event_id, row.created_at), faults):
-                late += 1
+                continue
+            due = deadline(event_at.get(row.event_id, row.created_at), faults)
+            if min(times) > due:
+                overdue.append(min(times) - due)
     return {
         "expected": expected,
         "attempted": expected - lost,
         "lost": lost,
         "doubled": sum(len(times) - 1 for times in arrivals.values()),
-        "late": late,
+        "late": len(overdue),
+        "late_by_seconds_max": round(max(overdue, default=0.0), 1),
     }
 
 

@@ -98,6 +98,10 @@ def problems(found: dict[str, Any]) -> list[str]:
         (found["merchant_streams"]["doubled"], "events doubled on merchant sockets"),
         (found["driver_streams"]["doubled"], "events doubled on driver sockets"),
         (found["http"]["5xx_total"], "5xx answers"),
+        (
+            sum(n for refusal, n in found["socket_refusals"].items() if "handshake HTTP 5" in refusal),
+            "socket handshakes answered 5xx",
+        ),
         (sum(found["http"]["retries_refused"].values()), "retries refused"),
     ]
     for count, what in checks:
@@ -107,19 +111,21 @@ def problems(found: dict[str, Any]) -> list[str]:
 
 
 def latencies(city: City) -> dict[str, Any]:
+    """Push latency (merchant accept sent -> `order.accepted` on the customer's socket, ms), dispatch
+    time (order placed -> the driver's accept answered, s) and click to door (placed -> delivered, s)."""
+
     def summary(values: list[float], scale: float = 1.0) -> dict[str, Any]:
         return {
             "count": len(values),
             "p50": round(percentile(values, 0.5) * scale, 2),
             "p99": round(percentile(values, 0.99) * scale, 2),
+            "mean": round(sum(values) / len(values) * scale, 2) if values else None,
         }
 
     return {
-        "push_ms (merchant accept sent -> order.accepted on the customer's socket)": summary(
-            city.push_seconds, 1000
-        ),
-        "dispatch_s (order placed -> driver's accept answered)": summary(city.dispatch_seconds),
-        "door_s (order placed -> delivered answered)": summary(city.door_seconds),
+        "push_latency_ms": summary(city.push_seconds, 1000),
+        "dispatch_seconds": summary(city.dispatch_seconds),
+        "door_seconds": summary(city.door_seconds),
     }
 
 
@@ -163,7 +169,19 @@ def _orders_cancelled(run: dict[str, Any]) -> str:
     return f"{orders['cancelled']}{reasons} / {orders['rejected']}"
 
 
+def _load(run: dict[str, Any]) -> str:
+    load = run["load"]
+    return f"{load['orders_per_minute']} / {load['location_fixes_per_second']} / {load['open_sockets']}"
+
+
+def _late_by(run: dict[str, Any]) -> str:
+    most = [run["notifications"]["late_by_seconds_max"], run.get("pushes", {}).get("late_by_seconds_max", 0)]
+    return " / ".join(_cell(seconds) for seconds in most)
+
+
 ROWS: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
+    ("load: orders/min, fixes/s, peak sockets", _load),
+    ("placed -> delivered p50 / p99, s", lambda r: _joined(r, "door_seconds", "p50", "p99")),
     ("orders placed / delivered", lambda r: _joined(r, "orders", "placed", "delivered")),
     ("cancelled (reasons) / rejected", _orders_cancelled),
     ("stuck (open at the end)", lambda r: _cell(r["orders"]["stuck"])),
@@ -181,6 +199,7 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
     ("notifications lost / doubled / late", lambda r: _joined(r, "notifications", "lost", "doubled", "late")),
     ("pushes expected / attempted", lambda r: _pushes(r, "expected", "attempted")),
     ("pushes lost / doubled / late", lambda r: _pushes(r, "lost", "doubled", "late")),
+    ("latest past its deadline, s: notification / push", _late_by),
     (
         "customer sockets: lost / late / doubled",
         lambda r: _joined(r, "customer_streams", "lost", "late_orders", "doubled"),
@@ -200,6 +219,10 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
     (
         "server ERROR log lines",
         lambda r: _cell({name: found["count"] for name, found in r["server_error_lines"].items()}),
+    ),
+    (
+        "restarted process up after, s (each fault)",
+        lambda r: ", ".join(_cell(f.get("process_up_after_seconds")) for f in r["faults"]) or "-",
     ),
     (
         "time to heal, s (each fault)",

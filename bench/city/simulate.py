@@ -46,11 +46,11 @@ from bench.city.faults import (  # noqa: E402
     KINDS,
     REDIS_DOWN_SECONDS,
     SIMULATION_APPLICATION_NAME,
-    run_schedule,
+    Breaker,
 )
 from bench.city.ledger import heal  # noqa: E402
 from bench.city.push_receiver import PushReceiver  # noqa: E402
-from bench.city.stack import PrivateRedis, Stack  # noqa: E402
+from bench.city.stack import Stack, private_redis  # noqa: E402
 from bench.harness import percentile  # noqa: E402
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -106,9 +106,8 @@ async def run(
     http_url: str,
     ws_url: str,
     stack: Stack | None,
-    redis: PrivateRedis | None,
+    breaker: Breaker | None,
     receiver: PushReceiver | None,
-    database_url: str,
 ) -> dict[str, Any]:
     from django.utils import timezone
 
@@ -133,17 +132,10 @@ async def run(
     await asyncio.sleep(1.0)
     started = time.time()
     schedule = None
-    if args.fault not in (None, "none") and stack is not None:
+    if args.fault not in (None, "none") and breaker is not None:
         schedule = asyncio.create_task(
-            run_schedule(
-                args.fault,
-                first_at=started + args.fault_at,
-                repeat=args.fault_repeat,
-                every=args.fault_every,
-                stack=stack,
-                redis=redis,
-                database_url=database_url,
-                redis_down=args.redis_down,
+            breaker.run_schedule(
+                args.fault, first_at=started + args.fault_at, repeat=args.fault_repeat, every=args.fault_every
             )
         )
     await city.place_orders(until=started + args.seconds)
@@ -207,7 +199,9 @@ async def run(
             "merchants": len(actors.merchants),
             "customers": len(actors.customers),
             "fix_interval_seconds": args.fix_interval,
-            "orders_acknowledged": len(city.acknowledged),
+            "orders_placed": len(city.acknowledged),
+            "orders_dispatched": len(city.dispatch_seconds),
+            "orders_delivered": len(city.door_seconds),
         },
         "faults": fault_rows,
         **found,
@@ -219,7 +213,7 @@ async def run(
             "location_fixes_per_second": round(city.fixes_acked / elapsed, 1),
             "open_sockets": city.sockets.peak,
         },
-        "latency": results.latencies(city),
+        **results.latencies(city),
         "endpoints": endpoints(city, elapsed),
         "celery_tasks_in_run": tasks_in_run,
         "celery_tasks_per_order": round(tasks_in_run / len(city.acknowledged), 1)
@@ -333,7 +327,8 @@ def options() -> argparse.Namespace:
     parser.add_argument("--fault-at", type=float, default=40, help="seconds into the load")
     parser.add_argument("--fault-repeat", type=int, default=2)
     parser.add_argument("--fault-every", type=float, default=60, help="seconds between repeats")
-    parser.add_argument("--redis-down", type=float, default=REDIS_DOWN_SECONDS)
+    parser.add_argument("--redis-down", type=float, default=REDIS_DOWN_SECONDS, help="seconds Redis is down")
+    parser.add_argument("--db-burst", type=float, default=0.0, help="db: terminate again for that long")
     parser.add_argument("--capacity", action="store_true", help="then measure fix, socket and queue limits")
     parser.add_argument("--socket-target", type=int, default=1000)
     parser.add_argument("--queue-tasks", type=int, default=2000)
@@ -351,18 +346,18 @@ def main() -> None:
     os.environ.setdefault("JWT_ACCESS_MINUTES", "120")  # the apps' tokens outlive a long drain
     database_url = os.environ["DATABASE_URL"]
     log_dir = Path(tempfile.mkdtemp(prefix="loship-city-"))
-    redis = receiver = stack = None
+    redis = receiver = stack = breaker = None
     try:
         if args.spawn:
-            redis = PrivateRedis(log_dir)
-            redis.start()
-            os.environ["REDIS_URL"] = redis.url
+            redis = private_redis(log_dir)
+            os.environ["REDIS_URL"] = redis.url()
             receiver = PushReceiver()
             env = server_env(
-                database_url=database_url, redis_url=redis.url, receiver=receiver, log_dir=log_dir
+                database_url=database_url, redis_url=redis.url(), receiver=receiver, log_dir=log_dir
             )
             stack = Stack(env=env, log_dir=log_dir)
             stack.start()
+            breaker = Breaker(stack, redis, database_url, redis_down=args.redis_down, db_burst=args.db_burst)
             http_url, ws_url = stack.http_url, stack.ws_url
         else:
             http_url = args.base_url.rstrip("/")
@@ -372,15 +367,7 @@ def main() -> None:
 
         django.setup()
         result = asyncio.run(
-            run(
-                args,
-                http_url=http_url,
-                ws_url=ws_url,
-                stack=stack,
-                redis=redis,
-                receiver=receiver,
-                database_url=database_url,
-            )
+            run(args, http_url=http_url, ws_url=ws_url, stack=stack, breaker=breaker, receiver=receiver)
         )
     finally:
         if stack is not None:

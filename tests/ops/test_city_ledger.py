@@ -85,7 +85,14 @@ def test_pushes_lost_doubled_and_late_per_device() -> None:
 
     found = push_ledger(inbox, receipts, [OUTAGE], event_at=event_at, tokens=tokens)
 
-    assert found == {"expected": 3, "attempted": 2, "lost": 1, "doubled": 1, "late": 1}
+    assert found == {
+        "expected": 3,
+        "attempted": 2,
+        "lost": 1,
+        "doubled": 1,
+        "late": 1,
+        "late_by_seconds_max": 77.0,
+    }
 
 
 def test_a_customer_socket_that_did_not_end_on_the_final_status_lost_it() -> None:
