@@ -288,7 +288,9 @@ def save(args: argparse.Namespace, result: dict[str, Any]) -> None:
     result["command"] = "python bench/city/simulate.py " + shlex.join(sys.argv[1:])
     result["conditions"] = conditions(args)
     if args.fault:
-        result["fault"] = args.fault
+        result["fault"] = (
+            f"db burst {args.db_burst:g} s" if args.fault == "db" and args.db_burst else args.fault
+        )
         results.save_fault_run(Path(args.results), result)
         return
     result["capacity"] = [
