@@ -74,3 +74,14 @@ bench: $(STAMP)
 	$(PY) bench/push_bench.py --sockets 1000,5000 --samples 300
 	$(PY) bench/driver_stream_bench.py --write
 	$(PY) bench/city/simulate.py --spawn --results bench/city_RESULTS $(CITY_ARGS)
+
+.PHONY: bench-faults
+# The city with each part broken twice mid-run (and once with none), one column each of
+# bench/city_faults_RESULTS.md. Only DATABASE_URL is needed: the runs start their own redis-server.
+FAULT_ARGS ?= --seconds 150 --fault-at 40 --fault-repeat 2 --fault-every 60
+bench-faults: $(STAMP)
+	@test -n "$$DATABASE_URL" || { echo "make bench-faults: set DATABASE_URL (a scratch database)"; exit 2; }
+	for fault in none worker redis web ws db; do \
+		$(PY) bench/city/simulate.py --spawn --fault $$fault $(FAULT_ARGS) --results bench/city_faults_RESULTS \
+			|| exit 1; \
+	done
