@@ -10,14 +10,9 @@ Joining (1013 when the channel layer is unreachable), de-duplicating pushed even
 a closing socket are done as on every stream (`loship.streams.LiveStream`).
 """
 
-import asyncio
 import functools
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
-
-from channels.exceptions import StopConsumer
-from channels.layers import get_channel_layer
 
 from drivers import selectors
 from drivers.ingest import FixCoalescer, coalescer
@@ -87,7 +82,6 @@ class DriverConsumer(LiveStream):
         self.user_id = self.user.pk
         self.fixes = coalescer()
         await self.accept_counted(subprotocol)
-        self.subscribed.set()
         await self.send_snapshot(snapshot)
 
     async def snapshot(self) -> dict[str, Any]:
@@ -95,45 +89,6 @@ class DriverConsumer(LiveStream):
 
     async def disconnect(self, code: int) -> None:
         await self.leave()
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        """Channels' `AsyncConsumer.__call__`, except for the loop: Channels waits on the socket and the
-        channel layer with `asyncio.wait` and a new task for every message, which costs more than the
-        rest of a location message. Here one long-lived task per source dispatches what it receives,
-        one message at a time (a lock), as Channels does. The channel layer is read only once the
-        socket has joined its group: a refused socket (Redis down) never touches it."""
-        self.scope = scope
-        self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        if self.channel_layer is not None:
-            self.channel_name = await self.channel_layer.new_channel()
-            self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
-        self.base_send = send
-        self.subscribed = asyncio.Event()
-        one_at_a_time = asyncio.Lock()
-
-        async def pump(
-            source: Callable[[], Awaitable[dict[str, Any]]], after: asyncio.Event | None = None
-        ) -> None:
-            if after is not None:
-                await after.wait()
-            while True:
-                message = await source()
-                async with one_at_a_time:
-                    await self.dispatch(message)
-
-        pumps = [asyncio.ensure_future(pump(receive))]
-        if self.channel_layer is not None:
-            pumps.append(asyncio.ensure_future(pump(self.channel_receive, after=self.subscribed)))
-        try:
-            done, _ = await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                task.result()
-        except StopConsumer:
-            pass
-        finally:
-            for task in pumps:
-                task.cancel()
-            await asyncio.gather(*pumps, return_exceptions=True)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None

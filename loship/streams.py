@@ -23,6 +23,7 @@ only through `in_database_thread`, which closes stale connections itself around 
 `LiveStream` dispatches without that hop.
 """
 
+import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
@@ -33,6 +34,7 @@ from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 
 from loship.metrics import WEBSOCKET_CONNECTIONS
 
@@ -117,6 +119,53 @@ class LiveStream(AsyncJsonWebsocketConsumer):
         self.joined: list[str] = []
         self.counted = False
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' `AsyncConsumer.__call__`, except for the loop. Channels waits on the socket and the
+        channel layer with `asyncio.wait` and a new task for every message, which costs more than the
+        rest of a driver's location message; here one long-lived task per source dispatches what it
+        receives, one message at a time (a lock), as Channels does. The channel layer is read only
+        once the socket is accepted (a socket refused while Redis is down never touches it), and if
+        Redis goes away under an open socket, the socket is closed with 1013 (the app reconnects and
+        gets a fresh snapshot) rather than ending in a traceback."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.base_send = send
+        self.subscribed = asyncio.Event()
+        one_at_a_time = asyncio.Lock()
+
+        async def pump_socket() -> None:
+            while True:
+                message = await receive()
+                async with one_at_a_time:
+                    await self.dispatch(message)
+
+        async def pump_layer() -> None:
+            await self.subscribed.wait()
+            while True:
+                try:
+                    message = await self.channel_layer.receive(self.channel_name)
+                except Exception:
+                    logger.warning("%s stream: channel layer lost, closing with 1013", self.stream)
+                    with contextlib.suppress(Exception):  # the socket may have closed meanwhile
+                        await self.close(code=CLOSE_TRY_AGAIN_LATER)
+                    return
+                async with one_at_a_time:
+                    await self.dispatch(message)
+
+        socket, layer = asyncio.ensure_future(pump_socket()), asyncio.ensure_future(pump_layer())
+        try:
+            done, _ = await asyncio.wait([socket, layer], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # a bug in a handler surfaces; the layer's own loss returned quietly
+            await socket  # until the socket's disconnect ends the consumer
+        except StopConsumer:
+            pass
+        finally:
+            for task in (socket, layer):
+                task.cancel()
+            await asyncio.gather(socket, layer, return_exceptions=True)
+
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch without its hop to the sync thread (module docstring)."""
         handler = getattr(self, get_handler_name(message), None)
@@ -151,9 +200,11 @@ class LiveStream(AsyncJsonWebsocketConsumer):
         await self.close(code=code)
 
     async def accept_counted(self, subprotocol: str | None) -> None:
+        """Accept the socket, count it, and start reading the channel layer for it."""
         await self.accept(subprotocol)
         WEBSOCKET_CONNECTIONS.labels(stream=self.stream).inc()
         self.counted = True
+        self.subscribed.set()
 
     async def leave(self) -> None:
         """Uncount the socket and leave its groups (the layer may be down: memberships expire anyway)."""

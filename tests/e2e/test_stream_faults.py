@@ -145,3 +145,25 @@ def test_a_push_to_a_socket_that_has_just_closed_logs_no_error(kind: str, asgi_s
         if " ERROR " in line or "Traceback" in line
     ]
     assert errors == []
+
+
+@pytest.mark.parametrize("kind", ["driver", "customer", "merchant", "ops"])
+def test_an_open_socket_whose_redis_goes_away_is_closed_with_1013_and_no_error(
+    kind: str,
+    redis_server_factory: Callable[[], RedisServer],
+    asgi_server_factory: Callable[..., LiveServer],
+) -> None:
+    redis_server = redis_server_factory()
+    server = asgi_server_factory(redis_url=redis_server.url(0))
+    path, _, user = _stream(kind)
+    client = StreamClient(f"{server.ws_url}{path}?token={token_for(user)}")
+    client.next()  # the snapshot
+
+    redis_server.stop()
+    wait_until(client.closed.is_set, timeout=20)
+
+    assert client.close_code == 1013
+    errors = [
+        line for line in server.log_since_start().splitlines() if " ERROR " in line or "Traceback" in line
+    ]
+    assert errors == []
