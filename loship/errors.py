@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
+from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions as drf
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from loship.connections import connection_lost
 from loship.i18n import Text
 
 
@@ -211,7 +213,11 @@ def _as_application_error(exc: Exception) -> ApplicationError | None:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's exception handler: every refusal in the one shape; unknown errors stay 500s."""
+    """DRF's exception handler: every refusal in the one shape; a request whose database connection
+    was lost under it is run once more when its repeat is safe (`loship.connections`); other unknown
+    errors stay 500s."""
+    if connection_lost(exc):
+        return _once_more(context)
     error = _as_application_error(exc)
     if error is None:
         return None
@@ -222,6 +228,30 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
     return Response(error_body(error), status=error.status, headers=headers)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _once_more(context: dict[str, Any]) -> Response | None:
+    """The view's handler run again on a fresh connection, once, if its repeat answers as the first
+    would have; None (the 500 stands) otherwise. The request's parsed body is kept on it."""
+    view, request = context["view"], context["request"]
+    replayable = (
+        request.method in SAFE_METHODS
+        or "Idempotency-Key" in request.headers
+        or getattr(view, "replays_safely", False)
+    )
+    if not replayable or getattr(request, "_ran_once_more", False):
+        return None
+    request._ran_once_more = True
+    connection.close()
+    handler = getattr(view, request.method.lower(), view.http_method_not_allowed)
+    try:
+        response: Response = handler(request, *context["args"], **context["kwargs"])
+    except Exception as again:
+        response = view.handle_exception(again)
+    return response
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -36,6 +36,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
+from loship.connections import once_more_if_lost
 from loship.metrics import WEBSOCKET_CONNECTIONS
 
 logger = logging.getLogger(__name__)
@@ -52,8 +53,9 @@ def in_database_thread(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     """`function` run in one of the event loop's worker threads, with stale connections closed around
     it, as Channels' `database_sync_to_async` does, but not all in the one sync thread: thousands of
     sockets reconnecting at once wait on PostgreSQL side by side. Each thread keeps its own connection
-    (the ws process runs with DB_CONN_MAX_AGE), so a process holds at most one per worker thread."""
-    return DatabaseSyncToAsync(function, thread_sensitive=False)
+    (the ws process runs with DB_CONN_MAX_AGE), so a process holds at most one per worker thread. A
+    call whose connection is lost under it runs once more on a fresh one (`loship.connections`)."""
+    return DatabaseSyncToAsync(once_more_if_lost(function), thread_sensitive=False)
 
 
 class Dedup:

@@ -49,6 +49,8 @@ class ProfileApi(DriverApi):
 
 
 class OnlineApi(DriverApi):
+    replays_safely = True
+
     @extend_schema(
         request=s.ShiftInputSerializer,
         responses={200: s.DriverProfileOutputSerializer, **raises(DriverErrors.SHIFT_END_INVALID)},
@@ -65,6 +67,8 @@ class OnlineApi(DriverApi):
 
 
 class OfflineApi(DriverApi):
+    replays_safely = True
+
     @extend_schema(
         request=None, responses=s.DriverProfileOutputSerializer, tags=["driver"], summary="Go offline"
     )
@@ -73,6 +77,8 @@ class OfflineApi(DriverApi):
 
 
 class ShiftApi(DriverApi):
+    replays_safely = True
+
     @extend_schema(
         request=s.ShiftInputSerializer,
         responses={200: s.DriverProfileOutputSerializer, **raises(DriverErrors.SHIFT_END_INVALID)},
@@ -103,6 +109,8 @@ class OfferListApi(DriverApi):
 
 
 class OfferAcceptApi(DriverApi):
+    replays_safely = True
+
     @extend_schema(
         request=None,
         responses={
@@ -128,6 +136,8 @@ class OfferAcceptApi(DriverApi):
 
 
 class OfferDeclineApi(DriverApi):
+    replays_safely = True
+
     @extend_schema(
         request=None,
         responses={200: s.OfferOutputSerializer, **raises(OfferErrors.NOT_FOUND, OfferErrors.NOT_OPEN)},
@@ -153,6 +163,8 @@ class JobDetailApi(DriverApi):
 
 
 class JobStepApi(DriverApi):
+    replays_safely = True
+
     @extend_schema(
         request=s.JobStepInputSerializer,
         responses={
@@ -220,6 +232,8 @@ class CashApi(DriverApi):
 
 
 class LocationBatchApi(DriverApi):
+    replays_safely = True
+
     @extend_schema(
         request=s.LocationBatchSchemaSerializer,
         responses={200: s.LocationReportOutputSerializer, **raises(LocationErrors.COORDINATES_INVALID)},
@@ -247,6 +261,7 @@ class LocationBatchApi(DriverApi):
 
 
 class OpsAssignApi(APIView):
+    replays_safely = True
     permission_classes = [IsOps]
 
     @extend_schema(
@@ -274,6 +289,7 @@ class OpsAssignApi(APIView):
 
 
 class OpsUnassignApi(APIView):
+    replays_safely = True
     permission_classes = [IsOps]
 
     @extend_schema(

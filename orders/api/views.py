@@ -119,6 +119,8 @@ class OrderDetailApi(APIView):
 
 
 class OrderCancelApi(APIView):
+    replays_safely = True
+
     @extend_schema(
         request=s.CancelInputSerializer, responses={200: s.OrderDetailOutputSerializer, **s.CANCEL_ERRORS}
     )
@@ -239,6 +241,8 @@ def _merchant_order(request: Request, pk: int) -> Order:
 class MerchantOrderActionApi(APIView):
     """accept (prep_minutes), reject (reason), preparing, ready, cancel (reason)."""
 
+    replays_safely = True
+
     # The docstring above is the OpenAPI description of every action below (they have none of their own).
     permission_classes = [IsMerchantStaff]
 
@@ -337,6 +341,7 @@ class OpsOrderDetailApi(APIView):
 
 
 class OpsOrderCancelApi(APIView):
+    replays_safely = True
     permission_classes = [IsOps]
 
     @extend_schema(
@@ -356,6 +361,7 @@ class OpsOrderCancelApi(APIView):
 
 
 class OpsDeliveryFailedApi(APIView):
+    replays_safely = True
     permission_classes = [IsOps]
 
     @extend_schema(
