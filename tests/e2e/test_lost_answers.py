@@ -75,15 +75,19 @@ def _waiting_backend(table: str) -> int | None:
     return row[0] if row else None
 
 
+def _accept(server: LiveServer, order: Order) -> Callable[[], httpx.Response]:
+    """The merchant's accept of `order`, sent to `server` each time it is called."""
+    url = f"{server.url}/api/v1/merchant/orders/{order.pk}/accept"
+    headers = _bearer(make_staff(order.merchant))
+    return lambda: httpx.post(url, json={"prep_minutes": 15}, headers=headers, timeout=30)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_merchant_accept_whose_connection_died_after_commit_answers_200_and_so_does_its_retry(
     asgi_server_factory: Callable[..., LiveServer],
     placed_order: Order,  # noqa: F811
 ) -> None:
-    server = asgi_server_factory()
-    url = f"{server.url}/api/v1/merchant/orders/{placed_order.pk}/accept"
-    headers = _bearer(make_staff(placed_order.merchant))
-    accept = lambda: httpx.post(url, json={"prep_minutes": 15}, headers=headers, timeout=30)  # noqa: E731
+    accept = _accept(asgi_server_factory(), placed_order)
 
     with _side_connection() as side:
         # The accept commits, then its answer reads the order's lines: held here until its backend dies.
@@ -107,17 +111,13 @@ def test_a_merchant_accept_whose_connection_died_mid_transaction_is_run_once_mor
     asgi_server_factory: Callable[..., LiveServer],
     placed_order: Order,  # noqa: F811
 ) -> None:
-    server = asgi_server_factory()
-    url = f"{server.url}/api/v1/merchant/orders/{placed_order.pk}/accept"
-    headers = _bearer(make_staff(placed_order.merchant))
+    accept = _accept(asgi_server_factory(), placed_order)
 
     with _side_connection() as side:
         # The accept waits for the order's row lock held here, inside its transaction, until its
         # backend is terminated: nothing of it is written, and the server runs it once more.
         side.execute("SELECT 1 FROM orders_order WHERE id = %s FOR UPDATE", (placed_order.pk,))
-        first = _in_background(
-            lambda: httpx.post(url, json={"prep_minutes": 15}, headers=headers, timeout=30)
-        )
+        first = _in_background(accept)
         pid = wait_until(lambda: _waiting_backend("orders_order"))
         side.execute("SELECT pg_terminate_backend(%s)", (pid,))
     answered = first()
