@@ -24,6 +24,17 @@ def test_service_account_token_is_exchanged_once_and_reused(fake_fcm: FakeFcm) -
     assert sent["android"] == {"priority": "high"}
 
 
+def test_a_notification_push_collapses_on_its_id_so_a_repeated_send_shows_once(fake_fcm: FakeFcm) -> None:
+    client = fcm.client_from_settings()
+    assert client is not None
+    push = fcm.PushMessage(token="device-a", title="t", body="b", data={"notification_id": "42"})
+    client.send(push)
+    client.send(push)
+    first, again = fake_fcm.messages
+    assert first["android"] == again["android"] == {"priority": "high", "collapse_key": "n42"}
+    assert first["apns"]["headers"] == {"apns-priority": "10", "apns-collapse-id": "n42"}
+
+
 def test_a_revoked_access_token_is_renewed_once(fake_fcm: FakeFcm) -> None:
     client = fcm.client_from_settings()
     assert client is not None
