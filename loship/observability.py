@@ -31,9 +31,13 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 REQUEST_ID_META = "loship.request_id"
 
 
+def request_id_for(incoming: str) -> str:
+    """The client's `X-Request-ID` if it is a sane one, else a new id."""
+    return incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
 def _bind_request_id(request: HttpRequest) -> Token[str]:
-    incoming = request.headers.get("X-Request-ID", "")
-    request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    request_id = request_id_for(request.headers.get("X-Request-ID", ""))
     request.META[REQUEST_ID_META] = request_id
     return request_id_var.set(request_id)
 

@@ -3,13 +3,11 @@ short `API_MIDDLEWARE` stack, the admin and everything else through `MIDDLEWARE`
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loship.settings")
-site = get_wsgi_application()
+django.setup(set_prefix=False)
 
-from django.conf import settings  # noqa: E402  (after setup)
+from loship.serving import web_application  # noqa: E402  (after setup)
 
-from loship.serving import PathDispatch, StackHandler  # noqa: E402
-
-application = PathDispatch(api=StackHandler(settings.API_MIDDLEWARE), site=site)
+application = web_application()
