@@ -34,26 +34,28 @@ _FIELDS = [field.attname for field in User._meta.concrete_fields if field.attnam
 _LAYOUT = hashlib.blake2s(",".join(_FIELDS).encode(), digest_size=4).hexdigest()
 
 
-def _key(user_id: Any) -> str:
+def user_cache_key(user_id: Any) -> str:
     return f"users:auth:{_LAYOUT}:{user_id}"
 
 
 def cached_user(user_id: Any) -> User | None:
     """The user with this id, from the cache or else the database (then cached); None if none."""
-    values = cache.get(_key(user_id))
+    values = cache.get(user_cache_key(user_id))
     if values is not None:
         return User.from_db("default", _FIELDS, values)
     user = User.objects.filter(pk=user_id).only(*_FIELDS).first()
     if user is not None:
-        cache.set(_key(user_id), [getattr(user, name) for name in _FIELDS], settings.USER_CACHE_SECONDS)
+        cache.set(
+            user_cache_key(user_id), [getattr(user, name) for name in _FIELDS], settings.USER_CACHE_SECONDS
+        )
     return user
 
 
 def forget_user(user_id: Any) -> None:
     """Drop the cached copy now and again when the current transaction commits: a request that read
     the row before the commit may have cached the old one in between."""
-    cache.delete(_key(user_id))
-    transaction.on_commit(partial(cache.delete, _key(user_id)), robust=True)
+    cache.delete(user_cache_key(user_id))
+    transaction.on_commit(partial(cache.delete, user_cache_key(user_id)), robust=True)
 
 
 def forget_saved_user(sender: type[User], instance: User, **_: Any) -> None:
