@@ -17,7 +17,7 @@ import logging
 import pickle
 from contextlib import suppress
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import redis
 from django.conf import settings
@@ -50,8 +50,9 @@ def cached_user(user_id: Any) -> User | None:
     Redis is read with the process's one client: Django's cache builds a client for every call, which
     cost more than the read. Without Redis the user is read from the database."""
     key = user_cache_key(user_id)
+    raw: bytes | None
     try:
-        raw = redis_client().get(key)
+        raw = cast(bytes | None, redis_client().get(key))
     except redis.RedisError:
         logger.warning("user cache: Redis unreachable, reading the user from PostgreSQL", exc_info=True)
         raw = None
