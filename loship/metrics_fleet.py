@@ -120,8 +120,7 @@ _publisher_lock = threading.Lock()
 
 
 def redis_client() -> redis.Redis:
-    """One Redis client per process, for metrics and the users' token cache (Django's cache client is
-    private to it, and builds a client for every call)."""
+    """One Redis client per process for metrics (the cache's client is private to Django)."""
     global _client
     if _client is None:
         _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)

@@ -144,7 +144,8 @@ if not REDIS_URL:
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache, keeping its Redis client instead of building one per call (loship/cache.py).
+        "BACKEND": "loship.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "loship",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

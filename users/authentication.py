@@ -14,13 +14,13 @@ at once; a change that bypasses `save()` and `delete()` (`QuerySet.update()`, SQ
 
 import hashlib
 import logging
-import pickle
 from contextlib import suppress
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -29,7 +29,6 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from loship.metrics_fleet import redis_client
 from users.models import User
 
 logger = logging.getLogger(__name__)
@@ -41,28 +40,24 @@ _LAYOUT = hashlib.blake2s(",".join(_FIELDS).encode(), digest_size=4).hexdigest()
 
 
 def user_cache_key(user_id: Any) -> str:
-    return f"loship:users:auth:{_LAYOUT}:{user_id}"
+    return f"users:auth:{_LAYOUT}:{user_id}"
 
 
 def cached_user(user_id: Any) -> User | None:
     """The user with this id, from the cache or else the database (then cached); None if none.
-
-    Redis is read with the process's one client: Django's cache builds a client for every call, which
-    cost more than the read. Without Redis the user is read from the database."""
+    Without Redis the user is read from the database."""
     key = user_cache_key(user_id)
-    raw: bytes | None
     try:
-        raw = cast(bytes | None, redis_client().get(key))
+        values = cache.get(key)
     except redis.RedisError:
         logger.warning("user cache: Redis unreachable, reading the user from PostgreSQL", exc_info=True)
-        raw = None
-    if raw is not None:
-        return User.from_db("default", _FIELDS, pickle.loads(raw))  # noqa: S301 (written below, by us)
+        values = None
+    if values is not None:
+        return User.from_db("default", _FIELDS, values)
     user = User.objects.filter(pk=user_id).only(*_FIELDS).first()
     if user is not None:
-        values = pickle.dumps([getattr(user, name) for name in _FIELDS])
         with suppress(redis.RedisError):
-            redis_client().set(key, values, ex=settings.USER_CACHE_SECONDS)
+            cache.set(key, [getattr(user, name) for name in _FIELDS], settings.USER_CACHE_SECONDS)
     return user
 
 
@@ -75,7 +70,7 @@ def forget_user(user_id: Any) -> None:
 
 def _forget(key: str) -> None:
     with suppress(redis.RedisError):
-        redis_client().delete(key)
+        cache.delete(key)
 
 
 def forget_saved_user(sender: type[User], instance: User, **_: Any) -> None:
