@@ -7,7 +7,8 @@ Seeds the demo city (`manage.py seed_demo`) into its own database (DATABASE_URL'
 32 bench customers, sets up the baseline (`rawdrf.py`: one model, `GET /ping`, `GET /items` with 20
 rows, `POST /items`; decision 7) in another, and serves both with the same number of processes: the
 baseline with `gunicorn -w N`, the project with the `web` line of its Procfile (WEB_CONCURRENCY=N,
-production settings: DEBUG off, requests arrive as HTTPS from the proxy). One load generator drives
+production settings: DEBUG off, requests arrive as HTTPS from the proxy), then analyzes both databases
+(this machine's PostgreSQL runs without autovacuum). One load generator drives
 both with the same connections: wrk when installed, else a Python client in 2 processes. Each round
 measures every pair, baseline first then project; the figures are the medians of the rounds:
 
@@ -132,6 +133,19 @@ def create_database(name: str) -> None:
         if cursor.fetchone() is None:
             cursor.execute(f'CREATE DATABASE "{name}"')
     admin.close()
+
+
+def analyze(database: str) -> None:
+    """Refresh the planner's statistics, as autovacuum does on a production server after a bulk load
+    (this machine's shared PostgreSQL runs with autovacuum off: a freshly seeded database would be
+    planned as if empty, with sequential scans where production uses indexes)."""
+    import psycopg2
+
+    connection = psycopg2.connect(database_url(database))
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    connection.close()
 
 
 def prepare(database: str) -> dict[str, Any]:
@@ -428,6 +442,8 @@ def main() -> int:
     baseline = rawdrf_server(args.baseline, workers=args.workers, database=base_name + "_http_rawdrf")
     project = project_server(web_command, workers=args.workers, database=base_name + "_http", logs=scratch)
     with baseline as raw_port, project as port:
+        for database in (base_name + "_http", base_name + "_http_rawdrf"):
+            analyze(database)
         query, nearby_found = nearby_query(port)
         search_found = len(
             get_json(port, "/api/v1/merchants?" + urlencode({**query, "q": SEARCH}))["results"]

@@ -27,6 +27,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, QueryDict
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
@@ -40,6 +41,14 @@ from rest_framework_simplejwt.views import TokenViewBase
 from loship.errors import ApplicationError, CommonErrors, ErrorSpec
 from loship.errors import _as_application_error as as_application_error
 from loship.pagination import CursorPagination
+
+
+class CachedUserJWTScheme(SimpleJWTScheme):
+    """The API's authentication (users/authentication.py) is simplejwt's bearer token, documented
+    as drf-spectacular documents simplejwt's own class."""
+
+    target_class = "users.authentication.CachedUserJWTAuthentication"
+
 
 # --- The error shape -----------------------------------------------------------------------------
 

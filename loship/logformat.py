@@ -20,22 +20,29 @@ REDACTED = "[redacted]"
 # A value ends at whitespace, a quote, a backslash (JSON escapes), `&`, `,` or a closing bracket; one
 # already redacted is left alone.
 _VALUE = r"(?!\[redacted\])[^\s\"'\\&,)>\]}]+"
+# Each pattern with the words one of which a text must hold (case folded, as `(?i)` matches) for the
+# pattern to match: most lines hold none, and a substring test costs far less than a regex pass.
 _SECRETS = [
     # `?token=<jwt>` in a URL (the WebSocket streams' old way to authenticate).
-    re.compile(rf"(?i)(\btoken=){_VALUE}"),
+    (re.compile(rf"(?i)(\btoken=){_VALUE}"), ("token=",)),
     # `Authorization: Bearer <jwt>` and the `bearer.<jwt>` WebSocket subprotocol.
-    re.compile(rf"(?i)(\bbearer[ .]){_VALUE}"),
+    (re.compile(rf"(?i)(\bbearer[ .]){_VALUE}"), ("bearer",)),
     # `"access": "<jwt>"`, `refresh=<jwt>`, `access_token: <jwt>` (login and refresh bodies).
-    re.compile(rf"""(?i)(\b(?:access|refresh)(?:_token)?["']?\s*[:=]\s*["']?){_VALUE}"""),
+    (
+        re.compile(rf"""(?i)(\b(?:access|refresh)(?:_token)?["']?\s*[:=]\s*["']?){_VALUE}"""),
+        ("access", "refresh"),
+    ),
     # Any JWT on its own.
-    re.compile(r"()\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),
+    (re.compile(r"()\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), ("eyj",)),
 ]
 
 
 def redact(text: str) -> str:
     """`text` with every token value replaced by `[redacted]`."""
-    for pattern in _SECRETS:
-        text = pattern.sub(rf"\g<1>{REDACTED}", text)
+    folded = text.casefold()
+    for pattern, words in _SECRETS:
+        if any(word in folded for word in words):
+            text = pattern.sub(rf"\g<1>{REDACTED}", text)
     return text
 
 
@@ -51,9 +58,16 @@ def _redact_argument(value: Any) -> Any:
 
 class RedactSecretsFilter(logging.Filter):
     """Removes token values (`token=...`, `Bearer ...`, `access`/`refresh`, any JWT) from a record's
-    message and arguments."""
+    message and arguments.
+
+    A record whose arguments are a mapping is rendered first and its message cleaned once: gunicorn's
+    access line passes every request header, response header and WSGI variable (some sixty values) of
+    which its format uses nine, and cleaning each of them cost more than serving a health check.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, Mapping) and _render_mapping(record):
+            return True
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
         if isinstance(record.args, Mapping):
@@ -61,6 +75,17 @@ class RedactSecretsFilter(logging.Filter):
         elif isinstance(record.args, tuple):
             record.args = tuple(_redact_argument(value) for value in record.args)
         return True
+
+
+def _render_mapping(record: logging.LogRecord) -> bool:
+    """Put the record's finished, cleaned message in place of its template and arguments; False (the
+    record untouched) when the template does not render, so the handler reports it as usual."""
+    try:
+        message = record.getMessage()
+    except (KeyError, TypeError, ValueError):
+        return False
+    record.msg, record.args = redact(message), None
+    return True
 
 
 def utc_time(record: logging.LogRecord) -> str:

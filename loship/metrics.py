@@ -1,7 +1,8 @@
 """The application's Prometheus metrics, in one place so every app increments the same objects.
 
 Import the object and use the prometheus_client API (`WEBSOCKET_CONNECTIONS.labels(stream="ops").inc()`).
-To add a metric, add it here. HTTP and database metrics come from django-prometheus; the collectors that
+To add a metric, add it here. The HTTP series are counted by `loship.observability.HttpMetricsMiddleware`
+(under django-prometheus' names) and the database ones by django-prometheus' backend; the collectors that
 read the database and Redis at scrape time live in `ops/collectors.py`.
 
 These objects live in `APP_REGISTRY`, not the global registry: the process that serves `/metrics` adds up

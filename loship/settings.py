@@ -65,8 +65,11 @@ INSTALLED_APPS = [
     "ops",
 ]
 
+# Two stacks (loship/serving.py, decision 9). MIDDLEWARE serves the admin, the ops pages, static files,
+# the API docs and any other path; API_MIDDLEWARE serves /api/v1/ and the probes, which need no session,
+# messages, CSRF cookie or static files. Django's checks and its test client read MIDDLEWARE.
 MIDDLEWARE = [
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "loship.observability.HttpMetricsMiddleware",
     "loship.observability.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -78,7 +81,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+API_MIDDLEWARE = [
+    "loship.observability.HttpMetricsMiddleware",
+    "loship.observability.request_id_middleware",
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "loship.urls"
@@ -108,7 +119,8 @@ if "DATABASE_URL" not in env:
         "when it is unset, or export DATABASE_URL=postgres://user@host:5432/loship."
     )
 DATABASES = {"default": env.db_url("DATABASE_URL")}
-DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+# django-prometheus' backend (query metrics) with a health check that costs no round trip (loship/postgres/).
+DATABASES["default"]["ENGINE"] = "loship.postgres"
 # Connections (README, "Serving and connections"). The Procfile's `web` line (gunicorn, sync workers: one
 # request at a time on one thread per process) sets DB_CONN_MAX_AGE=60, so each worker keeps its
 # connection, checked before reuse. The `ws` line sets it too: the streams' database work runs in the
@@ -134,7 +146,8 @@ if not REDIS_URL:
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache, keeping its Redis client instead of building one per call (loship/cache.py).
+        "BACKEND": "loship.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "loship",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -303,6 +316,10 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
 }
 
+# The user behind an access token is cached this long (users/authentication.py): a change saved through
+# the ORM applies on the next request, one made otherwise (a queryset update, SQL) within this time.
+USER_CACHE_SECONDS = env.int("USER_CACHE_SECONDS", default=60)
+
 # Login and registration attempts, per phone number and per client address.
 AUTH_RATE_PER_PHONE = env.str("AUTH_RATE_PER_PHONE", default="5/min")
 AUTH_RATE_PER_IP = env.str("AUTH_RATE_PER_IP", default="30/min")
@@ -320,7 +337,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "users.authentication.CachedUserJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -1,7 +1,13 @@
+"""WSGI entry point, served by the Procfile's `web` line: the REST API and the probes through the
+short `API_MIDDLEWARE` stack, the admin and everything else through `MIDDLEWARE` (loship/serving.py)."""
+
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loship.settings")
+django.setup(set_prefix=False)
 
-application = get_wsgi_application()
+from loship.serving import web_application  # noqa: E402  (after setup)
+
+application = web_application()

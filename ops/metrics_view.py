@@ -1,9 +1,9 @@
 """`/metrics`: Prometheus text format, for a bearer token (`METRICS_TOKEN`) or an internal address
 (`METRICS_ALLOWED_NETWORKS`); everyone else gets a 403 in the one error shape.
 
-Served: django-prometheus' HTTP (rate, latency, errors by route) and database (query time) metrics
-of this process, the application metrics of every process (see `loship/metrics_fleet.py`), and the
-figures read at scrape time (`ops/collectors.py`).
+Served: the HTTP metrics (rate, latency, errors by route: `loship.observability`) and database
+metrics (query time: django-prometheus) of this process, the application metrics of every process
+(see `loship/metrics_fleet.py`), and the figures read at scrape time (`ops/collectors.py`).
 """
 
 import hmac

@@ -1,12 +1,16 @@
 """Reads of orders shared by the API, the admin, the live streams and the drivers app."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from loship.timefmt import iso, iso_or_none
+from merchants.models import Merchant
 from merchants.selectors import merchants_for_staff
-from orders.models import HIDDEN_FROM_MERCHANT, Order, OrderEvent, OrderLine
+from orders.models import HIDDEN_FROM_MERCHANT, Order, OrderEvent, OrderLine, Payment
 from users.models import User
 
 
@@ -80,6 +84,28 @@ def orders_for_customer(user: User) -> QuerySet[Order]:
     return Order.objects.filter(customer=user)
 
 
+#: What a line of the customer's order history shows (`order_summary_body`), read as plain rows.
+ORDER_SUMMARY_COLUMNS = (
+    "id",
+    "code",
+    "status",
+    "version",
+    "merchant_id",
+    "merchant__name",
+    "total_vnd",
+    "payment_method",
+    "payment_status",
+    "eta",
+    "created_at",
+)
+
+
+def order_summaries_for_customer(user: User) -> QuerySet[Order, dict[str, Any]]:
+    """The customer's orders as rows of `ORDER_SUMMARY_COLUMNS` (the merchant's name joined): the
+    history is read on every app start, and whole model instances cost several times the page."""
+    return orders_for_customer(user).values(*ORDER_SUMMARY_COLUMNS)
+
+
 def orders_for_merchant_staff(user: User) -> QuerySet[Order]:
     """Orders of the merchants the user works for, once they are the merchant's business (paid or
     cash); unpaid e-wallet orders stay hidden."""
@@ -108,6 +134,83 @@ def order_detail_queryset() -> QuerySet[Order]:
         Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
         Prefetch("events", queryset=OrderEvent.objects.order_by("version")),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDetail:
+    """An order as a detail view renders it: the merchant's name, the driver and the payment on the
+    order (as `select_related` would put them), its lines by id and its timeline oldest first."""
+
+    order: Order
+    lines: list[OrderLine]
+    events: list[OrderEvent]
+
+
+_ORDER_FIELDS = Order._meta.concrete_fields
+_LINE_COLUMNS: tuple[str, ...] = ("id", "menu_item_id", "name", "base_price_vnd", "unit_price_vnd")
+_LINE_COLUMNS += ("quantity", "line_total_vnd", "options", "note")
+_EVENT_COLUMNS = ("version", "kind", "from_status", "to_status", "actor_role", "reason", "created_at")
+# Table and column names come from the models; only %(order_id)s carries request data.
+_DETAIL_TEMPLATE = """
+SELECT {order_columns},
+  m.name, d.full_name, d.phone, p.id, p.pay_url, p.deeplink,
+  (SELECT json_agg(json_build_array({line_columns}) ORDER BY l.id)
+     FROM {lines} l WHERE l.order_id = o.id),
+  (SELECT json_agg(json_build_array({event_columns}) ORDER BY e.version)
+     FROM {events} e WHERE e.order_id = o.id)
+FROM {orders} o
+JOIN {merchants} m ON m.id = o.merchant_id
+LEFT JOIN {users} d ON d.id = o.driver_id
+LEFT JOIN {payments} p ON p.order_id = o.id
+WHERE o.id = %(order_id)s
+"""
+_DETAIL_SQL = _DETAIL_TEMPLATE.format(
+    order_columns=", ".join(f"o.{field.column}" for field in _ORDER_FIELDS),
+    line_columns=", ".join(f"l.{column}" for column in _LINE_COLUMNS),
+    event_columns=", ".join(f"e.{column}" for column in _EVENT_COLUMNS),
+    lines=OrderLine._meta.db_table,
+    events=OrderEvent._meta.db_table,
+    orders=Order._meta.db_table,
+    merchants=Merchant._meta.db_table,
+    users=User._meta.db_table,
+    payments=Payment._meta.db_table,
+)
+_BIGINT_MAX = 2**63 - 1
+
+
+def order_detail(order_id: int) -> OrderDetail | None:
+    """The order with this id and everything its detail view shows, in one statement (the order view
+    is read on every screen of a live order: the ORM's four statements cost it several times over).
+    None when there is no such order; who may see it is the caller's check."""
+    if not 0 < order_id <= _BIGINT_MAX:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_DETAIL_SQL, {"order_id": order_id})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    count = len(_ORDER_FIELDS)
+    order = Order.from_db(connection.alias, [field.attname for field in _ORDER_FIELDS], row[:count])
+    name, driver_name, driver_phone, payment_id, pay_url, deeplink, lines, events = row[count:]
+    order.merchant = Merchant(pk=order.merchant_id, name=name)
+    order.driver = (
+        User(pk=order.driver_id, full_name=driver_name, phone=driver_phone) if order.driver_id else None
+    )
+    payment = Payment(pk=payment_id, order=order, pay_url=pay_url, deeplink=deeplink) if payment_id else None
+    Order.payment.related.set_cached_value(order, payment)
+    return OrderDetail(
+        order=order,
+        lines=[
+            OrderLine(order=order, **dict(zip(_LINE_COLUMNS, values, strict=True))) for values in lines or []
+        ],
+        events=[_event(order, values) for values in events or []],
+    )
+
+
+def _event(order: Order, values: list[Any]) -> OrderEvent:
+    fields = dict(zip(_EVENT_COLUMNS, values, strict=True))
+    fields["created_at"] = datetime.fromisoformat(fields["created_at"])
+    return OrderEvent(order=order, **fields)
 
 
 def ops_order_search(

@@ -399,6 +399,23 @@ def _iso(value: Any) -> str | None:
     return _DATETIME.to_representation(value) if value is not None else None
 
 
+def order_summary_body(row: dict[str, Any]) -> dict[str, Any]:
+    """The `OrderSummaryOutputSerializer` shape from a row of `selectors.ORDER_SUMMARY_COLUMNS`, built
+    by hand for the customer's history (a test pins it to the serializer)."""
+    return {
+        "id": row["id"],
+        "code": row["code"],
+        "status": row["status"],
+        "version": row["version"],
+        "merchant": {"id": row["merchant_id"], "name": row["merchant__name"]},
+        "total_vnd": row["total_vnd"],
+        "payment_method": row["payment_method"],
+        "payment_status": row["payment_status"],
+        "eta": _iso(row["eta"]),
+        "created_at": _iso(row["created_at"]),
+    }
+
+
 def order_detail_body(
     order: Order, *, lines: list[OrderLine], events: list[OrderEvent], for_customer: bool = False
 ) -> dict[str, Any]:

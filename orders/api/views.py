@@ -8,6 +8,7 @@ merchant's order is a 404.
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -50,9 +51,10 @@ def _cart(request: Request, data: dict[str, Any]) -> Cart:
 
 
 def _detail(order: Order, *, for_customer: bool = False) -> dict[str, Any]:
-    fresh = selectors.order_detail_queryset().get(pk=order.pk)
+    detail = selectors.order_detail(order.pk)
+    assert detail is not None, "the caller just read or wrote this order"
     return s.order_detail_body(
-        fresh, lines=list(fresh.lines.all()), events=list(fresh.events.all()), for_customer=for_customer
+        detail.order, lines=detail.lines, events=detail.events, for_customer=for_customer
     )
 
 
@@ -75,10 +77,10 @@ class OrderListApi(APIView):
         responses=s.OrderCursorPageSerializer,
     )
     def get(self, request: Request) -> Response:
-        orders = selectors.orders_for_customer(request_user(request)).select_related("merchant")
+        orders = selectors.order_summaries_for_customer(request_user(request))
         paginator = CursorPagination()
         page = paginator.paginate_queryset(orders, request, view=self)
-        return paginator.get_paginated_response(s.OrderSummaryOutputSerializer(page, many=True).data)
+        return paginator.get_paginated_response([s.order_summary_body(row) for row in page or []])
 
     @extend_schema(
         operation_id="orders_place",
@@ -110,11 +112,11 @@ class OrderListApi(APIView):
 class OrderDetailApi(APIView):
     @extend_schema(responses=s.OrderDetailOutputSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        order = get_object_or_404(selectors.order_detail_queryset(), pk=pk, customer=request_user(request))
+        detail = selectors.order_detail(pk)
+        if detail is None or detail.order.customer_id != request_user(request).pk:
+            raise Http404
         return Response(
-            s.order_detail_body(
-                order, lines=list(order.lines.all()), events=list(order.events.all()), for_customer=True
-            )
+            s.order_detail_body(detail.order, lines=detail.lines, events=detail.events, for_customer=True)
         )
 
 

@@ -247,6 +247,63 @@ def test_the_hand_built_order_body_matches_the_documented_serializer(placed_orde
         assert rendered == documented
 
 
+def test_the_one_statement_detail_reads_what_the_documented_serializer_shows(
+    placed_order: Order, customer_client: APIClient
+) -> None:
+    """`selectors.order_detail` against the ORM read, on an order with a driver, an opened e-wallet
+    payment and a timeline of several steps."""
+    from orders import services
+    from orders.api.serializers import OrderDetailOutputSerializer, order_detail_body
+    from orders.models import Payment, PaymentMethod
+    from orders.selectors import order_detail, order_detail_queryset
+
+    services.accept_order(order_id=placed_order.pk, actor=None, prep_minutes=12)
+    services.mark_preparing(order_id=placed_order.pk, actor=None)
+    driver = UserFactory(roles=[Role.DRIVER], full_name="Tài xế Minh")
+    Order.objects.filter(pk=placed_order.pk).update(driver=driver, payment_method=PaymentMethod.EWALLET)
+    Payment.objects.create(
+        order_id=placed_order.pk,
+        provider="sandbox",
+        amount_vnd=1,
+        pay_url="https://pay.example/1",
+        deeplink="x://1",
+    )
+
+    detail = order_detail(placed_order.pk)
+    assert detail is not None
+    assert len(detail.events) == 3
+    for for_customer in (False, True):
+        documented = OrderDetailOutputSerializer(
+            order_detail_queryset().get(pk=placed_order.pk), context={"for_customer": for_customer}
+        ).data
+        rendered = order_detail_body(
+            detail.order, lines=detail.lines, events=detail.events, for_customer=for_customer
+        )
+        assert rendered == dict(documented)
+    assert customer_client.get(f"/api/v1/orders/{placed_order.pk}").json()["driver"]["name"] == "Tài xế Minh"
+
+
+def test_an_order_id_beyond_any_order_is_not_found(customer_client: APIClient) -> None:
+    for order_id in (999_999_999, 2**63):
+        response = customer_client.get(f"/api/v1/orders/{order_id}")
+        assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")
+
+
+def test_the_hand_built_history_matches_the_documented_serializer(
+    place: Callable[..., Any], customer_client: APIClient
+) -> None:
+    from orders.api.serializers import OrderSummaryOutputSerializer
+
+    for _ in range(3):
+        assert place().status_code == 201
+    Order.objects.filter(pk=Order.objects.order_by("id").first().pk).update(eta=None)
+
+    listed = customer_client.get("/api/v1/orders").json()["results"]
+
+    newest_first = Order.objects.select_related("merchant").order_by("-created_at", "-id")
+    assert listed == [dict(row) for row in OrderSummaryOutputSerializer(newest_first, many=True).data]
+
+
 def test_only_the_customer_sees_the_delivery_code(
     customer_client: APIClient, placed_order: Order, menu: Menu
 ) -> None:

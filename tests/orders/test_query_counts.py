@@ -30,10 +30,23 @@ def test_placing_an_order_is_one_read_and_one_write_batch(
 
     assert response.status_code == 201, response.json()
     sent = statements(capture)
-    # The user behind the token, the claim-and-read statement, the write batch.
+    # The user behind the token (the first request reads it; later ones find it cached), the
+    # claim-and-read statement, the write batch.
     assert len(sent) == 3, sent
     assert sent[1].lstrip().startswith("WITH") and "claimed AS" in sent[1]
     assert 'INSERT INTO "orders_order"' in sent[2] and 'INSERT INTO "events_outboxevent"' in sent[2]
+
+
+def test_a_customers_later_placements_do_not_read_their_user(place: Callable[..., Any]) -> None:
+    assert place().status_code == 201
+
+    with CaptureQueriesContext(connection) as capture:
+        response = place()
+
+    assert response.status_code == 201, response.json()
+    sent = statements(capture)
+    assert len(sent) == 2, sent
+    assert not any('FROM "users_user"' in sql for sql in sent), sent
 
 
 def test_a_bigger_cart_costs_no_more_statements(place: Callable[..., Any], menu: Menu) -> None:
@@ -63,10 +76,11 @@ def test_order_detail_and_list_read_a_fixed_number_of_rows(
     with CaptureQueriesContext(connection) as listing:
         assert customer_client.get("/api/v1/orders").status_code == 200
 
-    # user; order with merchant, driver and payment joined; lines; events.
-    assert len(statements(detail)) == 4
-    # user; the page with merchants joined.
-    assert len(statements(listing)) == 2
+    # The user is cached since the placements. The order with merchant, driver and payment joined and
+    # its lines and events as arrays in the same row.
+    assert len(statements(detail)) == 1, statements(detail)
+    # The page with the merchants' names joined.
+    assert len(statements(listing)) == 1, statements(listing)
 
 
 def _plan(sql: str) -> str:

@@ -12,6 +12,7 @@ import pytest
 from django.db import transaction
 from django.test import RequestFactory
 from django.utils import timezone
+from gunicorn.glogging import SafeAtoms
 from websockets.sync.client import connect
 
 from drivers import services as driver_services
@@ -156,6 +157,9 @@ def test_a_refusal_logged_after_the_middleware_returned_carries_the_requests_id(
         ("headers: %(auth)s", ({"auth": "Authorization: Bearer SECRET"},)),
         ("offered %s", (["loship.v1", "bearer.SECRET"],)),
         ('login answered {"access": "SECRET", "refresh": "SECRET"}', ()),
+        # Spellings that match the patterns only case-insensitively (long s, Kelvin sign).
+        ("body: acce\u017fs_token=SECRET", ()),
+        ("GET /ws/?to\u212aen=SECRET", ()),
     ],
 )
 def test_token_values_are_redacted_from_messages_and_arguments(message: str, args: Any) -> None:
@@ -163,3 +167,24 @@ def test_token_values_are_redacted_from_messages_and_arguments(message: str, arg
     RedactSecretsFilter().filter(record)
     assert "SECRET" not in record.getMessage()
     assert "[redacted]" in record.getMessage()
+
+
+def test_an_access_line_is_rendered_once_then_cleaned() -> None:
+    """gunicorn hands every header and WSGI variable to its access line; the line uses a few."""
+    atoms = SafeAtoms(
+        {
+            "h": "10.0.0.1",
+            "r": "GET /ws/orders/1/?token=SECRET HTTP/1.1",
+            "s": "200",
+            "{authorization}i": "Bearer SECRET",
+            **{f"{{x-header-{n}}}i": "value" for n in range(60)},
+        }
+    )
+    record = logging.LogRecord(
+        "gunicorn.access", logging.INFO, __file__, 1, '%(h)s "%(r)s" %(s)s', (atoms,), None
+    )
+
+    RedactSecretsFilter().filter(record)
+
+    assert record.getMessage() == '10.0.0.1 "GET /ws/orders/1/?token=[redacted] HTTP/1.1" 200'
+    assert record.args is None
