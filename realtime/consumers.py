@@ -90,11 +90,19 @@ class StreamConsumer(LiveStream):
     def open_stream(self) -> dict[str, Any] | int:
         """In the database thread: the user behind the credentials, whether they may watch this stream,
         and its snapshot; or the close code that refuses them."""
-        user = authenticate(self.scope)
-        if not user.is_authenticated or not user.is_active:
+        user = self.signed_in()
+        if user is None:
             return CLOSE_UNAUTHENTICATED
-        self.scope["user"] = user
         return self.read_snapshot() if self.may_watch(user) else CLOSE_FORBIDDEN
+
+    def signed_in(self, *, loaded: Any = None) -> Any:
+        """The active user behind the credentials, kept on the scope, or None (`loaded`: a user the
+        caller has already read, see `authenticate`)."""
+        user = authenticate(self.scope, loaded=loaded)
+        if not user.is_authenticated or not user.is_active:
+            return None
+        self.scope["user"] = user
+        return user
 
     def header(self, name: str) -> str | None:
         for key, value in self.scope.get("headers", []):
@@ -161,10 +169,9 @@ class OrderStreamConsumer(StreamConsumer):
         customer, and the customer's own token is checked against that row, so only another watcher
         (ops) costs a user lookup."""
         order = snapshots.order_for_stream(self.order_id)
-        user = authenticate(self.scope, loaded=order.customer if order else None)
-        if not user.is_authenticated or not user.is_active:
+        user = self.signed_in(loaded=order.customer if order else None)
+        if user is None:
             return CLOSE_UNAUTHENTICATED
-        self.scope["user"] = user
         if order is None or (order.customer_id != user.pk and not user.is_ops):
             return CLOSE_FORBIDDEN
         return snapshots.order_stream_snapshot(order)
