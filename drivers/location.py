@@ -11,6 +11,7 @@ commit and rewritten from the jobs in PostgreSQL by beat (`drivers.tasks.sync_ca
 `replace_carrying`), so an outage or an empty restart only delays them.
 """
 
+import json
 import logging
 import math
 from dataclasses import dataclass
@@ -33,25 +34,26 @@ SAVE_DUE_KEY = "loship:drivers:save_due"
 MAX_GEO_LATITUDE = 85.05112878
 
 _APPLY_FIXES = """
--- KEYS[1] geo, KEYS[2] seen, KEYS[3] save-due set; ARGV: now_ms, db_every_ms, push_every_ms,
--- then 6 values per fix: driver_id, at_ms, lng, lat, heading, speed. Returns 3 values per fix:
--- applied, db_due, push_due (push_due is the list of order ids the driver carries, or 0).
+-- KEYS[1] geo, KEYS[2] seen, KEYS[3] save-due set; ARGV[1..3]: now_ms, db_every_ms, push_every_ms;
+-- ARGV[4]: the fixes as one JSON array of [driver_id, at_ms, lng, lat, heading, speed] (coordinates as
+-- strings, stored as sent). Returns one JSON array of [applied, db_due, push_due] per fix, push_due
+-- being the list of order ids the driver carries, or 0. (One argument and one reply instead of six
+-- and three per fix: packing and parsing those cost the client more than the script costs Redis.)
 local now = tonumber(ARGV[1])
 local db_every = tonumber(ARGV[2])
 local push_every = tonumber(ARGV[3])
 local out = {}
-for i = 4, #ARGV, 6 do
-  local driver = ARGV[i]
-  local at = tonumber(ARGV[i + 1])
+for _, fix in ipairs(cjson.decode(ARGV[4])) do
+  local driver, at = fix[1], fix[2]
   local fix_key = 'loship:drivers:fix:' .. driver
-  local last = tonumber(redis.call('HGET', fix_key, 'at') or '-1')
-  if at <= last then
-    out[#out + 1] = 0; out[#out + 1] = 0; out[#out + 1] = 0
+  local last = redis.call('HMGET', fix_key, 'at', 'saved', 'pushed')
+  if at <= tonumber(last[1] or '-1') then
+    out[#out + 1] = {0, 0, 0}
   else
-    redis.call('GEOADD', KEYS[1], ARGV[i + 2], ARGV[i + 3], driver)
+    redis.call('GEOADD', KEYS[1], fix[3], fix[4], driver)
     redis.call('ZADD', KEYS[2], at, driver)
-    local saved = tonumber(redis.call('HGET', fix_key, 'saved') or '0')
-    local pushed = tonumber(redis.call('HGET', fix_key, 'pushed') or '0')
+    local saved = tonumber(last[2] or '0')
+    local pushed = tonumber(last[3] or '0')
     local db_due = 0
     if now - saved >= db_every then
       db_due = 1; saved = now
@@ -62,13 +64,13 @@ for i = 4, #ARGV, 6 do
       local carrying = redis.call('SMEMBERS', 'loship:drivers:carrying:' .. driver)
       if #carrying > 0 then push_due = carrying; pushed = now end
     end
-    redis.call('HSET', fix_key, 'at', at, 'lng', ARGV[i + 2], 'lat', ARGV[i + 3],
-               'heading', ARGV[i + 4], 'speed', ARGV[i + 5], 'saved', saved, 'pushed', pushed)
+    redis.call('HSET', fix_key, 'at', at, 'lng', fix[3], 'lat', fix[4],
+               'heading', fix[5], 'speed', fix[6], 'saved', saved, 'pushed', pushed)
     redis.call('PEXPIRE', fix_key, 86400000)
-    out[#out + 1] = 1; out[#out + 1] = db_due; out[#out + 1] = push_due
+    out[#out + 1] = {1, db_due, push_due}
   end
 end
-return out
+return cjson.encode(out)
 """
 
 
@@ -124,27 +126,29 @@ def apply_fixes(entries: list[tuple[int, Fix]], *, now: datetime) -> list[Applie
         return []
     if _script is None:
         _script = client().register_script(_APPLY_FIXES)
-    args: list[Any] = [
+    fixes = json.dumps(
+        [
+            [driver_id, _ms(fix.at), repr(fix.lng), repr(fix.lat), fix.heading or 0, fix.speed or 0]
+            for driver_id, fix in entries
+        ]
+    )
+    args = [
         _ms(now),
         int(settings.DRIVER_POSITION_SAVE_SECONDS * 1000),
         int(settings.DRIVER_POSITION_PUSH_SECONDS * 1000),
+        fixes,
     ]
-    for driver_id, fix in entries:
-        args += [driver_id, _ms(fix.at), fix.lng, fix.lat, fix.heading or 0, fix.speed or 0]
-    raw = _script(keys=[GEO_KEY, SEEN_KEY, SAVE_DUE_KEY], args=args)
-    results = []
-    for position, (driver_id, fix) in enumerate(entries):
-        applied, db_due, carrying = raw[3 * position : 3 * position + 3]
-        results.append(
-            AppliedFix(
-                driver_id=driver_id,
-                fix=fix,
-                applied=bool(applied),
-                save_to_db=bool(db_due),
-                carrying_order_ids=tuple(int(order_id) for order_id in carrying) if carrying else (),
-            )
+    replies = json.loads(_script(keys=[GEO_KEY, SEEN_KEY, SAVE_DUE_KEY], args=args))
+    return [
+        AppliedFix(
+            driver_id=driver_id,
+            fix=fix,
+            applied=bool(applied),
+            save_to_db=bool(db_due),
+            carrying_order_ids=tuple(int(order_id) for order_id in carrying) if carrying else (),
         )
-    return results
+        for (driver_id, fix), (applied, db_due, carrying) in zip(entries, replies, strict=True)
+    ]
 
 
 def take_due_positions(*, limit: int) -> list[tuple[int, float, float, float, datetime]]:

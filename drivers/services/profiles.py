@@ -122,8 +122,9 @@ class LocationReport:
         return {"accepted": self.accepted, "ignored": self.ignored, "rejected": self.rejected}
 
 
-def parse_fix(raw: Mapping[str, Any], *, now: datetime) -> location.Fix | str:
-    """A fix from the app's JSON, or the error code that rejects it."""
+def parse_fix(raw: Mapping[str, Any], *, latest: datetime) -> location.Fix | str:
+    """A fix from the app's JSON, or the error code that rejects it (`latest`: the newest device time
+    accepted, now plus DRIVER_FIX_MAX_FUTURE_SECONDS of clock skew)."""
     try:
         lat, lng = float(raw["lat"]), float(raw["lng"])
         timestamp_ms = float(raw["timestamp"])
@@ -138,7 +139,7 @@ def parse_fix(raw: Mapping[str, Any], *, now: datetime) -> location.Fix | str:
         at = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError):  # not finite, or outside the years datetime can hold
         return "location_timestamp_invalid"
-    if at > now + timedelta(seconds=settings.DRIVER_FIX_MAX_FUTURE_SECONDS):
+    if at > latest:
         return "location_timestamp_invalid"
     if heading is not None and not 0 <= heading <= 360:
         return "location_heading_invalid"
@@ -175,6 +176,7 @@ def record_location_batches(
     (the WebSocket consumers of one process coalesce their drivers' fixes through this)."""
     now = now or timezone.now()
     too_old = now - timedelta(seconds=settings.DRIVER_FIX_MAX_AGE_SECONDS)
+    latest = now + timedelta(seconds=settings.DRIVER_FIX_MAX_FUTURE_SECONDS)
     reports: list[LocationReport] = []
     entries: list[tuple[int, location.Fix]] = []
     owners: list[int] = []
@@ -185,7 +187,7 @@ def record_location_batches(
         reports.append(report)
         valid: list[location.Fix] = []
         for index, raw in enumerate(fixes):
-            parsed = parse_fix(raw, now=now) if isinstance(raw, Mapping) else "location_fix_malformed"
+            parsed = parse_fix(raw, latest=latest) if isinstance(raw, Mapping) else "location_fix_malformed"
             if isinstance(parsed, str):
                 report.rejected.append({"index": index, "code": parsed})
             elif parsed.at < too_old:
@@ -210,8 +212,7 @@ def record_location_batches(
             newest_pushed[result.driver_id] = (result.carrying_order_ids, result.fix)
     for carrying, fix in newest_pushed.values():
         _push_position(carrying, fix)
-    for report in reports:
-        _count(report)
+    _count(reports)
     return reports
 
 
@@ -270,10 +271,18 @@ def _push_position(order_ids: tuple[int, ...], fix: location.Fix) -> None:
         )
 
 
-def _count(report: LocationReport) -> None:
-    if report.accepted:
-        LOCATION_FIXES.labels(outcome="accepted").inc(report.accepted)
-    if report.ignored:
-        LOCATION_FIXES.labels(outcome="ignored").inc(report.ignored)
-    if report.rejected:
-        LOCATION_FIXES.labels(outcome="rejected").inc(len(report.rejected))
+_ACCEPTED, _IGNORED, _REJECTED = (
+    LOCATION_FIXES.labels(outcome=name) for name in ("accepted", "ignored", "rejected")
+)
+
+
+def _count(reports: list[LocationReport]) -> None:
+    """The batch's outcomes, counted once per batch (not per message)."""
+    accepted = ignored = rejected = 0
+    for report in reports:
+        accepted += report.accepted
+        ignored += report.ignored
+        rejected += len(report.rejected)
+    for counter, value in ((_ACCEPTED, accepted), (_IGNORED, ignored), (_REJECTED, rejected)):
+        if value:
+            counter.inc(value)
