@@ -42,6 +42,7 @@ from bench.harness import (  # noqa: E402
     free_port,
     migrate,
     percentile,
+    process_cpu_seconds,
     procfile_line,
 )
 
@@ -215,6 +216,7 @@ def _client_process(
     interval: float | None,
     ready: Any,
     results: Any,
+    windows: Any,
 ) -> None:
     async def main() -> list[dict[str, Any]]:
         gate = asyncio.Semaphore(20)
@@ -222,6 +224,7 @@ def _client_process(
         await asyncio.to_thread(ready.wait)  # every process has connected all its sockets
         start = time.time() + WARM_UP_SECONDS
         window = (start, start + seconds)
+        windows.put(window)
         return list(
             await asyncio.gather(
                 *(
@@ -234,34 +237,50 @@ def _client_process(
     results.put(asyncio.run(main()))
 
 
+def redis_cpu_seconds() -> float:
+    """The CPU seconds Redis has used so far (its own count, `INFO cpu`)."""
+    info = redis_client().info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
 def run_round(
     port: int,
     drivers: list[tuple[int, str]],
     *,
+    server_pid: int,
     fixes: int,
     seconds: float,
     processes: int,
     rate: float | None = None,
 ) -> dict[str, Any]:
     """All sockets connect, then send for a warm-up plus `seconds` measured: back to back (the
-    server's capacity), or at `rate` messages/s in all (its latency under a given load)."""
+    server's capacity), or at `rate` messages/s in all (its latency under a given load). The CPU
+    time the server and Redis spend over the measured window is counted per acked message."""
     interval = len(drivers) / rate if rate else None
     context = multiprocessing.get_context("fork")
-    ready, results = context.Barrier(processes), context.Queue()
+    ready, results, windows = context.Barrier(processes), context.Queue(), context.Queue()
     workers = [
         context.Process(
             target=_client_process,
-            args=(port, drivers[number::processes], fixes, seconds, interval, ready, results),
+            args=(port, drivers[number::processes], fixes, seconds, interval, ready, results, windows),
         )
         for number in range(processes)
     ]
     for worker in workers:
         worker.start()
+    start, end = windows.get(timeout=600)
+    time.sleep(max(0.0, start - time.time()))
+    cpu_before = (process_cpu_seconds(server_pid), redis_cpu_seconds())
+    time.sleep(max(0.0, end - time.time()))
+    cpu_after = (process_cpu_seconds(server_pid), redis_cpu_seconds())
     sockets = [socket for _ in workers for socket in results.get(timeout=600)]
     for worker in workers:
         worker.join()
     latencies = [latency for socket in sockets for latency in socket["latencies"]]
+    messages = max(len(latencies), 1)
     return {
+        "server_cpu_us": (cpu_after[0] - cpu_before[0]) / messages * 1e6,
+        "redis_cpu_us": (cpu_after[1] - cpu_before[1]) / messages * 1e6,
         "messages_per_s": len(latencies) / seconds,
         "fixes_per_s": len(latencies) * fixes / seconds,
         "p50_ms": statistics.median(latencies) * 1000 if latencies else math.nan,
@@ -306,7 +325,7 @@ def check_nothing_lost(sockets: list[dict[str, Any]]) -> list[str]:
 def summary(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {
         key: statistics.median(row[key] for row in rows)
-        for key in ("messages_per_s", "fixes_per_s", "p50_ms", "p99_ms")
+        for key in ("messages_per_s", "fixes_per_s", "p50_ms", "p99_ms", "server_cpu_us", "redis_cpu_us")
     }
 
 
@@ -353,6 +372,7 @@ def main() -> None:
                         row = run_round(
                             ports[name],
                             drivers,
+                            server_pid=servers[name].pid,
                             fixes=args.fixes,
                             seconds=args.seconds,
                             processes=args.client_processes,
@@ -363,7 +383,8 @@ def main() -> None:
                         table[name].append(row)
                         print(
                             f"{label}round {number + 1} {name}: {row['messages_per_s']:,.0f} messages/s, "
-                            f"p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms"
+                            f"p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, CPU per message: "
+                            f"server {row['server_cpu_us']:.0f} us, Redis {row['redis_cpu_us']:.0f} us"
                             + (f", LOST: {len(lost)} problems" if lost else ""),
                             flush=True,
                         )

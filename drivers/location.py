@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import redis
+import redis.asyncio
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ _APPLY_FIXES = """
 -- strings, stored as sent). Returns one JSON array of [applied, db_due, push_due] per fix, push_due
 -- being the list of order ids the driver carries, or 0. (One argument and one reply instead of six
 -- and three per fix: packing and parsing those cost the client more than the script costs Redis.)
+-- Each redis.call costs several microseconds, so a fix makes four as a rule: the carrying set is read
+-- only for a driver flagged as carrying (`replace_carrying`), and the hash's expiry is renewed with
+-- its PostgreSQL save.
 local now = tonumber(ARGV[1])
 local db_every = tonumber(ARGV[2])
 local push_every = tonumber(ARGV[3])
@@ -46,7 +50,7 @@ local out = {}
 for _, fix in ipairs(cjson.decode(ARGV[4])) do
   local driver, at = fix[1], fix[2]
   local fix_key = 'loship:drivers:fix:' .. driver
-  local last = redis.call('HMGET', fix_key, 'at', 'saved', 'pushed')
+  local last = redis.call('HMGET', fix_key, 'at', 'saved', 'pushed', 'carrying')
   if at <= tonumber(last[1] or '-1') then
     out[#out + 1] = {0, 0, 0}
   else
@@ -60,13 +64,13 @@ for _, fix in ipairs(cjson.decode(ARGV[4])) do
       redis.call('SADD', KEYS[3], driver)
     end
     local push_due = 0
-    if now - pushed >= push_every then
+    if last[4] and now - pushed >= push_every then
       local carrying = redis.call('SMEMBERS', 'loship:drivers:carrying:' .. driver)
       if #carrying > 0 then push_due = carrying; pushed = now end
     end
     redis.call('HSET', fix_key, 'at', at, 'lng', fix[3], 'lat', fix[4],
                'heading', fix[5], 'speed', fix[6], 'saved', saved, 'pushed', pushed)
-    redis.call('PEXPIRE', fix_key, 86400000)
+    if db_due == 1 then redis.call('PEXPIRE', fix_key, 86400000) end
     out[#out + 1] = {1, db_due, push_due}
   end
 end
@@ -126,19 +130,42 @@ def apply_fixes(entries: list[tuple[int, Fix]], *, now: datetime) -> list[Applie
         return []
     if _script is None:
         _script = client().register_script(_APPLY_FIXES)
-    fixes = json.dumps(
-        [
-            [driver_id, _ms(fix.at), repr(fix.lng), repr(fix.lat), fix.heading or 0, fix.speed or 0]
-            for driver_id, fix in entries
-        ]
-    )
-    args = [
+    return _applied(entries, _script(keys=_SCRIPT_KEYS, args=_script_arguments(entries, now)))
+
+
+class LoopFixes:
+    """`apply_fixes` from an event loop, on an asyncio client of its own (a WebSocket process applies
+    its drivers' fixes without a worker thread). One per event loop: the client belongs to it."""
+
+    def __init__(self) -> None:
+        self.client = redis.asyncio.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
+        self.script = self.client.register_script(_APPLY_FIXES)
+
+    async def apply(self, entries: list[tuple[int, Fix]], *, now: datetime) -> list[AppliedFix]:
+        if not entries:
+            return []
+        return _applied(entries, await self.script(keys=_SCRIPT_KEYS, args=_script_arguments(entries, now)))
+
+
+_SCRIPT_KEYS = [GEO_KEY, SEEN_KEY, SAVE_DUE_KEY]
+
+
+def _script_arguments(entries: list[tuple[int, Fix]], now: datetime) -> list[Any]:
+    fixes = [
+        [driver_id, _ms(fix.at), repr(fix.lng), repr(fix.lat), fix.heading or 0, fix.speed or 0]
+        for driver_id, fix in entries
+    ]
+    return [
         _ms(now),
         int(settings.DRIVER_POSITION_SAVE_SECONDS * 1000),
         int(settings.DRIVER_POSITION_PUSH_SECONDS * 1000),
-        fixes,
+        json.dumps(fixes),
     ]
-    replies = json.loads(_script(keys=[GEO_KEY, SEEN_KEY, SAVE_DUE_KEY], args=args))
+
+
+def _applied(entries: list[tuple[int, Fix]], reply: bytes) -> list[AppliedFix]:
     return [
         AppliedFix(
             driver_id=driver_id,
@@ -147,7 +174,7 @@ def apply_fixes(entries: list[tuple[int, Fix]], *, now: datetime) -> list[Applie
             save_to_db=bool(db_due),
             carrying_order_ids=tuple(int(order_id) for order_id in carrying) if carrying else (),
         )
-        for (driver_id, fix), (applied, db_due, carrying) in zip(entries, replies, strict=True)
+        for (driver_id, fix), (applied, db_due, carrying) in zip(entries, json.loads(reply), strict=True)
     ]
 
 
@@ -234,14 +261,20 @@ def set_carrying(driver_id: int, order_ids: list[int]) -> None:
 
 
 def replace_carrying(carrying: dict[int, list[int]]) -> None:
-    """Replace the carrying set of each driver given (an empty list removes it), in one round trip."""
+    """Replace the carrying set of each driver given (an empty list removes it), in one round trip
+    (a transaction); the driver's fix hash is flagged `carrying` while the set exists, so the fixes
+    script reads the set only for drivers who carry."""
     pipe = client().pipeline()
     for driver_id, order_ids in carrying.items():
-        key = CARRYING_KEY.format(driver_id)
+        key, fix_key = CARRYING_KEY.format(driver_id), FIX_KEY.format(driver_id)
         pipe.delete(key)
         if order_ids:
             pipe.sadd(key, *order_ids)
             pipe.expire(key, 6 * 3600)
+            pipe.hset(fix_key, "carrying", "1")
+            pipe.expire(fix_key, 24 * 3600, nx=True)  # a driver with no fix yet: the flag alone
+        else:
+            pipe.hdel(fix_key, "carrying")
     pipe.execute()
 
 

@@ -173,18 +173,43 @@ def record_location_batches(
     *, batches: Sequence[tuple[int, Sequence[Mapping[str, Any]]]], now: datetime | None = None
 ) -> list[LocationReport]:
     """`record_location_fixes` for the messages of many drivers at once, in one Redis round trip
-    (the WebSocket consumers of one process coalesce their drivers' fixes through this)."""
+    (the WebSocket process does the same from its event loop: `drivers.ingest`)."""
     now = now or timezone.now()
+    checked = check_location_batches(batches, now=now)
+    try:
+        applied = location.apply_fixes(checked.entries, now=now)
+    except redis.RedisError:
+        applied = save_newest_fixes(checked.entries)
+    push_positions(settle_location_batches(checked, applied))
+    return checked.reports
+
+
+@dataclass
+class CheckedFixes:
+    """Messages validated: a report per message, and the valid fixes (oldest first per driver), each
+    with the position of the message it came in (`owners`)."""
+
+    reports: list[LocationReport]
+    entries: list[tuple[int, location.Fix]]
+    owners: list[int]
+
+
+#: Fixes due to be pushed: (the orders whose customers see the driver, the driver's newest fix).
+DuePushes = list[tuple[tuple[int, ...], location.Fix]]
+
+
+def check_location_batches(
+    batches: Sequence[tuple[int, Sequence[Mapping[str, Any]]]], *, now: datetime
+) -> CheckedFixes:
+    """Validate each message's fixes: invalid ones rejected with a code, too old ones ignored."""
     too_old = now - timedelta(seconds=settings.DRIVER_FIX_MAX_AGE_SECONDS)
     latest = now + timedelta(seconds=settings.DRIVER_FIX_MAX_FUTURE_SECONDS)
-    reports: list[LocationReport] = []
-    entries: list[tuple[int, location.Fix]] = []
-    owners: list[int] = []
+    checked = CheckedFixes(reports=[], entries=[], owners=[])
     for position, (driver_id, fixes) in enumerate(batches):
         if len(fixes) > MAX_FIXES_PER_BATCH:
             raise LocationErrors.TOO_MANY_FIXES(max=MAX_FIXES_PER_BATCH)
         report = LocationReport()
-        reports.append(report)
+        checked.reports.append(report)
         valid: list[location.Fix] = []
         for index, raw in enumerate(fixes):
             parsed = parse_fix(raw, latest=latest) if isinstance(raw, Mapping) else "location_fix_malformed"
@@ -195,25 +220,24 @@ def record_location_batches(
             else:
                 valid.append(parsed)
         valid.sort(key=lambda fix: fix.at)
-        entries += [(driver_id, fix) for fix in valid]
-        owners += [position] * len(valid)
-    try:
-        applied = location.apply_fixes(entries, now=now)
-    except redis.RedisError:
-        logger.warning("drivers: live positions unavailable (Redis); saving fixes to PostgreSQL")
-        applied = _save_newest_fixes(entries)
-    newest_pushed: dict[int, tuple[tuple[int, ...], location.Fix]] = {}
-    for owner, result in zip(owners, applied, strict=True):
+        checked.entries += [(driver_id, fix) for fix in valid]
+        checked.owners += [position] * len(valid)
+    return checked
+
+
+def settle_location_batches(checked: CheckedFixes, applied: list[location.AppliedFix]) -> DuePushes:
+    """Count what the store applied into each message's report (a fix it did not apply was not newer
+    than the stored one: ignored); the pushes now due, one per driver, its newest fix."""
+    due: dict[int, tuple[tuple[int, ...], location.Fix]] = {}
+    for owner, result in zip(checked.owners, applied, strict=True):
         if not result.applied:
-            reports[owner].ignored += 1
+            checked.reports[owner].ignored += 1
             continue
-        reports[owner].accepted += 1
+        checked.reports[owner].accepted += 1
         if result.carrying_order_ids:
-            newest_pushed[result.driver_id] = (result.carrying_order_ids, result.fix)
-    for carrying, fix in newest_pushed.values():
-        _push_position(carrying, fix)
-    _count(reports)
-    return reports
+            due[result.driver_id] = (result.carrying_order_ids, result.fix)
+    _count(checked.reports)
+    return list(due.values())
 
 
 def save_due_positions(*, limit: int = 2000) -> int:
@@ -239,12 +263,14 @@ def _saved_position(lat: float, lng: float, heading: float, at: datetime) -> dic
     }
 
 
-def _save_newest_fixes(entries: list[tuple[int, location.Fix]]) -> list[location.AppliedFix]:
-    """Without Redis: each driver's newest fix goes straight to the PostgreSQL copy, no more often than
-    the flush would write it (DRIVER_POSITION_SAVE_SECONDS); older fixes of the batch are superseded."""
+def save_newest_fixes(entries: list[tuple[int, location.Fix]]) -> list[location.AppliedFix]:
+    """Without Redis (logged): each driver's newest fix goes straight to the PostgreSQL copy, no more
+    often than the flush would write it (DRIVER_POSITION_SAVE_SECONDS); older fixes of the batch are
+    superseded."""
     newest: dict[int, location.Fix] = {}
     for driver_id, fix in entries:
         newest[driver_id] = fix  # entries are oldest first per driver
+    logger.warning("drivers: live positions unavailable (Redis); saving fixes to PostgreSQL")
     every = timedelta(seconds=settings.DRIVER_POSITION_SAVE_SECONDS)
     for driver_id, fix in newest.items():
         DriverProfile.objects.filter(
@@ -256,19 +282,25 @@ def _save_newest_fixes(entries: list[tuple[int, location.Fix]]) -> list[location
     ]
 
 
-def _push_position(order_ids: tuple[int, ...], fix: location.Fix) -> None:
-    for order_id in order_ids:
-        push(
-            order_group(order_id),
-            {
-                "type": "driver.position",
-                "order_id": order_id,
-                "lat": fix.lat,
-                "lng": fix.lng,
-                "heading": fix.heading,
-                "at": iso(fix.at),
-            },
-        )
+def push_positions(due: DuePushes) -> None:
+    """Send each driver's newest position to the customers of the orders they carry."""
+    for order_ids, fix in due:
+        for order_id in order_ids:
+            _push_position(order_id, fix)
+
+
+def _push_position(order_id: int, fix: location.Fix) -> None:
+    push(
+        order_group(order_id),
+        {
+            "type": "driver.position",
+            "order_id": order_id,
+            "lat": fix.lat,
+            "lng": fix.lng,
+            "heading": fix.heading,
+            "at": iso(fix.at),
+        },
+    )
 
 
 _ACCEPTED, _IGNORED, _REJECTED = (

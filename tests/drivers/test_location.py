@@ -211,30 +211,26 @@ def test_fixes_of_many_sockets_sent_at_once_are_coalesced_and_each_gets_its_own_
     assert abs(lat - float(offset(1000))) < 1e-5
 
 
-def test_messages_sent_during_a_write_form_the_next_batch_and_a_failed_write_fails_its_senders(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_messages_sent_during_a_write_form_the_next_batch_and_a_failed_write_fails_its_senders() -> None:
     import asyncio
-    import threading
     from collections.abc import Mapping, Sequence
 
     from drivers import ingest
     from drivers.services.profiles import LocationReport
 
     written: list[list[int]] = []
-    release = threading.Event()
-
-    def record(*, batches: Sequence[tuple[int, Sequence[Mapping[str, Any]]]]) -> list[LocationReport]:
-        written.append([driver_id for driver_id, _ in batches])
-        release.wait(5)
-        if 99 in written[-1]:
-            raise ConnectionError("redis went away")
-        return [LocationReport(accepted=len(fixes)) for _, fixes in batches]
-
-    monkeypatch.setattr(ingest, "record_location_batches", record)
 
     async def scenario() -> tuple[list[Any], list[Any]]:
-        coalescer = ingest.FixCoalescer()
+        release = asyncio.Event()
+
+        async def record(batches: Sequence[tuple[int, Sequence[Mapping[str, Any]]]]) -> list[LocationReport]:
+            written.append([driver_id for driver_id, _ in batches])
+            await release.wait()
+            if 99 in written[-1]:
+                raise ConnectionError("redis went away")
+            return [LocationReport(accepted=len(fixes)) for _, fixes in batches]
+
+        coalescer = ingest.FixCoalescer(write=record)
         first = asyncio.ensure_future(coalescer.submit(1, [fix(offset(10), MERCHANT_LNG)]))
         await asyncio.sleep(0.1)  # the first write is in flight
         later = [asyncio.ensure_future(coalescer.submit(n, [fix(offset(10), MERCHANT_LNG)])) for n in (2, 3)]
