@@ -40,13 +40,14 @@ _APPLY_FIXES = """
 -- strings, stored as sent). Returns one JSON array of [applied, db_due, push_due] per fix, push_due
 -- being the list of order ids the driver carries, or 0. (One argument and one reply instead of six
 -- and three per fix: packing and parsing those cost the client more than the script costs Redis.)
--- Each redis.call costs several microseconds, so a fix makes four as a rule: the carrying set is read
--- only for a driver flagged as carrying (`replace_carrying`), and the hash's expiry is renewed with
--- its PostgreSQL save.
+-- Each redis.call costs several microseconds, so a fix makes two as a rule (read and write its hash);
+-- the GEO set, the seen set and the save-due set are written once per batch, in the fixes' order, so
+-- a driver's newest fix is the one that stays. The carrying set is read only for a driver flagged as
+-- carrying (`replace_carrying`), and the hash's expiry is renewed with its PostgreSQL save.
 local now = tonumber(ARGV[1])
 local db_every = tonumber(ARGV[2])
 local push_every = tonumber(ARGV[3])
-local out = {}
+local out, geo, seen, due = {}, {}, {}, {}
 for _, fix in ipairs(cjson.decode(ARGV[4])) do
   local driver, at = fix[1], fix[2]
   local fix_key = 'loship:drivers:fix:' .. driver
@@ -54,14 +55,14 @@ for _, fix in ipairs(cjson.decode(ARGV[4])) do
   if at <= tonumber(last[1] or '-1') then
     out[#out + 1] = {0, 0, 0}
   else
-    redis.call('GEOADD', KEYS[1], fix[3], fix[4], driver)
-    redis.call('ZADD', KEYS[2], at, driver)
+    geo[#geo + 1] = fix[3]; geo[#geo + 1] = fix[4]; geo[#geo + 1] = driver
+    seen[#seen + 1] = at; seen[#seen + 1] = driver
     local saved = tonumber(last[2] or '0')
     local pushed = tonumber(last[3] or '0')
     local db_due = 0
     if now - saved >= db_every then
       db_due = 1; saved = now
-      redis.call('SADD', KEYS[3], driver)
+      due[#due + 1] = driver
     end
     local push_due = 0
     if last[4] and now - pushed >= push_every then
@@ -74,6 +75,15 @@ for _, fix in ipairs(cjson.decode(ARGV[4])) do
     out[#out + 1] = {1, db_due, push_due}
   end
 end
+-- In slices: Lua's unpack takes a few thousand values at most.
+local function each_slice(command, key, values, width)
+  for first = 1, #values, 999 * width do
+    redis.call(command, key, unpack(values, first, math.min(first + 999 * width - 1, #values)))
+  end
+end
+each_slice('GEOADD', KEYS[1], geo, 3)
+each_slice('ZADD', KEYS[2], seen, 2)
+each_slice('SADD', KEYS[3], due, 1)
 return cjson.encode(out)
 """
 

@@ -249,3 +249,31 @@ def test_messages_sent_during_a_write_form_the_next_batch_and_a_failed_write_fai
     assert written == [[1], [2, 3], [99, 4]]
     assert [report.accepted for report in reports] == [1, 1, 1]
     assert [type(error) for error in failed] == [ConnectionError, ConnectionError]
+
+
+def test_a_batch_larger_than_one_slice_stores_every_driver_and_each_drivers_newest_fix() -> None:
+    """The script writes the GEO, seen and save-due sets once per batch, in slices of 999 members:
+    every driver of a 2,500-driver batch is stored, and a driver with two fixes keeps the newer."""
+    from datetime import UTC, datetime
+
+    now = timezone.now()
+    base = int(now.timestamp() * 1000)
+    entries = [
+        (
+            900_000 + n,
+            location.Fix(lat=10.7 + n * 1e-5, lng=106.6, at=datetime.fromtimestamp(base / 1000, UTC)),
+        )
+        for n in range(2500)
+    ]
+    newer = location.Fix(lat=10.9, lng=106.9, at=datetime.fromtimestamp((base + 1) / 1000, UTC))
+    entries.append((900_000, newer))
+
+    applied = location.apply_fixes(entries, now=now)
+
+    assert [result.applied for result in applied] == [True] * 2501
+    assert sum(result.save_to_db for result in applied) == 2500  # once per driver
+    stored = location.positions([driver_id for driver_id, _ in entries[:2500]])
+    assert len(stored) == 2500
+    assert stored[900_000] == pytest.approx((10.9, 106.9), abs=1e-5)
+    assert stored[902_499] == pytest.approx((10.7 + 2499 * 1e-5, 106.6), abs=1e-5)
+    assert len(location.take_due_positions(limit=5000)) == 2500
