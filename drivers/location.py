@@ -90,14 +90,19 @@ return cjson.encode(out)
 
 @dataclass(frozen=True, slots=True)
 class Fix:
-    """One GPS reading from a driver's phone (device time, aware UTC)."""
+    """One GPS reading from a driver's phone; its device time in milliseconds since the epoch, as the
+    phone sends it and Redis keeps it (a datetime only when one is asked for: `at`)."""
 
     lat: float
     lng: float
-    at: datetime
+    at_ms: int
     heading: float | None = None
     speed: float | None = None
     accuracy: float | None = None
+
+    @property
+    def at(self) -> datetime:
+        return datetime.fromtimestamp(self.at_ms / 1000, tz=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +169,7 @@ _SCRIPT_KEYS = [GEO_KEY, SEEN_KEY, SAVE_DUE_KEY]
 
 def _script_arguments(entries: list[tuple[int, Fix]], now: datetime) -> list[Any]:
     fixes = [
-        [driver_id, _ms(fix.at), repr(fix.lng), repr(fix.lat), fix.heading or 0, fix.speed or 0]
+        [driver_id, fix.at_ms, repr(fix.lng), repr(fix.lat), fix.heading or 0, fix.speed or 0]
         for driver_id, fix in entries
     ]
     return [

@@ -4,7 +4,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -122,9 +122,13 @@ class LocationReport:
         return {"accepted": self.accepted, "ignored": self.ignored, "rejected": self.rejected}
 
 
-def parse_fix(raw: Mapping[str, Any], *, latest: datetime) -> location.Fix | str:
-    """A fix from the app's JSON, or the error code that rejects it (`latest`: the newest device time
-    accepted, now plus DRIVER_FIX_MAX_FUTURE_SECONDS of clock skew)."""
+#: The device times a fix may carry (ms since the epoch): the years a datetime can hold.
+_TIMESTAMP_MS_RANGE = (-62_135_596_800_000, 253_402_300_799_999)
+
+
+def parse_fix(raw: Mapping[str, Any], *, latest_ms: int) -> location.Fix | str:
+    """A fix from the app's JSON, or the error code that rejects it (`latest_ms`: the newest device
+    time accepted, now plus DRIVER_FIX_MAX_FUTURE_SECONDS of clock skew)."""
     try:
         lat, lng = float(raw["lat"]), float(raw["lng"])
         timestamp_ms = float(raw["timestamp"])
@@ -135,17 +139,15 @@ def parse_fix(raw: Mapping[str, Any], *, latest: datetime) -> location.Fix | str
         return "location_fix_malformed"
     if not location.coordinates_valid(lat, lng):
         return LocationErrors.COORDINATES_INVALID.code
-    try:
-        at = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
-    except (OverflowError, OSError, ValueError):  # not finite, or outside the years datetime can hold
-        return "location_timestamp_invalid"
-    if at > latest:
-        return "location_timestamp_invalid"
+    if not _TIMESTAMP_MS_RANGE[0] <= timestamp_ms <= min(latest_ms, _TIMESTAMP_MS_RANGE[1]):
+        return "location_timestamp_invalid"  # also NaN, which compares false
     if heading is not None and not 0 <= heading <= 360:
         return "location_heading_invalid"
     if (speed is not None and speed < 0) or (accuracy is not None and accuracy < 0):
         return "location_fix_malformed"
-    return location.Fix(lat=lat, lng=lng, at=at, heading=heading, speed=speed, accuracy=accuracy)
+    return location.Fix(
+        lat=lat, lng=lng, at_ms=int(timestamp_ms), heading=heading, speed=speed, accuracy=accuracy
+    )
 
 
 def _optional_float(value: Any) -> float | None:
@@ -202,8 +204,9 @@ def check_location_batches(
     batches: Sequence[tuple[int, Sequence[Mapping[str, Any]]]], *, now: datetime
 ) -> CheckedFixes:
     """Validate each message's fixes: invalid ones rejected with a code, too old ones ignored."""
-    too_old = now - timedelta(seconds=settings.DRIVER_FIX_MAX_AGE_SECONDS)
-    latest = now + timedelta(seconds=settings.DRIVER_FIX_MAX_FUTURE_SECONDS)
+    now_ms = int(now.timestamp() * 1000)
+    too_old_ms = now_ms - int(settings.DRIVER_FIX_MAX_AGE_SECONDS * 1000)
+    latest_ms = now_ms + int(settings.DRIVER_FIX_MAX_FUTURE_SECONDS * 1000)
     checked = CheckedFixes(reports=[], entries=[], owners=[])
     for position, (driver_id, fixes) in enumerate(batches):
         if len(fixes) > MAX_FIXES_PER_BATCH:
@@ -212,14 +215,16 @@ def check_location_batches(
         checked.reports.append(report)
         valid: list[location.Fix] = []
         for index, raw in enumerate(fixes):
-            parsed = parse_fix(raw, latest=latest) if isinstance(raw, Mapping) else "location_fix_malformed"
+            parsed = (
+                parse_fix(raw, latest_ms=latest_ms) if isinstance(raw, Mapping) else "location_fix_malformed"
+            )
             if isinstance(parsed, str):
                 report.rejected.append({"index": index, "code": parsed})
-            elif parsed.at < too_old:
+            elif parsed.at_ms < too_old_ms:
                 report.ignored += 1
             else:
                 valid.append(parsed)
-        valid.sort(key=lambda fix: fix.at)
+        valid.sort(key=lambda fix: fix.at_ms)
         checked.entries += [(driver_id, fix) for fix in valid]
         checked.owners += [position] * len(valid)
     return checked

@@ -254,18 +254,16 @@ def test_messages_sent_during_a_write_form_the_next_batch_and_a_failed_write_fai
 def test_a_batch_larger_than_one_slice_stores_every_driver_and_each_drivers_newest_fix() -> None:
     """The script writes the GEO, seen and save-due sets once per batch, in slices of 999 members:
     every driver of a 2,500-driver batch is stored, and a driver with two fixes keeps the newer."""
-    from datetime import UTC, datetime
-
     now = timezone.now()
     base = int(now.timestamp() * 1000)
     entries = [
         (
             900_000 + n,
-            location.Fix(lat=10.7 + n * 1e-5, lng=106.6, at=datetime.fromtimestamp(base / 1000, UTC)),
+            location.Fix(lat=10.7 + n * 1e-5, lng=106.6, at_ms=base),
         )
         for n in range(2500)
     ]
-    newer = location.Fix(lat=10.9, lng=106.9, at=datetime.fromtimestamp((base + 1) / 1000, UTC))
+    newer = location.Fix(lat=10.9, lng=106.9, at_ms=base + 1)
     entries.append((900_000, newer))
 
     applied = location.apply_fixes(entries, now=now)
