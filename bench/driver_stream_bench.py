@@ -107,12 +107,43 @@ FINDINGS = [
         "144-167 us",
         "64 us",
     ),
-    ("tried and dropped: the Redis write on the event loop instead of a worker thread", "no change", "-"),
+    (
+        "earlier: the Redis write on the event loop instead of a worker thread (tried and dropped then, "
+        "while packing the script's arguments dominated)",
+        "no change",
+        "-",
+    ),
+    (
+        "the script takes its fixes as one JSON argument and answers with one JSON reply, instead of six "
+        "arguments and three replies per fix (redis-py packed and parsed them one by one: in-process, "
+        "200 drivers x 1 fix, 70 -> 39 us per fix); counters once per batch; the socket decodes and acks "
+        "outside Channels' receive/send layers",
+        "118-148 us (Redis 26-33 us)",
+        "78-96 us",
+    ),
+    (
+        "the write on the event loop (asyncio Redis client; the worker-thread hop fought the socket loop for "
+        "the GIL); a batch gathers for up to 2 ms, so a steady trickle does not pay Redis's per-call cost "
+        "per message",
+        "128-146 us at half load (was 151-179 us)",
+        "103-113 us",
+    ),
+    (
+        "Redis: 6 calls per fix inside the script became 2 (the carrying set read only for drivers flagged "
+        "as carrying, the expiry renewed with the PostgreSQL save, the GEO, seen and save-due sets written "
+        "once per batch); Redis's own `INFO commandstats`: 41 -> 22 us per fix in the script",
+        "Redis 21-28 us",
+        "-",
+    ),
+    ("a fix keeps the phone's millisecond time: no datetime per message", "124-134 us", "60-91 us"),
 ]
 REMAINING = """\
-What remains on the project's side: validation and the Lua script call in `record_location_batches`
-(about a fifth of the process; one worker-thread hop per batch, not per message), JSON decoding, and
-Channels' session wrapper around `send`. The throughput ratio is better than the CPU ratio because the
+What remains on the project's side (py-spy, back to back): the coalescer's batch work (validation,
+the script's JSON argument and reply, the asyncio Redis client: about a third of the process), the
+socket read and JSON decoding (as in the bare app), and one future per message. Redis's CPU (the CPU
+per message columns) runs on the same two cores as the server and the clients. On this machine each
+system call is expensive (a plain Redis GET costs Redis about 30 us of CPU), which is why batching
+matters more than the Python around it. The throughput ratio is better than the CPU ratio because the
 client processes share the two cores with the server."""
 
 
@@ -424,7 +455,8 @@ def write_results(
         rounds = ", ".join(f"{row['messages_per_s']:,.0f}" for row in table[name])
         return (
             f"| {label} | {median['messages_per_s']:,.0f} | {median['fixes_per_s']:,.0f} "
-            f"| {median['p50_ms']:.1f} ms | {median['p99_ms']:.1f} ms | {rounds} |"
+            f"| {median['p50_ms']:.1f} ms | {median['p99_ms']:.1f} ms "
+            f"| {median['server_cpu_us']:.0f} us | {median['redis_cpu_us']:.0f} us | {rounds} |"
         )
 
     def load(values: tuple[float, float, float]) -> str:
@@ -451,8 +483,8 @@ At a steady load of {args.paced_share:g}x the bare app's median rate ({rate:,.0f
 socket one message every {args.sockets / rate * 1000:.0f} ms from a random phase; latency counted from
 the moment a message was due, so falling behind is charged), same sockets, same rounds:
 
-| server | messages/s (median) | fixes/s | p50 ack | p99 ack | rounds (messages/s) |
-| --- | ---: | ---: | ---: | ---: | --- |
+| server | messages/s (median) | fixes/s | p50 ack | p99 ack | server CPU / msg | Redis CPU / msg | rounds |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 {table_row("bare ASGI app, 1 process", "bare", paced)}
 {table_row("project, 1 process", "project", paced)}
 
@@ -478,8 +510,8 @@ Project: the Procfile's `ws` line, exactly, with production settings (DEBUG off)
 Bare app: `bench/echo_asgi.py` (no Django, no Channels) under the same line with only the application
 swapped (`{BARE_APP}`).
 
-| server | messages/s (median) | fixes/s | p50 ack | p99 ack | rounds (messages/s) |
-| --- | ---: | ---: | ---: | ---: | --- |
+| server | messages/s (median) | fixes/s | p50 ack | p99 ack | server CPU / msg | Redis CPU / msg | rounds |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 {table_row("bare ASGI app, 1 process", "bare")}
 {table_row("project, 1 process", "project")}
 
@@ -494,8 +526,9 @@ order got a position no older than the push throttle).
 
 ## Where the time went
 
-Server CPU time per message over the measured window and py-spy profiles, found while making the
-changes (load average 5 to 9, so compare within a row):
+Server CPU time per message over the measured window (now also in the tables above) and py-spy
+profiles, found while making the changes (the first rows on a machine with load average 5 to 9, so
+compare within a row):
 
 | step | project CPU per message | bare app, same flags |
 | --- | ---: | ---: |
