@@ -14,6 +14,8 @@ import functools
 import json
 from typing import Any
 
+import orjson
+
 from drivers import selectors
 from drivers.ingest import FixCoalescer, coalescer
 from drivers.services.profiles import MAX_FIXES_PER_BATCH, LocationReport, ensure_profile
@@ -95,8 +97,8 @@ class DriverConsumer(LiveStream):
         `receive_json` and `send` layers: a location message every few seconds from every driver is
         most of what this process does, and its ack goes straight to the server."""
         try:
-            content = json.loads(message.get("text") or "null")
-        except ValueError:
+            content = orjson.loads(message.get("text") or "null")
+        except orjson.JSONDecodeError:
             content = None
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "location":

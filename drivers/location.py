@@ -11,13 +11,13 @@ commit and rewritten from the jobs in PostgreSQL by beat (`drivers.tasks.sync_ca
 `replace_carrying`), so an outage or an empty restart only delays them.
 """
 
-import json
 import logging
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import orjson
 import redis
 import redis.asyncio
 from django.conf import settings
@@ -176,7 +176,7 @@ def _script_arguments(entries: list[tuple[int, Fix]], now: datetime) -> list[Any
         _ms(now),
         int(settings.DRIVER_POSITION_SAVE_SECONDS * 1000),
         int(settings.DRIVER_POSITION_PUSH_SECONDS * 1000),
-        json.dumps(fixes),
+        orjson.dumps(fixes),
     ]
 
 
@@ -189,7 +189,7 @@ def _applied(entries: list[tuple[int, Fix]], reply: bytes) -> list[AppliedFix]:
             save_to_db=bool(db_due),
             carrying_order_ids=tuple(int(order_id) for order_id in carrying) if carrying else (),
         )
-        for (driver_id, fix), (applied, db_due, carrying) in zip(entries, json.loads(reply), strict=True)
+        for (driver_id, fix), (applied, db_due, carrying) in zip(entries, orjson.loads(reply), strict=True)
     ]
 
 
