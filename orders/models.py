@@ -396,7 +396,7 @@ class LedgerAccount(models.TextChoices):
 
 
 #: Accounts kept per driver: an entry moving one of them names the driver (`LedgerEntry.driver`).
-DRIVER_ACCOUNTS = frozenset({LedgerAccount.DRIVER_CASH, LedgerAccount.DRIVER_EARNINGS})
+DRIVER_ACCOUNTS = (LedgerAccount.DRIVER_CASH, LedgerAccount.DRIVER_EARNINGS)
 
 
 class LedgerEntry(models.Model):
@@ -435,9 +435,7 @@ class LedgerEntry(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["kind", "reference"], name="ledger_kind_reference"),
-            models.CheckConstraint(
-                condition=~Q(debit=models.F("credit")), name="ledger_two_accounts"
-            ),
+            models.CheckConstraint(condition=~Q(debit=models.F("credit")), name="ledger_two_accounts"),
             models.CheckConstraint(
                 condition=Q(driver__isnull=False)
                 | (~Q(debit__in=DRIVER_ACCOUNTS) & ~Q(credit__in=DRIVER_ACCOUNTS)),

@@ -16,7 +16,8 @@ SWEEP_BATCH = 500
 @shared_task(name="orders.tasks.sweep_deadlines", ignore_result=True)
 def sweep_deadlines() -> dict[str, int]:
     """Cancel orders the merchant did not answer in time and e-wallet orders not paid in time, and
-    retry refunds (of payments and tips) still pending. Safe to run twice or at once: each order is re-checked under its lock."""
+    retry refunds (of payments and tips) still pending. Safe to run twice or at once: each order is
+    re-checked under its lock."""
     from orders import services
 
     now = timezone.now()

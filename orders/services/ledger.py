@@ -34,7 +34,9 @@ def book(
 
 def account_balance(account: str, *, driver_id: int | None = None) -> int:
     """Debits minus credits of `account` (of one driver when given), to the dong."""
-    entries = LedgerEntry.objects.all() if driver_id is None else LedgerEntry.objects.filter(driver_id=driver_id)
+    entries = (
+        LedgerEntry.objects.all() if driver_id is None else LedgerEntry.objects.filter(driver_id=driver_id)
+    )
     totals = entries.aggregate(
         debits=Sum("amount_vnd", filter=Q(debit=account), default=0),
         credits=Sum("amount_vnd", filter=Q(credit=account), default=0),

@@ -31,8 +31,8 @@ from orders.models import (
     PaymentStatus,
 )
 from orders.pricing import PricingConfig, estimated_delivery_at
-from orders.services.promotions import release_redemption
 from orders.services.ledger import book
+from orders.services.promotions import release_redemption
 from orders.services.refunds import settle_payment_on_close
 from orders.services.tips import pay_out_tip_on_delivery, settle_tip_on_close
 from orders.services.transitions import lock_order, record_change

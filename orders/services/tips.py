@@ -1,7 +1,8 @@
 """Tips for the driver, paid by e-wallet through the gateway, every dong to the driver's earnings.
 
-    pending --paid--> held --order delivered--> paid_out          (TIP, then TIP_PAYOUT in the ledger)
-       \--failed, or order ended--> failed     held --order ended undelivered--> refund_pending -> refunded
+    pending -> held (paid; TIP entry) -> paid_out (order delivered; TIP_PAYOUT entry)
+    pending -> failed (payment failed, or the order ended first: a late payment is then refunded)
+    held -> refund_pending (order ended undelivered) -> refunded (TIP_REFUND entry)
 
 A customer gives one tip per order (`give_tip`), at checkout or until `TIP_WINDOW_HOURS` after
 delivery; the tip's own gateway payment is opened outside any row lock (`start_tip_payment`). The
