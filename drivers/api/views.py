@@ -391,6 +391,7 @@ class OpsHubSettlementApi(APIView):
                 driver_id=driver_id, actor=request_user(request), **data.validated_data
             ).pk,
         )
+        assert done.result_id is not None, "a settlement is recorded or the service refused"
         settlement = CashSettlement.objects.get(pk=done.result_id)
         return Response(
             selectors.settlement_view(settlement),

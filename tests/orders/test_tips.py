@@ -17,7 +17,7 @@ from tests.conftest import authenticated_client
 from tests.factories import UserFactory
 from tests.orders.factories import make_staff
 from tests.orders.sandbox_provider import SandboxProvider
-from tests.orders.test_payments import post_webhook, sandbox  # noqa: F401  (the local provider fixture)
+from tests.orders.test_payments import post_webhook
 from users.models import Role, User
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def deliver(order: Order) -> User:
     return driver
 
 
-def pay(sandbox: SandboxProvider, tip: Tip, *, succeeded: bool = True) -> Any:  # noqa: F811
+def pay(sandbox: SandboxProvider, tip: Tip, *, succeeded: bool = True) -> Any:
     tip.refresh_from_db()
     return post_webhook(*sandbox.webhook(tip.provider_ref, succeeded=succeeded))
 
@@ -48,7 +48,7 @@ def ledger_of(order: Order) -> list[tuple[str, int, str, str, int | None]]:
 def test_a_tip_given_at_checkout_is_paid_held_and_goes_whole_to_the_driver_at_delivery(
     place: Callable[..., Any],
     sandbox: SandboxProvider,
-    customer_client: Any,  # noqa: F811
+    customer_client: Any,
 ) -> None:
     response = place(tip_vnd=20_000)
 
@@ -80,7 +80,7 @@ def test_a_tip_given_at_checkout_is_paid_held_and_goes_whole_to_the_driver_at_de
 def test_a_tip_after_delivery_is_paid_out_as_soon_as_it_is_paid(
     placed_order: Order,
     sandbox: SandboxProvider,
-    customer_client: Any,  # noqa: F811
+    customer_client: Any,
 ) -> None:
     driver = deliver(placed_order)
 
@@ -154,7 +154,7 @@ def test_a_checkout_with_a_tip_out_of_bounds_places_no_order(place: Callable[...
 def test_the_same_tip_again_is_the_same_tip_and_another_amount_is_refused(
     placed_order: Order,
     sandbox: SandboxProvider,
-    customer_client: Any,  # noqa: F811
+    customer_client: Any,
 ) -> None:
     url = f"/api/v1/orders/{placed_order.pk}/tip"
     first = customer_client.post(url, {"amount_vnd": 10_000}, format="json")
@@ -169,7 +169,7 @@ def test_the_same_tip_again_is_the_same_tip_and_another_amount_is_refused(
 
 def test_only_the_customer_of_the_order_may_tip_or_read_its_tip(
     placed_order: Order,
-    sandbox: SandboxProvider,  # noqa: F811
+    sandbox: SandboxProvider,
 ) -> None:
     strangers = [
         UserFactory(),
@@ -186,7 +186,7 @@ def test_only_the_customer_of_the_order_may_tip_or_read_its_tip(
 
 def test_a_paid_tip_is_refunded_when_the_order_is_cancelled_before_pickup(
     place: Callable[..., Any],
-    sandbox: SandboxProvider,  # noqa: F811
+    sandbox: SandboxProvider,
 ) -> None:
     order = Order.objects.get(pk=place(tip_vnd=25_000).json()["id"])
     tip = Tip.objects.get(order=order)
@@ -211,7 +211,7 @@ def test_a_paid_tip_is_refunded_when_the_order_is_cancelled_before_pickup(
 
 def test_an_unpaid_tip_of_a_cancelled_order_fails_and_a_late_payment_is_refunded(
     place: Callable[..., Any],
-    sandbox: SandboxProvider,  # noqa: F811
+    sandbox: SandboxProvider,
 ) -> None:
     order = Order.objects.get(pk=place(tip_vnd=10_000).json()["id"])
     services.cancel_order(order_id=order.pk, actor=None, by="ops", reason="closed")
@@ -238,7 +238,7 @@ def test_a_cancelled_order_takes_no_tip(placed_order: Order, customer_client: An
 def test_a_tip_webhook_for_the_wrong_amount_changes_nothing(
     placed_order: Order,
     sandbox: SandboxProvider,
-    customer_client: Any,  # noqa: F811
+    customer_client: Any,
 ) -> None:
     customer_client.post(f"/api/v1/orders/{placed_order.pk}/tip", {"amount_vnd": 10_000}, format="json")
     tip = Tip.objects.get()
