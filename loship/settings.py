@@ -372,7 +372,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "ENUM_NAME_OVERRIDES": {"PaymentMethodEnum": "orders.models.PaymentMethod"},
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentMethodEnum": "orders.models.PaymentMethod",
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "TipStatusEnum": "orders.models.TipStatus",
+        "SettlementStatusEnum": "drivers.models.SettlementStatus",
+        "SettlementMethodEnum": "drivers.models.SettlementMethod",
+    },
 }
 
 # --- Internationalisation ----------------------------------------------------------------------
