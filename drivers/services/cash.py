@@ -14,9 +14,6 @@ already cleared the debt leaves the balance below zero: the platform owes the dr
 A driver owing more than `DRIVER_CASH_LIMIT_VND` gets no cash orders (`drivers.dispatch.cash`).
 """
 
-import logging
-
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,14 +28,14 @@ from drivers.models import (
 )
 from drivers.selectors import cash_state, takes_cash_orders
 from drivers.tasks import request_round
+from loship.errors import ApplicationError
 from orders.errors import PaymentErrors
-from orders.gateways import GatewayError, WebhookNotice, get_gateway
+from orders.gateways import WebhookNotice
 from orders.models import LedgerAccount, LedgerKind
+from orders.services.gateway_payments import open_at_gateway
 from orders.services.ledger import book
 from users.errors import UserErrors
 from users.models import User
-
-logger = logging.getLogger(__name__)
 
 
 def _lock_profile(driver_id: int) -> DriverProfile:
@@ -130,23 +127,19 @@ def start_cash_topup(*, driver: User, amount_vnd: int) -> CashSettlement:
             provider="sandbox",
         )
     try:
-        created = get_gateway(settlement.provider).create_payment(
+        return open_at_gateway(
+            settlement,
+            provider=settlement.provider,
             merchant_ref=settlement.merchant_ref,
             amount_vnd=amount_vnd,
             description=f"Loship cash top-up {settlement.pk}",
-            return_url=settings.PAYMENT_RETURN_URL.format(code=settlement.merchant_ref),
+            return_code=settlement.merchant_ref,
         )
-    except GatewayError:
-        logger.warning("cash: opening top-up %s failed", settlement.pk, exc_info=True)
+    except ApplicationError:
         CashSettlement.objects.filter(pk=settlement.pk, status=SettlementStatus.PENDING).update(
             status=SettlementStatus.FAILED
         )
-        raise PaymentErrors.GATEWAY_UNAVAILABLE() from None
-    CashSettlement.objects.filter(pk=settlement.pk, provider_ref="").update(
-        provider_ref=created.provider_ref, pay_url=created.pay_url, deeplink=created.deeplink
-    )
-    settlement.refresh_from_db()
-    return settlement
+        raise
 
 
 def handle_topup_webhook(notice: WebhookNotice, provider: str) -> str:

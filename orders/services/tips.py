@@ -12,7 +12,6 @@ through the gateway, like an order's payment (`refund_tip`, retried by beat's sw
 locks the order row first, then the tip, and is announced as `order.tip_updated`.
 """
 
-import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -21,7 +20,7 @@ from django.utils import timezone
 
 from loship.celery import queue_best_effort
 from orders.errors import PaymentErrors, TipErrors
-from orders.gateways import GatewayError, WebhookNotice, get_gateway
+from orders.gateways import WebhookNotice, get_gateway
 from orders.models import (
     TIP_REF_PREFIX,
     ActorRole,
@@ -33,12 +32,11 @@ from orders.models import (
     Tip,
     TipStatus,
 )
+from orders.services.gateway_payments import open_at_gateway
 from orders.services.ledger import book
 from orders.services.transitions import lock_order, record_change
 from orders.tasks import refund_tip as refund_tip_task
 from users.models import User
-
-logger = logging.getLogger(__name__)
 
 #: An order in these states will never be delivered: no tip is taken for it.
 UNDELIVERED_ENDS = (OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.DELIVERY_FAILED)
@@ -94,21 +92,14 @@ def start_tip_payment(*, tip_id: int) -> Tip:
     tip = Tip.objects.select_related("order").get(pk=tip_id)
     if tip.status != TipStatus.PENDING or tip.provider_ref:
         return tip
-    try:
-        created = get_gateway(tip.provider).create_payment(
-            merchant_ref=tip.merchant_ref,
-            amount_vnd=tip.amount_vnd,
-            description=f"Loship tip {tip.order.code}",
-            return_url=settings.PAYMENT_RETURN_URL.format(code=tip.order.code),
-        )
-    except GatewayError:
-        logger.warning("tips: opening the tip of %s failed", tip.order.code, exc_info=True)
-        raise PaymentErrors.GATEWAY_UNAVAILABLE() from None
-    Tip.objects.filter(pk=tip.pk, provider_ref="").update(
-        provider_ref=created.provider_ref, pay_url=created.pay_url, deeplink=created.deeplink
+    return open_at_gateway(
+        tip,
+        provider=tip.provider,
+        merchant_ref=tip.merchant_ref,
+        amount_vnd=tip.amount_vnd,
+        description=f"Loship tip {tip.order.code}",
+        return_code=tip.order.code,
     )
-    tip.refresh_from_db()
-    return tip
 
 
 def handle_tip_webhook(notice: WebhookNotice, provider: str) -> str:
