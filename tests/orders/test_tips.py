@@ -18,6 +18,7 @@ from tests.factories import UserFactory
 from tests.orders.factories import make_staff
 from tests.orders.sandbox_provider import SandboxProvider
 from tests.orders.test_payments import post_webhook
+from tests.retries import sent_twice
 from users.models import Role, User
 
 pytestmark = pytest.mark.django_db
@@ -250,3 +251,15 @@ def test_a_tip_webhook_for_the_wrong_amount_changes_nothing(
     tip.refresh_from_db()
     assert tip.status == TipStatus.PENDING
     assert not LedgerEntry.objects.exists()
+
+
+def test_a_tip_sent_again_answers_as_the_first_and_writes_nothing(
+    placed_order: Order, sandbox: SandboxProvider, customer_client: Any
+) -> None:
+    first, _ = sent_twice(
+        lambda: customer_client.post(
+            f"/api/v1/orders/{placed_order.pk}/tip", {"amount_vnd": 5_000}, format="json"
+        )
+    )
+
+    assert first.status_code == 201
