@@ -172,6 +172,11 @@ class CashSettlementPageSerializer(serializers.Serializer):
     results = CashSettlementOutputSerializer(many=True)
 
 
+class PageInputSerializer(StrictSerializer):
+    page = serializers.IntegerField(min_value=1, required=False)
+    page_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
+
+
 class TopUpInputSerializer(StrictSerializer):
     amount_vnd = serializers.IntegerField(help_text="Whole dong, at most the cash owed.")
 

@@ -248,12 +248,13 @@ SETTLEMENT_ERRORS = raises(CashErrors.AMOUNT_INVALID, CashErrors.EXCEEDS_BALANCE
 
 class CashSettlementListApi(DriverApi):
     @extend_schema(
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
-        responses=s.CashSettlementPageSerializer,
+        parameters=[s.PageInputSerializer],
+        responses={200: s.CashSettlementPageSerializer, **raises(CommonErrors.NOT_FOUND)},
         tags=["driver"],
-        summary="The driver's cash settlements, newest first",
+        summary="The driver's cash settlements, newest first (a page past the last is a 404)",
     )
     def get(self, request: Request) -> Response:
+        s.PageInputSerializer(data=request.query_params.dict()).is_valid(raise_exception=True)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(
             selectors.cash_settlements(request_user(request).pk), request, self

@@ -20,7 +20,7 @@ from drivers.dispatch.policy import (
 )
 from drivers.models import CashSettlement, DriverProfile
 from loship.events.models import OutboxEvent
-from orders.models import LedgerAccount, LedgerEntry, Order
+from orders.models import LedgerAccount, LedgerEntry, Order, Tip
 from orders.services.ledger import account_balance
 from tests.conftest import authenticated_client
 from tests.drivers.conftest import client_for, make_driver, offset
@@ -330,3 +330,21 @@ def test_a_hub_settlement_sent_again_with_its_key_answers_as_the_first_and_write
     first, _ = sent_twice(lambda: settle(ops, driver, 2_000, key="hub-again"))
 
     assert first.status_code == 201
+
+
+def test_a_tip_reaches_the_drivers_earnings_of_the_day_in_full(
+    pooled_order: Callable[..., Order], sandbox: SandboxProvider
+) -> None:
+    order = pooled_order(tip_vnd=20_000)
+    tip = Tip.objects.get(order=order)
+    post_webhook(*sandbox.webhook(tip.provider_ref))
+    driver = make_driver(lat=offset(400))
+    deliver_cash_order(lambda: order, driver=driver)
+
+    summary = client_for(driver).get("/api/v1/driver/earnings").json()
+
+    [line] = summary["orders"]
+    assert summary["tips_vnd"] == line["tip_vnd"] == 20_000
+    assert summary["earnings_vnd"] == summary["base_pay_vnd"] + summary["distance_pay_vnd"] + 20_000
+    assert owed(driver) == order.total_vnd  # the tip was paid online: not cash the driver owes
+    assert_ledger_balances(driver)
