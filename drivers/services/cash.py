@@ -32,8 +32,7 @@ from loship.errors import ApplicationError
 from orders.errors import PaymentErrors
 from orders.gateways import WebhookNotice
 from orders.models import LedgerAccount, LedgerKind
-from orders.services.gateway_payments import open_at_gateway
-from orders.services.ledger import book
+from orders.services import book, open_at_gateway
 from users.errors import UserErrors
 from users.models import User
 

@@ -6,10 +6,13 @@ payment); `lifecycle`, the state machine (including the driver-side transitions 
 calls), built on `transitions` (row lock, history row, outbox event); `promotions`; `payments` (open,
 confirm or fail by webhook, expire) and `refunds` (settle a closed order's payment, refund it);
 `ratings`; `tips` (give, pay, pay out at delivery, refund); `ledger` (book a money movement, read a
-balance). The gateways' HTTP clients are in `orders.gateways`.
+balance) and `gateway_payments` (open a payment at the gateway for an order, a tip or a driver's
+top-up). The gateways' HTTP clients are in `orders.gateways`.
 """
 
 from orders.services.checkout import checkout
+from orders.services.gateway_payments import open_at_gateway
+from orders.services.ledger import account_balance, book
 from orders.services.lifecycle import (
     accept_order,
     assign_driver,
@@ -36,7 +39,9 @@ __all__ = [
     "Placement",
     "Quote",
     "accept_order",
+    "account_balance",
     "assign_driver",
+    "book",
     "cancel_order",
     "checkout",
     "expire_unanswered_order",
@@ -49,6 +54,7 @@ __all__ = [
     "mark_picked_up",
     "mark_preparing",
     "mark_ready",
+    "open_at_gateway",
     "place_order",
     "quote_cart",
     "rate_order",
