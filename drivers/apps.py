@@ -6,6 +6,10 @@ class DriversConfig(AppConfig):
     verbose_name = "Drivers"
 
     def ready(self) -> None:
+        from drivers.models import TOPUP_REF_PREFIX
+        from drivers.services.cash import handle_topup_webhook
         from drivers.subscribers import register
+        from orders.gateways.routes import route_webhooks
 
         register()
+        route_webhooks(TOPUP_REF_PREFIX, handle_topup_webhook)

@@ -259,6 +259,10 @@ ORDER_SERVICE_FEE_VND = env.int("ORDER_SERVICE_FEE_VND", default=3000)
 ORDER_DRIVER_SPEED_KMH = env.int("ORDER_DRIVER_SPEED_KMH", default=20)
 ORDER_ETA_BUFFER_MINUTES = env.int("ORDER_ETA_BUFFER_MINUTES", default=10)
 # E-wallet gateway (orders/gateways/). The sandbox provider speaks the protocol in orders/gateways/sandbox.py.
+# Tips: whole dong within these bounds, given at checkout or until this many hours after delivery.
+TIP_MIN_VND = env.int("TIP_MIN_VND", default=1000)
+TIP_MAX_VND = env.int("TIP_MAX_VND", default=500000)
+TIP_WINDOW_HOURS = env.int("TIP_WINDOW_HOURS", default=24)
 PAYMENT_SANDBOX_URL = env.str("PAYMENT_SANDBOX_URL", default="http://127.0.0.1:8900")
 PAYMENT_SANDBOX_API_KEY = env.str("PAYMENT_SANDBOX_API_KEY", default="sandbox-key" if DEBUG else "")
 PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="sandbox-secret" if DEBUG else "")
@@ -280,6 +284,8 @@ DRIVER_FIX_MAX_FUTURE_SECONDS = env.float("DRIVER_FIX_MAX_FUTURE_SECONDS", defau
 # Earnings per delivered order: a base plus a rate per started km of road distance.
 DRIVER_BASE_PAY_VND = env.int("DRIVER_BASE_PAY_VND", default=12000)
 DRIVER_PAY_PER_KM_VND = env.int("DRIVER_PAY_PER_KM_VND", default=3000)
+# A driver owing more cash on delivery than this gets no cash orders until they settle.
+DRIVER_CASH_LIMIT_VND = env.int("DRIVER_CASH_LIMIT_VND", default=2000000)
 # When set, delivery needs the customer's 4-digit code; otherwise a code, if sent, must match.
 DRIVER_DELIVERY_CODE_REQUIRED = env.bool("DRIVER_DELIVERY_CODE_REQUIRED", default=False)
 # Dispatch: an order enters the pool this many minutes before its food is ready.
@@ -366,7 +372,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "ENUM_NAME_OVERRIDES": {"PaymentMethodEnum": "orders.models.PaymentMethod"},
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentMethodEnum": "orders.models.PaymentMethod",
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "TipStatusEnum": "orders.models.TipStatus",
+        "SettlementStatusEnum": "drivers.models.SettlementStatus",
+        "SettlementMethodEnum": "drivers.models.SettlementMethod",
+    },
 }
 
 # --- Internationalisation ----------------------------------------------------------------------

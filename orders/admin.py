@@ -21,6 +21,7 @@ from orders.models import (
     Promotion,
     PromotionRedemption,
     Rating,
+    Tip,
 )
 from orders.selectors import orders_for_merchant_staff
 from users.models import Role, User
@@ -67,7 +68,7 @@ class OrderEventInline(ReadOnlyInline):
 
 class LedgerEntryInline(ReadOnlyInline):
     model = LedgerEntry
-    fields = ("kind", "amount_vnd", "debit", "credit", "reference", "created_at")
+    fields = ("kind", "amount_vnd", "debit", "credit", "driver", "reference", "created_at")
     readonly_fields = fields
 
 
@@ -221,9 +222,16 @@ class PaymentAdmin(ReadOnlyOpsAdmin):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyOpsAdmin):
-    list_display = ["order", "kind", "amount_vnd", "debit", "credit", "reference", "created_at"]
-    list_filter = ["kind"]
-    search_fields = ["order__code", "reference"]
+    list_display = ["order", "driver", "kind", "amount_vnd", "debit", "credit", "reference", "created_at"]
+    list_filter = ["kind", "debit", "credit"]
+    search_fields = ["order__code", "driver__phone", "reference"]
+
+
+@admin.register(Tip)
+class TipAdmin(ReadOnlyOpsAdmin):
+    list_display = ["order", "customer", "amount_vnd", "status", "created_at", "confirmed_at", "paid_out_at"]
+    list_filter = ["status"]
+    search_fields = ["order__code", "provider_ref"]
 
 
 @admin.register(Rating)

@@ -166,3 +166,33 @@ class PaymentErrors:
         409,
         Text(vi="Đơn hàng này không cần hoặc không thể thanh toán.", en="This order cannot be paid now."),
     )
+
+
+class TipErrors:
+    AMOUNT_OUT_OF_BOUNDS = ErrorSpec(
+        "tip_amount_out_of_bounds",
+        422,
+        Text(
+            vi="Tiền tip phải từ {min_vnd}đ đến {max_vnd}đ.",
+            en="A tip must be between {min_vnd} and {max_vnd} VND.",
+        ),
+    )
+    NOT_ALLOWED = ErrorSpec(
+        "tip_not_allowed",
+        409,
+        Text(vi="Không thể tip cho đơn hàng này.", en="This order cannot take a tip."),
+    )
+    WINDOW_CLOSED = ErrorSpec(
+        "tip_window_closed",
+        409,
+        Text(
+            vi="Chỉ có thể tip trong vòng {hours} giờ sau khi giao hàng.",
+            en="A tip can be given only within {hours} hours of delivery.",
+        ),
+    )
+    ALREADY_GIVEN = ErrorSpec(
+        "tip_already_given",
+        409,
+        Text(vi="Bạn đã tip cho đơn hàng này.", en="You have already tipped for this order."),
+    )
+    NOT_FOUND = ErrorSpec("tip_not_found", 404, Text(vi="Đơn hàng chưa có tip.", en="This order has no tip."))

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from orders.gateways import GatewayError
-from orders.models import Order, OrderStatus, Payment, PaymentAttemptStatus, PaymentStatus
+from orders.models import Order, OrderStatus, Payment, PaymentAttemptStatus, PaymentStatus, Tip, TipStatus
 
 SWEEP_BATCH = 500
 
@@ -16,7 +16,8 @@ SWEEP_BATCH = 500
 @shared_task(name="orders.tasks.sweep_deadlines", ignore_result=True)
 def sweep_deadlines() -> dict[str, int]:
     """Cancel orders the merchant did not answer in time and e-wallet orders not paid in time, and
-    retry refunds still pending. Safe to run twice or at once: each order is re-checked under its lock."""
+    retry refunds (of payments and tips) still pending. Safe to run twice or at once: each order is
+    re-checked under its lock."""
     from orders import services
 
     now = timezone.now()
@@ -36,6 +37,13 @@ def sweep_deadlines() -> dict[str, int]:
             refunds += 1
         except GatewayError:
             continue
+    pending_tips = Tip.objects.filter(status=TipStatus.REFUND_PENDING).values_list("pk", flat=True)
+    for tip_id in list(pending_tips[:SWEEP_BATCH]):
+        try:
+            services.refund_tip(tip_id=tip_id)
+            refunds += 1
+        except GatewayError:
+            continue
     return {"merchant_timeouts": expired, "payment_expiries": unpaid_count, "refunds": refunds}
 
 
@@ -51,3 +59,17 @@ def refund_payment(payment_id: int) -> None:
     from orders import services
 
     services.refund_payment(payment_id=payment_id)
+
+
+@shared_task(
+    name="orders.tasks.refund_tip",
+    ignore_result=True,
+    autoretry_for=(GatewayError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def refund_tip(tip_id: int) -> None:
+    """Refund one tip through its gateway (beat's sweep retries whatever this leaves pending)."""
+    from orders import services
+
+    services.refund_tip(tip_id=tip_id)

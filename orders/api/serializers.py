@@ -9,8 +9,8 @@ from rest_framework import serializers
 from loship.api_schema import BODY_REFUSALS, raises
 from loship.errors import CommonErrors
 from loship.idempotency.api import IDEMPOTENCY_REFUSALS
-from orders.errors import CartErrors, OrderErrors, PaymentErrors, PromoErrors
-from orders.models import Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod
+from orders.errors import CartErrors, OrderErrors, PaymentErrors, PromoErrors, TipErrors
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod, Tip
 from orders.services.placement import Cart, CartLine, Quote
 from users.api.serializers import StrictSerializer
 
@@ -43,6 +43,9 @@ class CartInputSerializer(StrictSerializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     promo_code = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     payment_method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CASH)
+    tip_vnd = serializers.IntegerField(
+        required=False, help_text="A tip for the driver (whole dong, paid by e-wallet); placing only."
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         has_point = "delivery_lat" in attrs and "delivery_lng" in attrs
@@ -51,6 +54,10 @@ class CartInputSerializer(StrictSerializer):
                 {"address_id": ["Give address_id, or delivery_lat and delivery_lng."]}, code="required"
             )
         return attrs
+
+
+class TipInputSerializer(StrictSerializer):
+    amount_vnd = serializers.IntegerField(help_text="Whole dong, within TIP_MIN_VND..TIP_MAX_VND.")
 
 
 def cart_from(data: dict[str, Any], *, lat: Decimal, lng: Decimal, address: str, note: str) -> Cart:
@@ -387,6 +394,25 @@ class OrderDetailOutputSerializer(serializers.ModelSerializer[Order]):
         return {"id": order.customer_id, "phone": order.customer_phone}
 
 
+class TipOutputSerializer(serializers.ModelSerializer[Tip]):
+    order_id = serializers.IntegerField()
+
+    class Meta:
+        model = Tip
+        fields = [
+            "order_id",
+            "amount_vnd",
+            "status",
+            "pay_url",
+            "deeplink",
+            "created_at",
+            "confirmed_at",
+            "paid_out_at",
+            "refunded_at",
+        ]
+        read_only_fields = fields
+
+
 class WebhookAckSerializer(serializers.Serializer):
     status = serializers.CharField()
 
@@ -520,8 +546,15 @@ _CART_REFUSALS = (
 )
 QUOTE_ERRORS = raises(*_CART_REFUSALS)
 PLACE_ERRORS = raises(
-    *_CART_REFUSALS, CommonErrors.IDEMPOTENCY_KEY_REQUIRED, CommonErrors.IDEMPOTENCY_KEY_REUSED
+    *_CART_REFUSALS,
+    CommonErrors.IDEMPOTENCY_KEY_REQUIRED,
+    CommonErrors.IDEMPOTENCY_KEY_REUSED,
+    TipErrors.AMOUNT_OUT_OF_BOUNDS,
 )
+TIP_ERRORS = raises(
+    TipErrors.AMOUNT_OUT_OF_BOUNDS, TipErrors.NOT_ALLOWED, TipErrors.WINDOW_CLOSED, TipErrors.ALREADY_GIVEN
+)
+TIP_READ_ERRORS = raises(TipErrors.NOT_FOUND)
 REORDER_ERRORS = raises(*_CART_REFUSALS)
 CANCEL_ERRORS = raises(OrderErrors.NOT_CANCELLABLE)
 PAYMENT_ERRORS = raises(PaymentErrors.NOT_PAYABLE, PaymentErrors.GATEWAY_UNAVAILABLE)

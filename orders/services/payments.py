@@ -8,14 +8,11 @@ movement is a `LedgerEntry`, unique per (kind, reference), so replays and retrie
 Gateway calls are HTTP and never happen while an order row is locked.
 """
 
-import logging
-
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from orders.errors import PaymentErrors
-from orders.gateways import GatewayError, WebhookNotice, get_gateway
+from orders.gateways import WebhookNotice
 from orders.models import (
     ActorRole,
     LedgerAccount,
@@ -28,6 +25,7 @@ from orders.models import (
     PaymentAttemptStatus,
     PaymentStatus,
 )
+from orders.services.gateway_payments import open_at_gateway
 from orders.services.lifecycle import cancel_order
 from orders.services.refunds import refund_after_commit
 from orders.services.transitions import (
@@ -36,9 +34,6 @@ from orders.services.transitions import (
     record_change,
     record_payment_change,
 )
-
-logger = logging.getLogger(__name__)
-
 
 #: A success notice for a payment in these states takes money (once); in any other it is a replay.
 MONEY_NOT_TAKEN = (PaymentAttemptStatus.CREATED, PaymentAttemptStatus.EXPIRED, PaymentAttemptStatus.FAILED)
@@ -55,23 +50,14 @@ def start_payment(*, order_id: int) -> Payment:
         )
     if payment.provider_ref or payment.status != PaymentAttemptStatus.CREATED:
         return payment
-    gateway = get_gateway(payment.provider)
-    try:
-        created = gateway.create_payment(
-            merchant_ref=order.code,
-            amount_vnd=payment.amount_vnd,
-            description=f"Loship {order.code}",
-            return_url=settings.PAYMENT_RETURN_URL.format(code=order.code),
-        )
-    except GatewayError:
-        logger.warning("payments: opening %s failed", order.code, exc_info=True)
-        raise PaymentErrors.GATEWAY_UNAVAILABLE() from None
-    # The provider answers the same payment for the same merchant_ref, so a racing call stores the same.
-    Payment.objects.filter(pk=payment.pk, provider_ref="").update(
-        provider_ref=created.provider_ref, pay_url=created.pay_url, deeplink=created.deeplink
+    return open_at_gateway(
+        payment,
+        provider=payment.provider,
+        merchant_ref=order.code,
+        amount_vnd=payment.amount_vnd,
+        description=f"Loship {order.code}",
+        return_code=order.code,
     )
-    payment.refresh_from_db()
-    return payment
 
 
 def handle_webhook(*, notice: WebhookNotice, provider: str) -> Payment:
