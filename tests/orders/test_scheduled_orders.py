@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.test import Client
 from rest_framework.test import APIClient
 
 from drivers.services.pool import enter_pool
@@ -23,6 +24,7 @@ from tests.concurrency import race
 from tests.factories import UserFactory
 from tests.orders.conftest import client_for
 from tests.orders.factories import Menu, cart_body, make_menu, make_staff
+from users.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -396,3 +398,18 @@ def test_the_merchants_staff_are_told_of_a_new_scheduled_order_with_its_slot(
     title, body = render(notices[0].kind, language="en", context=notices[0].context)
     assert title == f"Scheduled order {order.code}"
     assert "to deliver at 12:00 01/12" in body
+
+
+def test_ops_filter_the_admin_for_upcoming_scheduled_orders(
+    schedule: Callable[..., Any], place: Callable[..., Any]
+) -> None:
+    upcoming = scheduled(schedule, at(TUESDAY, 12, 0))
+    now_order = place()
+    browser = Client()
+    browser.force_login(UserFactory(roles=[Role.OPS], is_staff=True))
+
+    page = browser.get("/admin/orders/order/?schedule=upcoming").content.decode()
+    asap = browser.get("/admin/orders/order/?schedule=asap").content.decode()
+
+    assert upcoming.code in page and now_order.json()["code"] not in page
+    assert now_order.json()["code"] in asap and upcoming.code not in asap
