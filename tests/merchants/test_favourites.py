@@ -18,6 +18,7 @@ from tests.concurrency import run_at_once
 from tests.conftest import authenticated_client
 from tests.factories import UserFactory
 from tests.merchants.factories import CENTER_LAT, CENTER_LNG, make_item, make_merchant, make_ops
+from tests.retries import sent_twice
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +212,14 @@ def test_ops_see_customers_favourites_in_the_admin() -> None:
 
     assert listed.status_code == 200
     assert "Bún bò" in listed.content.decode()
+
+
+def test_a_save_or_removal_sent_again_answers_as_before_and_writes_nothing(
+    customer_client: APIClient,
+) -> None:
+    merchant = make_merchant()
+    item = make_item(merchant)
+
+    sent_twice(lambda: customer_client.put(f"/api/v1/favourites/merchants/{merchant.pk}"))
+    sent_twice(lambda: customer_client.put(f"/api/v1/favourites/dishes/{item.pk}"))
+    sent_twice(lambda: customer_client.delete(f"/api/v1/favourites/dishes/{item.pk}"), again_status=204)

@@ -24,6 +24,7 @@ from tests.concurrency import race
 from tests.factories import UserFactory
 from tests.orders.conftest import client_for
 from tests.orders.factories import Menu, cart_body, make_menu, make_staff
+from tests.retries import sent_twice
 from users.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -318,9 +319,13 @@ def test_a_customer_cancels_a_scheduled_order_for_free_until_it_is_released(
     schedule: Callable[..., Any], customer_client: APIClient
 ) -> None:
     order = scheduled(schedule, at(MONDAY, 13, 0))
+    stranger = client_for(UserFactory())
 
+    strangers = stranger.post(f"/api/v1/orders/{order.pk}/cancel", {"reason": "bận"}, format="json")
+    still_scheduled = Order.objects.get(pk=order.pk).status
     response = customer_client.post(f"/api/v1/orders/{order.pk}/cancel", {"reason": "bận"}, format="json")
 
+    assert (strangers.status_code, still_scheduled) == (404, OrderStatus.SCHEDULED)
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "cancelled"
     order.refresh_from_db()
@@ -413,3 +418,13 @@ def test_ops_filter_the_admin_for_upcoming_scheduled_orders(
 
     assert upcoming.code in page and now_order.json()["code"] not in page
     assert now_order.json()["code"] in asap and upcoming.code not in asap
+
+
+def test_a_cancel_sent_again_answers_as_before_and_writes_nothing(
+    schedule: Callable[..., Any], customer_client: APIClient
+) -> None:
+    order = scheduled(schedule, at(MONDAY, 13, 0))
+
+    sent_twice(
+        lambda: customer_client.post(f"/api/v1/orders/{order.pk}/cancel", {"reason": "x"}, format="json")
+    )
