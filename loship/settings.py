@@ -205,6 +205,7 @@ _EARLY_ACK = {"acks_late": False}
 CELERY_TASK_ANNOTATIONS = {
     "loship.events.tasks.relay_outbox": _SWEEP_LIMITS,
     "orders.tasks.sweep_deadlines": _SWEEP_LIMITS,
+    "orders.tasks.release_scheduled_orders": _SWEEP_LIMITS,
     "notifications.tasks.sweep_deliveries": _SWEEP_LIMITS,
     "drivers.tasks.dispatch_round": {"soft_time_limit": 120, "time_limit": 150},
     "notifications.tasks.deliver": _EARLY_ACK,
@@ -240,6 +241,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "drivers-expire-offers": {"task": "drivers.tasks.expire_offers", "schedule": 5.0},
     "drivers-save-positions": {"task": "drivers.tasks.save_positions", "schedule": 10.0},
     "drivers-sync-carrying": {"task": "drivers.tasks.sync_carrying", "schedule": 10.0},
+    "orders-release-scheduled": {
+        "task": "orders.tasks.release_scheduled_orders",
+        "schedule": env.float("SCHEDULED_RELEASE_SWEEP_SECONDS", default=15.0),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 # Workers log through LOGGING (JSON lines with the request id that caused the task), not Celery's format.
@@ -249,6 +254,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # A placed order the merchant has not answered within this many minutes is cancelled by the sweep.
 MERCHANT_ACCEPT_MINUTES = env.int("MERCHANT_ACCEPT_MINUTES", default=5)
+# A scheduled order's slot may be at most this many days ahead (slots are quarter hours; the merchant
+# gets the order, by the beat sweep orders-release-scheduled, early enough to answer within
+# MERCHANT_ACCEPT_MINUTES and cook it before the ride).
+SCHEDULED_MAX_DAYS_AHEAD = env.int("SCHEDULED_MAX_DAYS_AHEAD", default=2)
 # An e-wallet order not paid within this many minutes is cancelled by the sweep.
 PAYMENT_EXPIRY_MINUTES = env.int("PAYMENT_EXPIRY_MINUTES", default=15)
 # (up to metres, fee VND) tiers, then a fee per started km beyond the last tier.

@@ -17,6 +17,7 @@ from orders.models import (
     Order,
     OrderEvent,
     OrderLine,
+    OrderStatus,
     Payment,
     Promotion,
     PromotionRedemption,
@@ -72,6 +73,29 @@ class LedgerEntryInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ScheduledFilter(admin.SimpleListFilter):
+    """Upcoming scheduled orders (not yet released to the merchant), every scheduled one, or ASAP ones."""
+
+    title = "schedule"
+    parameter_name = "schedule"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("upcoming", "Upcoming (not released)"),
+            ("scheduled", "Scheduled"),
+            ("asap", "As soon as possible"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        if self.value() == "upcoming":
+            return queryset.filter(status=OrderStatus.SCHEDULED).order_by("scheduled_for", "id")
+        if self.value() == "scheduled":
+            return queryset.filter(scheduled_for__isnull=False)
+        if self.value() == "asap":
+            return queryset.filter(scheduled_for__isnull=True)
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin[Order]):
     list_display = [
@@ -83,10 +107,12 @@ class OrderAdmin(admin.ModelAdmin[Order]):
         "payment_method",
         "payment_status",
         "driver",
+        "scheduled_for",
         "created_at",
     ]
     list_filter = [
         "status",
+        ScheduledFilter,
         ("merchant", admin.RelatedOnlyFieldListFilter),
         "payment_method",
         "payment_status",

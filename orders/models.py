@@ -14,6 +14,7 @@ from django.db.models import Q
 
 
 class OrderStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
     PLACED = "placed", "Placed"
     ACCEPTED = "accepted", "Accepted"
     PREPARING = "preparing", "Preparing"
@@ -50,6 +51,11 @@ class PaymentStatus(models.TextChoices):
     EXPIRED = "expired", "Payment expired"
     REFUND_PENDING = "refund_pending", "Refund pending"
     REFUNDED = "refunded", "Refunded"
+
+
+#: States in which an e-wallet order may still be paid: placed, or scheduled (paid when it is placed,
+#: long before it is released to the merchant).
+PAYABLE_STATUSES = frozenset({OrderStatus.SCHEDULED, OrderStatus.PLACED})
 
 
 #: Payment states in which an e-wallet order is not (yet, or ever) the merchant's business.
@@ -126,9 +132,15 @@ class Order(models.Model):
 
     prep_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     eta = models.DateTimeField(null=True, blank=True, help_text="Estimated delivery time.")
+    scheduled_for = models.DateTimeField(
+        null=True, blank=True, help_text="The delivery slot the customer chose (null: as soon as possible)."
+    )
     # Deadlines swept by orders.tasks.sweep_deadlines; cleared once they no longer apply.
     payment_deadline = models.DateTimeField(null=True, blank=True)
     merchant_accept_deadline = models.DateTimeField(null=True, blank=True)
+    release_at = models.DateTimeField(
+        null=True, blank=True, help_text="A scheduled order goes to the merchant then (swept by beat)."
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -151,6 +163,16 @@ class Order(models.Model):
                 name="order_accept_deadline_due",
             ),
             models.Index(
+                fields=["release_at"],
+                condition=Q(status="scheduled"),
+                name="order_release_due",
+            ),
+            models.Index(
+                fields=["merchant", "scheduled_for"],
+                condition=Q(status="scheduled"),
+                name="order_merchant_upcoming",
+            ),
+            models.Index(
                 fields=["payment_deadline"],
                 condition=Q(payment_deadline__isnull=False),
                 name="order_payment_deadline_due",
@@ -158,6 +180,10 @@ class Order(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total_vnd=TOTAL_EXPRESSION), name="order_total_adds_up"),
+            models.CheckConstraint(
+                condition=~Q(status="scheduled") | Q(scheduled_for__isnull=False, release_at__isnull=False),
+                name="order_scheduled_has_slot",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -206,6 +232,7 @@ class OrderEventKind(models.TextChoices):
     A change of state is named by the state it reaches; the others leave the state as it was."""
 
     PAYMENT_PENDING = "payment_pending", "Placed, awaiting payment"
+    SCHEDULED = "scheduled", "Scheduled for a slot"
     PLACED = "placed", "Placed"
     ACCEPTED = "accepted", "Accepted"
     PREPARING = "preparing", "Preparing"

@@ -28,6 +28,7 @@ CUSTOMER_KINDS = frozenset(
 AUTO_CANCEL_REASONS = frozenset({"merchant_timeout"})
 STAFF_TEMPLATES = {
     OrderEventKind.PLACED: "merchant.new_order",
+    OrderEventKind.SCHEDULED: "merchant.new_scheduled_order",
     OrderEventKind.CANCELLED: "merchant.order_cancelled",
 }
 
@@ -54,6 +55,7 @@ def order_notices(event: OutboxEvent) -> list[Notice]:
         "code": payload["code"],
         "merchant": order.merchant.name,
         "eta": payload.get("eta"),
+        "slot": payload.get("scheduled_for"),
         "total_vnd": payload["total_vnd"],
         "items": sum(order.lines.values_list("quantity", flat=True)),
         "minutes": settings.MERCHANT_ACCEPT_MINUTES,

@@ -8,7 +8,16 @@ from celery import shared_task
 from django.utils import timezone
 
 from orders.gateways import GatewayError
-from orders.models import Order, OrderStatus, Payment, PaymentAttemptStatus, PaymentStatus, Tip, TipStatus
+from orders.models import (
+    PAYABLE_STATUSES,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentAttemptStatus,
+    PaymentStatus,
+    Tip,
+    TipStatus,
+)
 
 SWEEP_BATCH = 500
 
@@ -25,7 +34,7 @@ def sweep_deadlines() -> dict[str, int]:
         status=OrderStatus.PLACED, merchant_accept_deadline__lte=now
     ).values_list("pk", flat=True)[:SWEEP_BATCH]
     unpaid = Order.objects.filter(
-        status=OrderStatus.PLACED, payment_status=PaymentStatus.PENDING, payment_deadline__lte=now
+        status__in=PAYABLE_STATUSES, payment_status=PaymentStatus.PENDING, payment_deadline__lte=now
     ).values_list("pk", flat=True)[:SWEEP_BATCH]
     expired = sum(services.expire_unanswered_order(order_id=pk, now=now) for pk in list(unanswered))
     unpaid_count = sum(services.expire_unpaid_order(order_id=pk) for pk in list(unpaid))
@@ -73,3 +82,22 @@ def refund_tip(tip_id: int) -> None:
     from orders import services
 
     services.refund_tip(tip_id=tip_id)
+
+
+#: Sweeps of one beat tick stop after this many batches; the next tick goes on.
+RELEASE_BATCHES_PER_TICK = 20
+
+
+@shared_task(name="orders.tasks.release_scheduled_orders", ignore_result=True)
+def release_scheduled_orders() -> int:
+    """Release the scheduled orders that are due to their merchants (safe to run twice or at once: the
+    due rows are claimed with SKIP LOCKED and released at most once by their state)."""
+    from orders.services.scheduling import RELEASE_BATCH, release_due_orders
+
+    released = 0
+    for _ in range(RELEASE_BATCHES_PER_TICK):
+        batch = release_due_orders()
+        released += len(batch)
+        if len(batch) < RELEASE_BATCH:
+            break
+    return released

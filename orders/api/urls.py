@@ -12,6 +12,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("orders/<int:pk>/reorder", views.ReorderApi.as_view(), name="order-reorder"),
     path("orders/<int:pk>/rating", views.OrderRatingApi.as_view(), name="order-rating"),
     path("merchant/orders", views.MerchantOrderListApi.as_view(), name="merchant-order-list"),
+    path(
+        "merchant/orders/upcoming", views.MerchantUpcomingOrdersApi.as_view(), name="merchant-order-upcoming"
+    ),
     path("merchant/orders/<int:pk>", views.MerchantOrderDetailApi.as_view(), name="merchant-order-detail"),
     path("merchant/orders/<int:pk>/accept", views.MerchantAcceptApi.as_view(), name="merchant-order-accept"),
     path("merchant/orders/<int:pk>/reject", views.MerchantRejectApi.as_view(), name="merchant-order-reject"),

@@ -263,6 +263,26 @@ class MerchantOrderListApi(APIView):
         return paginator.get_paginated_response(s.OrderSummaryOutputSerializer(page, many=True).data)
 
 
+class MerchantUpcomingOrdersApi(APIView):
+    """Scheduled orders of the caller's merchants not yet released to them, the soonest slot first."""
+
+    permission_classes = [IsMerchantStaff]
+    pagination_class = PageNumberPagination
+
+    @extend_schema(
+        parameters=[s.UpcomingOrderFilterSerializer], responses=s.UpcomingOrderOutputSerializer(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        filters = s.UpcomingOrderFilterSerializer(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        orders = selectors.upcoming_orders_for_merchant_staff(request_user(request))
+        if "merchant" in filters.validated_data:
+            orders = orders.filter(merchant_id=filters.validated_data["merchant"])
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(orders, request, view=self)
+        return paginator.get_paginated_response(s.UpcomingOrderOutputSerializer(page, many=True).data)
+
+
 class MerchantOrderDetailApi(APIView):
     permission_classes = [IsMerchantStaff]
 

@@ -114,6 +114,9 @@ def accept_order(*, order_id: int, actor: User | None, prep_minutes: int) -> Ord
     order.eta = estimated_delivery_at(
         now=now, prep_minutes=prep_minutes, distance_m=order.distance_m, config=PricingConfig.from_settings()
     )
+    if order.scheduled_for is not None:
+        # Accepted early: still delivered at the slot, not before.
+        order.eta = max(order.eta, order.scheduled_for)
     return _move(
         order,
         to_status=OrderStatus.ACCEPTED,
@@ -164,13 +167,15 @@ def mark_ready(*, order_id: int, actor: User | None) -> Order:
 
 # --- Cancellation --------------------------------------------------------------------------------
 
-#: Who may cancel from which states. Customers only before the merchant answers; merchant and ops
-#: until pickup; the system's timeouts only while the order waits for the merchant.
+#: Who may cancel from which states. Customers only before the merchant answers (a scheduled order,
+#: free of charge, until it is released); merchant and ops until pickup; the system's timeouts only
+#: while the order waits for the merchant or its payment.
+_UNANSWERED = frozenset({OrderStatus.SCHEDULED, OrderStatus.PLACED})
 CANCELLABLE_FROM: dict[str, frozenset[str]] = {
-    ActorRole.CUSTOMER: frozenset({OrderStatus.PLACED}),
-    ActorRole.SYSTEM: frozenset({OrderStatus.PLACED}),
-    ActorRole.MERCHANT: BEFORE_PICKUP_STATUSES,
-    ActorRole.OPS: BEFORE_PICKUP_STATUSES,
+    ActorRole.CUSTOMER: _UNANSWERED,
+    ActorRole.SYSTEM: _UNANSWERED,
+    ActorRole.MERCHANT: BEFORE_PICKUP_STATUSES | {OrderStatus.SCHEDULED},
+    ActorRole.OPS: BEFORE_PICKUP_STATUSES | {OrderStatus.SCHEDULED},
 }
 
 

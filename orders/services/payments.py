@@ -14,6 +14,7 @@ from django.utils import timezone
 from orders.errors import PaymentErrors
 from orders.gateways import WebhookNotice
 from orders.models import (
+    PAYABLE_STATUSES,
     ActorRole,
     LedgerAccount,
     LedgerEntry,
@@ -44,7 +45,7 @@ def start_payment(*, order_id: int) -> Payment:
     `order_not_payable` once the order no longer waits for its payment (paid, cancelled, expired)."""
     payment = Payment.objects.select_related("order").get(order_id=order_id)
     order = payment.order
-    if order.status != OrderStatus.PLACED or order.payment_status != PaymentStatus.PENDING:
+    if order.status not in PAYABLE_STATUSES or order.payment_status != PaymentStatus.PENDING:
         raise PaymentErrors.NOT_PAYABLE(
             extra={"status": order.status, "payment_status": order.payment_status}
         )
@@ -95,14 +96,16 @@ def _confirm(order: Order, payment: Payment) -> None:
         credit=LedgerAccount.ORDERS_RECEIVABLE,
         reference=f"{payment.provider}:{payment.provider_ref}",
     )
-    if order.status == OrderStatus.PLACED and order.payment_status == PaymentStatus.PENDING:
+    if order.status in PAYABLE_STATUSES and order.payment_status == PaymentStatus.PENDING:
         payment.save(update_fields=["status", "confirmed_at", "provider_ref"])
         order.payment_status = PaymentStatus.PAID
         order.payment_deadline = None
-        order.merchant_accept_deadline = merchant_accept_deadline(now)
+        # A scheduled order is announced to the merchant as upcoming; its answer clock starts at release.
+        scheduled = order.status == OrderStatus.SCHEDULED
+        order.merchant_accept_deadline = None if scheduled else merchant_accept_deadline(now)
         record_change(
             order,
-            kind=OrderEventKind.PLACED,
+            kind=OrderEventKind.SCHEDULED if scheduled else OrderEventKind.PLACED,
             from_status=order.status,
             actor=None,
             actor_role=ActorRole.SYSTEM,
@@ -121,7 +124,7 @@ def _confirm(order: Order, payment: Payment) -> None:
 def _fail(order: Order, payment: Payment) -> None:
     payment.status = PaymentAttemptStatus.FAILED
     payment.save(update_fields=["status", "provider_ref"])
-    if order.status == OrderStatus.PLACED and order.payment_status == PaymentStatus.PENDING:
+    if order.status in PAYABLE_STATUSES and order.payment_status == PaymentStatus.PENDING:
         order.payment_status = PaymentStatus.FAILED
         cancel_order(order_id=order.pk, actor=None, by=ActorRole.SYSTEM, reason="payment_failed")
 
@@ -132,7 +135,7 @@ def expire_unpaid_order(*, order_id: int) -> bool:
         order = lock_order(order_id)
         deadline = order.payment_deadline
         if (
-            order.status != OrderStatus.PLACED
+            order.status not in PAYABLE_STATUSES
             or order.payment_status != PaymentStatus.PENDING
             or deadline is None
             or deadline > timezone.now()
