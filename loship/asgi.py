@@ -13,6 +13,7 @@ from django.core.signals import request_finished  # noqa: E402
 from django.db import connections  # noqa: E402
 
 from loship.routing import websocket_urlpatterns  # noqa: E402
+from loship.serving import freeze_startup_heap  # noqa: E402
 from users.sockets import SessionWhenCookie, StreamAuthMiddleware  # noqa: E402
 
 
@@ -33,3 +34,4 @@ application = ProtocolTypeRouter(
         "websocket": SessionWhenCookie(StreamAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
+freeze_startup_heap()

@@ -9,6 +9,7 @@ sends each request to one by its path.
 The liveness probe is answered before either: see `LivenessReplay`.
 """
 
+import gc
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -158,3 +159,12 @@ class PathDispatch:
 def web_application() -> PathDispatch:
     """The `web` process's WSGI application (loship/wsgi.py), built after Django is set up."""
     return PathDispatch(api=StackHandler(settings.API_MIDDLEWARE), site=WSGIHandler())
+
+
+def freeze_startup_heap() -> None:
+    """Called by the ASGI and WSGI entry points once the application is loaded: what the process holds
+    by then (Django, the apps, their modules) lives as long as it does, so it is moved out of the
+    garbage collector's generations. A full collection then walks only what serving creates, instead
+    of the whole loaded heap (about a tenth of a second each time here): in the `ws` process that took
+    a fifth of the CPU of a driver's location message and most of its p99."""
+    gc.freeze()

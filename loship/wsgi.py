@@ -8,6 +8,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loship.settings")
 django.setup(set_prefix=False)
 
-from loship.serving import web_application  # noqa: E402  (after setup)
+from loship.serving import freeze_startup_heap, web_application  # noqa: E402  (after setup)
 
 application = web_application()
+freeze_startup_heap()

@@ -204,3 +204,22 @@ def test_a_probe_asking_for_a_language_gets_it(web: httpx.Client) -> None:
     english = web.get("/healthz", headers={"Accept-Language": "en"})
 
     assert english.headers["Content-Language"] == "en"
+
+
+@pytest.mark.parametrize("entry_point", ["loship.wsgi", "loship.asgi"])
+def test_the_entry_points_freeze_the_loaded_heap_out_of_the_collectors_generations(entry_point: str) -> None:
+    """A process serving through either entry point has moved its loaded heap out of the garbage
+    collector's reach, so a full collection does not walk all of Django (`freeze_startup_heap`)."""
+    import os
+    import subprocess
+    import sys
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", f"import gc, {entry_point}; print(gc.get_freeze_count())"],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "loship.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert int(loaded.stdout.strip().splitlines()[-1]) > 10_000
