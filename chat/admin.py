@@ -40,7 +40,7 @@ class ChatThreadAdmin(admin.ModelAdmin[ChatThread]):
     ]
     search_fields = ["order__code"]
     list_select_related = ["order"]
-    fields = [
+    fields = (
         "order_code",
         "order_status",
         "last_seq",
@@ -49,7 +49,7 @@ class ChatThreadAdmin(admin.ModelAdmin[ChatThread]):
         "driver_read_seq",
         "driver_read_at",
         "created_at",
-    ]
+    )
     readonly_fields = fields
     inlines = [ChatMessageInline]
     show_full_result_count = False

@@ -10,6 +10,7 @@ event are written in one transaction; every refusal comes before the first write
 import math
 import unicodedata
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -45,7 +46,7 @@ def clean_text(body: str) -> str:
     return text
 
 
-def _body_refused(spec: ErrorSpec, **params: object) -> ApplicationError:
+def _body_refused(spec: ErrorSpec, **params: Any) -> ApplicationError:
     """`spec`'s error, also named against the `body` field."""
     error = spec(**params)
     return spec(fields={"body": [{"code": error.code, "message": error.message}]}, **params)

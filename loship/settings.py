@@ -367,7 +367,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "ENUM_NAME_OVERRIDES": {"PaymentMethodEnum": "orders.models.PaymentMethod"},
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentMethodEnum": "orders.models.PaymentMethod",
+        "ChatRoleEnum": "chat.models.ChatRole",
+    },
 }
 
 # --- Internationalisation ----------------------------------------------------------------------
