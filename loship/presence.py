@@ -71,11 +71,13 @@ def _withdraw(subject: str, socket: str) -> None:
 
 
 class PresenceBook:
-    """The claims of one event loop's sockets, renewed together."""
+    """The claims of one event loop's sockets, renewed together. Writes and withdrawals take turns
+    (`turn`), so a renewal that read a claim before its socket closed cannot write it back after."""
 
     def __init__(self) -> None:
         self.claims: dict[tuple[str, str], None] = {}
         self.renewer: asyncio.Task[None] | None = None
+        self.turn = asyncio.Lock()
 
     async def arrive(self, subjects: list[str], socket: str) -> None:
         claims = [(subject, socket) for subject in subjects]
@@ -83,17 +85,22 @@ class PresenceBook:
             self.claims[claim] = None
         if self.renewer is None or self.renewer.done():
             self.renewer = asyncio.get_running_loop().create_task(self._renew_forever())
-        await self._write(claims)
+        async with self.turn:
+            await self._write([claim for claim in claims if claim in self.claims])
 
     async def depart(self, subjects: list[str], socket: str) -> None:
         for subject in subjects:
             self.claims.pop((subject, socket), None)
-            try:
-                await sync_to_async(_withdraw, thread_sensitive=False)(subject, socket)
-            except redis.RedisError:
-                logger.warning("presence: %s not withdrawn (it runs out by itself)", subject)
+        async with self.turn:
+            for subject in subjects:
+                try:
+                    await sync_to_async(_withdraw, thread_sensitive=False)(subject, socket)
+                except redis.RedisError:
+                    logger.warning("presence: %s not withdrawn (it runs out by itself)", subject)
 
     async def _write(self, claims: list[tuple[str, str]]) -> None:
+        if not claims:
+            return
         try:
             await sync_to_async(_claim, thread_sensitive=False)(claims)
         except redis.RedisError:
@@ -102,7 +109,7 @@ class PresenceBook:
     async def _renew_forever(self) -> None:
         while self.claims:
             await asyncio.sleep(_lifetime() / 3)
-            if self.claims:
+            async with self.turn:
                 await self._write(list(self.claims))
 
 

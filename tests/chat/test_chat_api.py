@@ -3,6 +3,7 @@
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -230,6 +231,14 @@ def test_a_sender_past_the_rate_limit_is_refused_until_the_window_passes(
     assert chat.send(chat.customer, "hết giới hạn").status_code == 201
 
 
+def test_sending_counts_as_having_read_what_came_before(chat: Chat) -> None:
+    chat.send(chat.driver, "em tới rồi")
+    chat.send(chat.customer, "dạ em ra liền")
+
+    assert chat.state(chat.customer).json()["unread"] == 0
+    assert chat.state(chat.driver).json()["other_read_seq"] == 2
+
+
 def test_read_receipts_move_forward_and_show_to_the_sender(chat: Chat) -> None:
     chat.send(chat.driver, "em tới rồi")
     chat.send(chat.driver, "em ở cổng")
@@ -256,3 +265,15 @@ def test_a_send_retried_with_its_idempotency_key_answers_the_first_message(chat:
     first, again = sent_twice(lambda: chat.send(chat.customer, "một lần thôi", HTTP_IDEMPOTENCY_KEY="k-1"))
     assert (first.status_code, again.status_code) == (201, 200)
     assert ChatMessage.objects.count() == 1
+
+
+def test_history_and_state_take_a_fixed_number_of_queries(chat: Chat, django_assert_num_queries: Any) -> None:
+    for n in range(12):
+        chat.send(chat.driver, f"tin {n}")
+    client = authenticated_client(chat.customer)
+    client.get(chat.url())  # the signed-in user is cached from here on
+
+    with django_assert_num_queries(3):  # the order, the thread, the page
+        assert len(client.get(chat.url("/messages")).json()["results"]) == 12
+    with django_assert_num_queries(3):  # the order, the thread, the unread count
+        assert client.get(chat.url()).json()["unread"] == 12
