@@ -87,3 +87,30 @@ def test_connected_sides_chat_live_and_an_absent_driver_gets_a_push(
     assert len([m for m in fake_fcm.messages if m["token"] == "driver-phone"]) == 1
     for client in (customer_ws, driver_ws):
         client.close()
+
+
+def test_a_burst_of_messages_both_ways_arrives_in_order_each_within_a_second(
+    asgi_server: LiveServer, relay_process: RelayProcess, record_property: Callable[[str, object], None]
+) -> None:
+    chat = open_chat(make_menu())
+    customer_ws = StreamClient(order_stream_url(asgi_server.ws_url, chat.order.pk, chat.customer))
+    driver_ws = StreamClient(f"{asgi_server.ws_url}/ws/driver/?token={token_for(chat.driver)}")
+    customer_ws.next(lambda m: m["type"] == "order.snapshot")
+    driver_ws.next(lambda m: m["type"] == "snapshot")
+
+    sent_at = []
+    for n in range(20):
+        sent_at.append(time.time())
+        send(asgi_server.url, chat.driver if n % 2 else chat.customer, chat, f"tin {n}")
+    arrivals = {
+        "customer": [customer_ws.next(is_chat("chat.message")) for _ in range(20)],
+        "driver": [driver_ws.next(is_chat("chat.message")) for _ in range(20)],
+    }
+
+    for side, received in arrivals.items():
+        assert [m["message"]["seq"] for _, m in received] == list(range(1, 21)), side
+        latencies = sorted(at - sent for (at, _), sent in zip(received, sent_at, strict=True))
+        record_property(f"{side}_latency_ms_median_max", (latencies[9] * 1000, latencies[-1] * 1000))
+        assert latencies[-1] < 1.0, (side, latencies)
+    for client in (customer_ws, driver_ws):
+        client.close()
