@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from rest_framework.test import APIClient
 
 from orders.models import Order
 from orders.services import lifecycle
@@ -68,7 +67,3 @@ def chat(menu: Menu) -> Chat:
 @pytest.fixture
 def chat_for(menu: Menu) -> Callable[..., Chat]:
     return lambda **kwargs: open_chat(menu, **kwargs)
-
-
-def client(user: User) -> APIClient:
-    return authenticated_client(user)
