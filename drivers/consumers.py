@@ -19,6 +19,7 @@ import orjson
 from drivers import selectors
 from drivers.ingest import FixCoalescer, coalescer
 from drivers.services.profiles import MAX_FIXES_PER_BATCH, LocationReport, ensure_profile
+from loship import presence
 from loship.push import driver_group
 from loship.streams import Dedup, LiveStream, in_database_thread
 from orders.models import ORDER_TOPIC_PREFIX
@@ -82,6 +83,7 @@ class DriverConsumer(LiveStream):
             return
         self.user, snapshot = opened
         self.user_id = self.user.pk
+        self.presence = [presence.driver(self.user_id)]
         self.fixes = coalescer()
         await self.accept_counted(subprotocol)
         await self.send_snapshot(snapshot)

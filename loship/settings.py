@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "orders",
     "drivers",
     "notifications.apps.NotificationsConfig",
+    "chat.apps.ChatConfig",
     "research",
     "ops",
 ]
@@ -387,6 +388,7 @@ SPECTACULAR_SETTINGS = {
         "TipStatusEnum": "orders.models.TipStatus",
         "SettlementStatusEnum": "drivers.models.SettlementStatus",
         "SettlementMethodEnum": "drivers.models.SettlementMethod",
+        "ChatRoleEnum": "chat.models.ChatRole",
     },
 }
 
@@ -440,6 +442,18 @@ FCM_TIMEOUT_SECONDS = env.float("FCM_TIMEOUT_SECONDS", default=5.0)
 # A push or email that keeps failing is retried with backoff (2, 4, 8... s up to the max), then given up.
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
 NOTIFICATIONS_RETRY_MAX_SECONDS = env.float("NOTIFICATIONS_RETRY_MAX_SECONDS", default=300.0)
+
+# --- Order chat (chat/) --------------------------------------------------------------------------
+
+# A message is 1 to CHAT_MAX_LENGTH characters; a sender may send CHAT_RATE_LIMIT_MESSAGES messages in
+# any CHAT_RATE_LIMIT_SECONDS (over all their orders); a thread turns read-only this long after the
+# order was delivered or closed.
+CHAT_MAX_LENGTH = env.int("CHAT_MAX_LENGTH", default=1000)
+CHAT_RATE_LIMIT_MESSAGES = env.int("CHAT_RATE_LIMIT_MESSAGES", default=20)
+CHAT_RATE_LIMIT_SECONDS = env.int("CHAT_RATE_LIMIT_SECONDS", default=60)
+CHAT_READ_ONLY_AFTER_SECONDS = env.int("CHAT_READ_ONLY_AFTER_SECONDS", default=3600)
+# A socket's presence claim (loship/presence.py) runs out this long after its last renewal.
+PRESENCE_SECONDS = env.float("PRESENCE_SECONDS", default=60.0)
 
 # --- Security ----------------------------------------------------------------------------------
 

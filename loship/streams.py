@@ -36,6 +36,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
+from loship import presence
 from loship.connections import once_more_if_lost
 from loship.metrics import WEBSOCKET_CONNECTIONS
 
@@ -109,9 +110,11 @@ class LiveStream(AsyncJsonWebsocketConsumer):
     `leave`, the snapshot, and pushed events forwarded once to a socket that may have just closed.
 
     A subclass sets `stream` (the label of the connection gauge) and `dedup` before `join`, and
-    implements `snapshot`. Opening a socket: join the groups (named by the URL or the token), read the
-    user, the permission and the snapshot in one `in_database_thread` call, then accept or refuse; the
-    groups come first, so no event falls between the snapshot and the subscription."""
+    implements `snapshot`; it may set `presence`, the subjects (`loship.presence`) the socket holds
+    while it is open, before `accept_counted`. Opening a socket: join the groups (named by the URL or
+    the token), read the user, the permission and the snapshot in one `in_database_thread` call, then
+    accept or refuse; the groups come first, so no event falls between the snapshot and the
+    subscription."""
 
     stream = "stream"
     dedup: Dedup
@@ -120,6 +123,8 @@ class LiveStream(AsyncJsonWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.joined: list[str] = []
         self.counted = False
+        self.presence: list[str] = []
+        self.arrival: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """Channels' `AsyncConsumer.__call__`, except for the loop. Channels waits on the socket and the
@@ -207,12 +212,19 @@ class LiveStream(AsyncJsonWebsocketConsumer):
         WEBSOCKET_CONNECTIONS.labels(stream=self.stream).inc()
         self.counted = True
         self.subscribed.set()
+        if self.presence:  # written beside the snapshot, not before it
+            self.arrival = asyncio.create_task(presence.book().arrive(self.presence, self.channel_name))
 
     async def leave(self) -> None:
-        """Uncount the socket and leave its groups (the layer may be down: memberships expire anyway)."""
+        """Uncount the socket, withdraw its presence and leave its groups (the layer may be down:
+        memberships expire anyway)."""
         if self.counted:
             WEBSOCKET_CONNECTIONS.labels(stream=self.stream).dec()
             self.counted = False
+        if self.arrival is not None:
+            await asyncio.gather(self.arrival, return_exceptions=True)  # withdrawn after it was written
+            self.arrival = None
+            await presence.book().depart(self.presence, self.channel_name)
         for group in self.joined:
             with contextlib.suppress(Exception):
                 await self.channel_layer.group_discard(group, self.channel_name)

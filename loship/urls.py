@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("orders.api.urls")),
     path("", include("drivers.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("chat.api.urls")),
 ]
 
 urlpatterns = [

@@ -65,6 +65,15 @@ TEMPLATES: dict[str, Template] = {
             en="The driver could not deliver your order. Our support team will contact you.",
         ),
     ),
+    # Order chat, to the side that is not connected (chat/notifications.py)
+    "chat.from_driver": Template(
+        Text(vi="Tài xế nhắn tin về đơn {code}", en="Your driver wrote about order {code}"),
+        Text(vi="{text}", en="{text}"),
+    ),
+    "chat.from_customer": Template(
+        Text(vi="Khách hàng nhắn tin về đơn {code}", en="The customer wrote about order {code}"),
+        Text(vi="{text}", en="{text}"),
+    ),
     # To the merchant's staff
     "merchant.new_order": Template(
         Text(vi="Đơn mới {code}", en="New order {code}"),

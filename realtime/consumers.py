@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.http import is_same_domain
 
+from loship import presence
 from loship.push import OPS_GROUP, merchant_group, order_group
 from loship.streams import Dedup, LiveStream, in_database_thread
 from loship.timefmt import iso
@@ -174,6 +175,8 @@ class OrderStreamConsumer(StreamConsumer):
             return CLOSE_UNAUTHENTICATED
         if order is None or (order.customer_id != user.pk and not user.is_ops):
             return CLOSE_FORBIDDEN
+        if order.customer_id == user.pk:  # the order's chat pushes to the phone while this is closed
+            self.presence = [presence.order_customer(order.pk, user.pk)]
         return snapshots.order_stream_snapshot(order)
 
     def read_snapshot(self) -> dict[str, Any]:

@@ -5,7 +5,17 @@ from typing import Any
 
 from django.apps import apps
 
-PROJECT_APPS = ("events", "idempotency", "users", "merchants", "orders", "drivers", "notifications", "ops")
+PROJECT_APPS = (
+    "events",
+    "idempotency",
+    "users",
+    "merchants",
+    "orders",
+    "drivers",
+    "notifications",
+    "chat",
+    "ops",
+)
 
 
 def row_counts() -> dict[str, int]:

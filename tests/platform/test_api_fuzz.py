@@ -43,7 +43,7 @@ from tests.orders.factories import cart_body, make_menu, make_staff
 from users.models import Role
 
 EXAMPLES_PER_OPERATION = 20
-OUR_PACKAGES = {"loship", "users", "merchants", "orders", "drivers", "ops"}
+OUR_PACKAGES = {"loship", "users", "merchants", "orders", "drivers", "chat", "ops"}
 
 
 def _openapi() -> dict[str, Any]:
