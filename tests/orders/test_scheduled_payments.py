@@ -15,7 +15,7 @@ from orders.services.scheduling import release_due_orders
 from orders.tasks import sweep_deadlines
 from tests.orders.factories import Menu, cart_body, make_staff
 from tests.orders.sandbox_provider import SandboxProvider
-from tests.orders.test_payments import post_webhook, sandbox  # noqa: F401 (the sandbox fixture)
+from tests.orders.test_payments import post_webhook
 
 pytestmark = pytest.mark.django_db
 
