@@ -26,7 +26,7 @@ def _slot_in_three_hours() -> str:
 
 
 @pytest.fixture
-def scheduled_ewallet_order(customer_client: APIClient, menu: Menu, sandbox: SandboxProvider) -> Order:  # noqa: F811
+def scheduled_ewallet_order(customer_client: APIClient, menu: Menu, sandbox: SandboxProvider) -> Order:
     response = customer_client.post(
         "/api/v1/orders",
         cart_body(menu, payment_method="ewallet", scheduled_for=_slot_in_three_hours()),
@@ -40,7 +40,7 @@ def scheduled_ewallet_order(customer_client: APIClient, menu: Menu, sandbox: San
 
 def test_a_scheduled_order_paid_while_waiting_stays_scheduled_and_the_merchant_sees_it_upcoming(
     scheduled_ewallet_order: Order,
-    sandbox: SandboxProvider,  # noqa: F811
+    sandbox: SandboxProvider,
     menu: Menu,
 ) -> None:
     order = scheduled_ewallet_order
