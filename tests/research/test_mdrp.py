@@ -56,6 +56,7 @@ def test_policy_replay_delivers_every_order_and_the_evaluator_finds_it_feasible(
     evaluation = evaluator.evaluate(instance_dir, solution_dir)
 
     assert evaluation.violations == []
+    assert evaluation.library_violations == []
     assert evaluation.metrics is not None
     assert evaluation.metrics.delivered == 30
     assert evaluation.metrics.click_to_door_mean >= evaluation.metrics.lower_bound_mean_of_delivered
@@ -84,6 +85,16 @@ def test_solution_files_follow_the_readme_format(solution_dir: Path) -> None:
         courier, _, origin, _ = line.split()
         first_moves.setdefault(courier, origin)
     assert set(first_moves.values()) == {"0"}
+    # Each courier's moves are one consecutive block, in time order, each leaving where the last arrived.
+    couriers = [line.split()[0] for line in moves[1:]]
+    blocks = [
+        courier for index, courier in enumerate(couriers) if index == 0 or couriers[index - 1] != courier
+    ]
+    assert len(blocks) == len(set(couriers)) > 1
+    for courier in set(couriers):
+        block = [line.split() for line in moves[1:] if line.split()[0] == courier]
+        assert [float(row[1]) for row in block] == sorted(float(row[1]) for row in block)
+        assert [row[2] for row in block[1:]] == [row[3] for row in block[:-1]]
 
 
 def test_evaluator_rejects_an_order_assigned_twice(instance_dir: Path, solution_dir: Path) -> None:
