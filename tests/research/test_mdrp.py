@@ -2,11 +2,15 @@
 
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from drivers.dispatch.entities import DispatchParams
+from drivers.dispatch.geometry import EuclideanTravel
 from research.mdrp import evaluator, solve
+from research.mdrp.instance import load_instance
 
 PARAMETERS = "320\t4\t4\t40\t90\t10\t15"  # metres per minute, services, target, maximum, pay
 
@@ -146,3 +150,45 @@ def _edit_first(path: Path, *, column: int, change: Callable[[list[str]], str]) 
 
 def _write(path: Path, header: str, rows: list[tuple[object, ...]]) -> None:
     path.write_text("\n".join([header, *("\t".join(str(value) for value in row) for row in rows)]) + "\n")
+
+
+def test_the_guarded_solution_never_trails_greedy(instance_dir: Path) -> None:
+    instance = load_instance(instance_dir)
+    greedy = solve.solve(instance, "greedy")
+
+    kept = solve.solve(instance)
+
+    assert len(kept.deliveries) >= len(greedy.deliveries)
+    assert kept.click_to_door_mean() <= greedy.click_to_door_mean()
+
+
+def test_a_policy_behind_greedy_gives_way_to_greedys_solution(instance_dir: Path, tmp_path: Path) -> None:
+    instance = load_instance(instance_dir)
+    # Leaving an order unmatched costs nothing: this policy never assigns anything.
+    idle = DispatchParams(
+        travel=EuclideanTravel(320), unmatched_order_cost=-1000.0, deferrable_order_cost=-1000.0
+    )
+    assert solve.solve(instance, "policy", idle).deliveries == []
+
+    kept = solve.solve(instance, tuning=idle)
+
+    assert kept.dispatcher == "greedy"
+    assert len(kept.deliveries) == 30
+    solve.write_solution(kept, tmp_path / "kept")
+    assert evaluator.evaluate(instance_dir, tmp_path / "kept").violations == []
+
+
+def test_greedys_solution_is_kept_only_when_it_is_faster_on_average(instance_dir: Path) -> None:
+    greedy = solve.solve(load_instance(instance_dir), "greedy")
+    slower = replace(
+        greedy, deliveries=[replace(d, dropoff_time=d.dropoff_time + 1) for d in greedy.deliveries]
+    )
+    faster = replace(
+        greedy, deliveries=[replace(d, dropoff_time=d.dropoff_time - 1) for d in greedy.deliveries]
+    )
+    fewer = replace(faster, deliveries=faster.deliveries[1:])
+
+    assert solve.guarded(slower, greedy) is greedy
+    assert solve.guarded(fewer, greedy) is greedy
+    assert solve.guarded(faster, greedy) is faster
+    assert solve.guarded(greedy, greedy) is greedy
