@@ -25,6 +25,8 @@ from research.mdrp.solve import GUARDED, guarded, run, solve, write_solution
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_INSTANCES = Path("/work/shared/mdrp/dev")
+#: Where the hand-written part of RESULTS.md starts (kept when a run rewrites the figures).
+NOTES = "## Notes"
 
 
 def measure_instance(instance_dir: Path, out_dir: Path) -> dict[str, object]:
@@ -176,7 +178,9 @@ def write_markdown(results: list[dict], scale: dict[str, object], path: Path, co
         f"the 2 cores at the end); feasible: {scale['feasible']}; delivered {scale['delivered']}; mean "
         f"click-to-door {scale['click_to_door_mean']:.2f} min.",
     ]
-    path.write_text("\n".join(lines) + "\n")
+    previous = path.read_text() if path.exists() else ""
+    notes = previous[previous.index(NOTES) :] if NOTES in previous else ""
+    path.write_text("\n".join(lines) + "\n" + ("\n" + notes if notes else ""))
 
 
 def main() -> int:
