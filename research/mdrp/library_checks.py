@@ -67,17 +67,18 @@ def _check_assignments(
     for line in assignments:
         label = f"{line.courier} {' '.join(line.orders)} assigned at {line.assignment_time:g}"
         courier = instance.couriers.get(line.courier)
-        unknown = [order for order in line.orders if order not in instance.orders]
+        unknown = [order_id for order_id in line.orders if order_id not in instance.orders]
         if unknown or courier is None or not line.orders:
             violations.append(f"{BEFORE_PLACEMENT}: {label}: unknown courier or orders, or no order")
             continue
         assigned_at, pickup_at = _whole(line.assignment_time), _whole(line.pickup_time)
         for order_id in line.orders:
-            order = instance.orders[order_id]
-            if assigned_at < float(order["placement_time"]):
-                violations.append(f"{BEFORE_PLACEMENT}: {label}: {order_id} placed {order['placement_time']}")
-            if float(order["ready_time"]) > pickup_at:
-                violations.append(f"{BEFORE_READY}: {label}: {order_id} ready {order['ready_time']}")
+            placed_at = float(instance.orders[order_id]["placement_time"])
+            ready_at = float(instance.orders[order_id]["ready_time"])
+            if assigned_at < placed_at:
+                violations.append(f"{BEFORE_PLACEMENT}: {label}: {order_id} placed {placed_at:g}")
+            if ready_at > pickup_at:
+                violations.append(f"{BEFORE_READY}: {label}: {order_id} ready {ready_at:g}")
         if courier["off_time"] < pickup_at:
             violations.append(f"{AFTER_OFF_TIME}: {label}: pickup {pickup_at:g}")
         dropoffs: list[float] = []
