@@ -72,7 +72,9 @@ def _match(
         if key not in known:
             found = index.soonest(bundle.pickup, bundle.ready_at, params.candidate_drivers)
             known[key] = [
-                visit for _, driver in found if (visit := plan_visit(bundle, driver, now, params)) is not None
+                visit
+                for arrive_at, driver in found
+                if (visit := plan_visit(bundle, driver, now, params, arrive_at)) is not None
             ]
         visits.append(
             {driver_ids.setdefault(visit.driver.id, len(driver_ids)): visit for visit in known[key]}
