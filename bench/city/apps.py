@@ -95,8 +95,11 @@ class City:
     kitchen: set[int] = field(default_factory=set)
     offers_taken: set[int] = field(default_factory=set)
     bundles: set[int] = field(default_factory=set)
-    #: Orders whose food the merchant has handed over (marked ready): the physical world, not a message.
-    food_ready: set[int] = field(default_factory=set)
+    #: Orders whose food the merchant has handed over (marked ready), and when (time.time()): the
+    #: physical world, not a message.
+    food_ready: dict[int, float] = field(default_factory=dict)
+    #: Order id -> click to door (placement answered -> delivered), s.
+    door_by_order: dict[int, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.api = Api(self.http_url, self.rng)
@@ -201,7 +204,7 @@ class City:
                 return
             await asyncio.sleep(self.knobs.prep_seconds)
         if await self.merchant_step(order_id, token, "ready", None, "ready_for_pickup"):
-            self.food_ready.add(order_id)
+            self.food_ready.setdefault(order_id, time.time())
 
     async def merchant_step(
         self, order_id: int, token: str, action: str, body: dict[str, Any] | None, reaches: str
@@ -328,8 +331,10 @@ class City:
         if picked:
             await asyncio.sleep(self.knobs.ride_seconds)
         for job in picked:
-            if await self.step(job, "delivered", token) and int(job["order_id"]) in self.acknowledged:
-                self.door_seconds.append(time.time() - self.acknowledged[int(job["order_id"])])
+            order_id = int(job["order_id"])
+            if await self.step(job, "delivered", token) and order_id in self.acknowledged:
+                self.door_seconds.append(time.time() - self.acknowledged[order_id])
+                self.door_by_order[order_id] = self.door_seconds[-1]
 
     async def wait_ready(self, order_id: int, *, longest: float = 60.0) -> None:
         """At the counter until the merchant hands the food over (at most `longest`: then the step tells

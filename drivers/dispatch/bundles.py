@@ -14,6 +14,8 @@ class Bundle:
     orders: tuple[PendingOrder, ...]
     drop_offsets: tuple[float, ...]  # minutes from pickup to each drop-off
     ready_at: float  # the latest ready time: the bundle is picked up at or after it
+    # Summed drop-off offsets minus summed placement times: click-to-door sum = size * pickup + this.
+    click_to_door_base: float = 0.0
 
     @property
     def merchant_id(self) -> str:
@@ -29,10 +31,7 @@ class Bundle:
 
     def click_to_door_sum(self, pickup_at: float) -> float:
         """Summed click-to-door of the bundle's orders if it is picked up at pickup_at."""
-        return sum(
-            pickup_at + offset - order.placed_at
-            for order, offset in zip(self.orders, self.drop_offsets, strict=True)
-        )
+        return len(self.orders) * pickup_at + self.click_to_door_base
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +54,28 @@ def make_bundle(orders: tuple[PendingOrder, ...], params: DispatchParams) -> Bun
         if best is None or total < best[0]:
             best = (total, sequence, offsets)
     assert best is not None, "a bundle has at least one order"
-    return Bundle(orders=best[1], drop_offsets=best[2], ready_at=max(order.ready_at for order in orders))
+    return Bundle(
+        orders=best[1],
+        drop_offsets=best[2],
+        ready_at=max(order.ready_at for order in orders),
+        click_to_door_base=sum(best[2]) - sum(order.placed_at for order in orders),
+    )
 
 
-def plan_visit(bundle: Bundle, driver: AvailableDriver, now: float, params: DispatchParams) -> Visit | None:
-    """The driver's visit for the bundle per the pickup rules, or None if it would pick up after shift end."""
+def plan_visit(
+    bundle: Bundle,
+    driver: AvailableDriver,
+    now: float,
+    params: DispatchParams,
+    arrive_at: float | None = None,
+) -> Visit | None:
+    """The driver's visit for the bundle per the pickup rules, or None if it would pick up after shift end.
+
+    `arrive_at`, when the caller already knows the driver's arrival at the pickup, saves computing it.
+    """
     depart_at = max(now, driver.free_at)
-    arrive_at = depart_at + params.travel.minutes(driver.free_position, bundle.pickup)
+    if arrive_at is None:
+        arrive_at = depart_at + params.travel.minutes(driver.free_position, bundle.pickup)
     pickup_at = max(bundle.ready_at, arrive_at + params.pickup_service / 2)
     if pickup_at > driver.shift_end:
         return None

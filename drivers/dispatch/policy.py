@@ -41,12 +41,13 @@ def plan_round(
     if not candidates or not drivers:
         return []
     index = DriverIndex(drivers, now, params)
-    matched = _match([make_bundle((order,), params) for order in candidates], index, now, params)
+    visits: dict[tuple[str, ...], list[Visit]] = {}  # a bundle's driver options, kept across passes
+    matched = _match([make_bundle((order,), params) for order in candidates], index, visits, now, params)
     for _ in range(MERGE_PASSES):
         merged = merge_bundles(matched, now, params)
         if merged is None:
             break
-        matched = _match(merged, index, now, params)
+        matched = _match(merged, index, visits, now, params)
     return [
         _assignment(bundle, visit)
         for bundle, visit in matched
@@ -55,20 +56,31 @@ def plan_round(
 
 
 def _match(
-    bundles: Sequence[Bundle], index: DriverIndex, now: float, params: DispatchParams
+    bundles: Sequence[Bundle],
+    index: DriverIndex,
+    known: dict[tuple[str, ...], list[Visit]],
+    now: float,
+    params: DispatchParams,
 ) -> list[tuple[Bundle, Visit | None]]:
-    """Each bundle with the visit of the driver the min-cost matching gives it, or None."""
+    """Each bundle with the visit of the driver the min-cost matching gives it, or None.
+
+    `known` holds each bundle's visits by its order ids; a bundle met again (a later merge pass) reuses them.
+    """
     driver_ids: dict[str, int] = {}
     visits: list[dict[int, Visit]] = []
     for bundle in bundles:
-        options: dict[int, Visit] = {}
-        for _, driver in index.soonest(bundle.pickup, bundle.ready_at, params.candidate_drivers):
-            if not may_carry(bundle.orders, driver):
-                continue
-            visit = plan_visit(bundle, driver, now, params)
-            if visit is not None:
-                options[driver_ids.setdefault(driver.id, len(driver_ids))] = visit
-        visits.append(options)
+        key = tuple(order.id for order in bundle.orders)
+        if key not in known:
+            found = index.soonest(bundle.pickup, bundle.ready_at, params.candidate_drivers)
+            known[key] = [
+                visit
+                for arrive_at, driver in found
+                if may_carry(bundle.orders, driver)
+                and (visit := plan_visit(bundle, driver, now, params, arrive_at)) is not None
+            ]
+        visits.append(
+            {driver_ids.setdefault(visit.driver.id, len(driver_ids)): visit for visit in known[key]}
+        )
     columns = min_cost_assignment(
         [[(column, visit.cost) for column, visit in options.items()] for options in visits],
         [unmatched_cost(bundle, now, params) for bundle in bundles],

@@ -75,21 +75,51 @@ def read_instance(directory: Path) -> Instance:
     return Instance(restaurants, orders, couriers, parameters)
 
 
-def read_solution(directory: Path) -> tuple[list[AssignmentLine], list[OrderLine], list[MoveLine]]:
-    """The three solution files as lines."""
+def read_solution(
+    directory: Path,
+) -> tuple[list[AssignmentLine], list[OrderLine], dict[str, list[MoveLine]]]:
+    """The three solution files as lines, the moves as the library's evaluator reads them: by courier block.
+
+    A block is a run of consecutive lines of one courier. A courier whose lines come back after another
+    courier's starts a new block that replaces its earlier one, except on the file's last block, which
+    is kept only if the courier had none before. The couriers file's first line is data, not a header,
+    when its second field is a number.
+    """
     assignments = [
-        AssignmentLine(float(row[0]), float(row[1]), row[2], tuple(row[3:]))
+        AssignmentLine(_number(row[0]), _number(row[1]), row[2], tuple(row[3:]))
         for row in _table(directory / "solution_info_assignments.txt")
     ]
     orders = [
-        OrderLine(row[0], float(row[1]), float(row[2]), float(row[3]), float(row[4]), row[5])
+        OrderLine(row[0], _number(row[1]), _number(row[2]), _number(row[3]), _number(row[4]), row[5])
         for row in _table(directory / "solution_info_orders.txt")
     ]
-    moves = [
-        MoveLine(row[0], float(row[1]), row[2], row[3])
-        for row in _table(directory / "solution_info_couriers.txt")
-    ]
-    return assignments, orders, moves
+    return assignments, orders, _courier_blocks(directory / "solution_info_couriers.txt")
+
+
+def _courier_blocks(path: Path) -> dict[str, list[MoveLine]]:
+    lines = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    if lines and math.isnan(_number(lines[0][1] if len(lines[0]) > 1 else "")):
+        lines = lines[1:]
+    blocks: dict[str, list[MoveLine]] = {}
+    courier: str | None = None
+    moves: list[MoveLine] = []
+    for row in lines:
+        if row[0] != courier:
+            if courier is not None:
+                blocks[courier] = moves
+            courier, moves = row[0], []
+        moves.append(MoveLine(row[0], _number(row[1]), row[2], row[3]))
+    if courier is not None and courier not in blocks:
+        blocks[courier] = moves
+    return blocks
+
+
+def _number(text: str) -> float:
+    """The value of a numeric field, NaN when it is not a number (the library coerces the same way)."""
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
 
 
 def _table(path: Path) -> list[list[str]]:

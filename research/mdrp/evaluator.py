@@ -1,9 +1,11 @@
-"""An independent checker of MDRP solutions, written from the README rules, with the metrics it reports.
+"""An independent checker of MDRP solutions, with the metrics it reports.
 
     python -m research.mdrp.evaluator INSTANCE_DIR SOLUTION_DIR [--json]
 
-It reads the instance and solution files itself and shares no code with the replay, so a replay bug
-shows up here as a violation. The exit status is 1 when the solution breaks any rule.
+It applies every check of the library's own evaluator, reading the files the way that evaluator reads
+them (`library_checks`), and the stricter timing rules of the README on top. It reads the instance and
+solution files itself and shares no code with the replay, so a replay bug shows up here as a violation.
+The exit status is 1 when the solution breaks any rule.
 """
 
 import argparse
@@ -25,6 +27,7 @@ from research.mdrp.evaluation_files import (
     read_solution,
 )
 from research.mdrp.evaluation_metrics import Metrics, lower_bound_click_to_door, measure
+from research.mdrp.library_checks import library_violations
 from research.mdrp.solve import run  # the replay only produces the greedy baseline, never checks
 
 TOLERANCE = 1e-6
@@ -32,7 +35,8 @@ TOLERANCE = 1e-6
 
 @dataclass
 class Evaluation:
-    violations: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)  # the library's and the README's, together
+    library_violations: list[str] = field(default_factory=list)  # those the library's evaluator finds
     metrics: Metrics | None = None
 
     @property
@@ -44,8 +48,9 @@ def evaluate(instance_dir: Path, solution_dir: Path) -> Evaluation:
     """Every rule violation of the solution, and its metrics."""
     instance = read_instance(instance_dir)
     assignments, order_lines, moves = read_solution(solution_dir)
-    evaluation = Evaluation()
+    evaluation = Evaluation(library_violations=library_violations(instance, assignments, order_lines, moves))
     violations = evaluation.violations
+    violations.extend(f"library: {violation}" for violation in evaluation.library_violations)
     _check_assignments(instance, assignments, violations)
     _check_order_lines(instance, assignments, order_lines, violations)
     driving = _check_routes(instance, assignments, order_lines, moves, violations)
@@ -115,14 +120,11 @@ def _check_routes(
     instance: Instance,
     assignments: list[AssignmentLine],
     order_lines: list[OrderLine],
-    moves: list[MoveLine],
+    moves_of: dict[str, list[MoveLine]],
     violations: list[str],
 ) -> float:
-    """Walk each courier's moves against its assignments; returns the total driving minutes."""
+    """Walk each courier's block of moves against its assignments; returns the total driving minutes."""
     dropoff_of = {line.order: line.dropoff_time for line in order_lines}
-    moves_of: dict[str, list[MoveLine]] = defaultdict(list)
-    for move in moves:
-        moves_of[move.courier].append(move)
     assignments_of: dict[str, list[AssignmentLine]] = defaultdict(list)
     for line in assignments:
         if (
@@ -136,7 +138,7 @@ def _check_routes(
     driving = 0.0
     for courier_id, courier_assignments in assignments_of.items():
         route = sorted(courier_assignments, key=lambda line: (line.pickup_time, line.assignment_time))
-        courier_moves = sorted(moves_of.get(courier_id, []), key=lambda move: move.departure_time)
+        courier_moves = moves_of.get(courier_id, [])
         stops = [
             stop
             for line in route
@@ -216,6 +218,7 @@ def report(instance_dir: Path, solution_dir: Path) -> dict[str, object]:
     greedy = greedy_evaluation(instance_dir)
     return {
         "feasible": evaluation.feasible,
+        "library_feasible": not evaluation.library_violations,
         "violations": evaluation.violations,
         "solution": asdict(evaluation.metrics) if evaluation.metrics else None,
         "greedy": asdict(greedy.metrics) if greedy.metrics else None,
@@ -241,7 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _print_report(result: dict[str, object]) -> None:
     violations = result["violations"]
     assert isinstance(violations, list)
-    print(f"feasible: {result['feasible']} ({len(violations)} violations)")
+    print(
+        f"feasible: {result['feasible']} ({len(violations)} violations); "
+        f"by the library's checks: {result['library_feasible']}"
+    )
     for violation in violations[:20]:
         print(f"  {violation}")
     solution, greedy = result["solution"], result["greedy"]

@@ -45,6 +45,12 @@ class Solution:
     assignments: list[ExecutedAssignment] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     moves: list[Move] = field(default_factory=list)
+    dispatcher: str = ""  # the dispatcher whose rounds made it
+
+    def click_to_door_mean(self) -> float:
+        """Mean drop-off minus placement over the delivered orders (0 when none is)."""
+        total = sum(delivery.dropoff_time - delivery.order.placed_at for delivery in self.deliveries)
+        return total / len(self.deliveries) if self.deliveries else 0.0
 
 
 @dataclass

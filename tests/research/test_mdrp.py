@@ -2,11 +2,15 @@
 
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from drivers.dispatch.entities import DispatchParams
+from drivers.dispatch.geometry import EuclideanTravel
 from research.mdrp import evaluator, solve
+from research.mdrp.instance import load_instance
 
 PARAMETERS = "320\t4\t4\t40\t90\t10\t15"  # metres per minute, services, target, maximum, pay
 
@@ -56,6 +60,7 @@ def test_policy_replay_delivers_every_order_and_the_evaluator_finds_it_feasible(
     evaluation = evaluator.evaluate(instance_dir, solution_dir)
 
     assert evaluation.violations == []
+    assert evaluation.library_violations == []
     assert evaluation.metrics is not None
     assert evaluation.metrics.delivered == 30
     assert evaluation.metrics.click_to_door_mean >= evaluation.metrics.lower_bound_mean_of_delivered
@@ -84,6 +89,16 @@ def test_solution_files_follow_the_readme_format(solution_dir: Path) -> None:
         courier, _, origin, _ = line.split()
         first_moves.setdefault(courier, origin)
     assert set(first_moves.values()) == {"0"}
+    # Each courier's moves are one consecutive block, in time order, each leaving where the last arrived.
+    couriers = [line.split()[0] for line in moves[1:]]
+    blocks = [
+        courier for index, courier in enumerate(couriers) if index == 0 or couriers[index - 1] != courier
+    ]
+    assert len(blocks) == len(set(couriers)) > 1
+    for courier in set(couriers):
+        block = [line.split() for line in moves[1:] if line.split()[0] == courier]
+        assert [float(row[1]) for row in block] == sorted(float(row[1]) for row in block)
+        assert [row[2] for row in block[1:]] == [row[3] for row in block[:-1]]
 
 
 def test_evaluator_rejects_an_order_assigned_twice(instance_dir: Path, solution_dir: Path) -> None:
@@ -135,3 +150,45 @@ def _edit_first(path: Path, *, column: int, change: Callable[[list[str]], str]) 
 
 def _write(path: Path, header: str, rows: list[tuple[object, ...]]) -> None:
     path.write_text("\n".join([header, *("\t".join(str(value) for value in row) for row in rows)]) + "\n")
+
+
+def test_the_guarded_solution_never_trails_greedy(instance_dir: Path) -> None:
+    instance = load_instance(instance_dir)
+    greedy = solve.solve(instance, "greedy")
+
+    kept = solve.solve(instance)
+
+    assert len(kept.deliveries) >= len(greedy.deliveries)
+    assert kept.click_to_door_mean() <= greedy.click_to_door_mean()
+
+
+def test_a_policy_behind_greedy_gives_way_to_greedys_solution(instance_dir: Path, tmp_path: Path) -> None:
+    instance = load_instance(instance_dir)
+    # Leaving an order unmatched costs nothing: this policy never assigns anything.
+    idle = DispatchParams(
+        travel=EuclideanTravel(320), unmatched_order_cost=-1000.0, deferrable_order_cost=-1000.0
+    )
+    assert solve.solve(instance, "policy", idle).deliveries == []
+
+    kept = solve.solve(instance, tuning=idle)
+
+    assert kept.dispatcher == "greedy"
+    assert len(kept.deliveries) == 30
+    solve.write_solution(kept, tmp_path / "kept")
+    assert evaluator.evaluate(instance_dir, tmp_path / "kept").violations == []
+
+
+def test_greedys_solution_is_kept_only_when_it_is_faster_on_average(instance_dir: Path) -> None:
+    greedy = solve.solve(load_instance(instance_dir), "greedy")
+    slower = replace(
+        greedy, deliveries=[replace(d, dropoff_time=d.dropoff_time + 1) for d in greedy.deliveries]
+    )
+    faster = replace(
+        greedy, deliveries=[replace(d, dropoff_time=d.dropoff_time - 1) for d in greedy.deliveries]
+    )
+    fewer = replace(faster, deliveries=faster.deliveries[1:])
+
+    assert solve.guarded(slower, greedy) is greedy
+    assert solve.guarded(fewer, greedy) is greedy
+    assert solve.guarded(faster, greedy) is faster
+    assert solve.guarded(greedy, greedy) is greedy
