@@ -6,6 +6,8 @@ class DriversConfig(AppConfig):
     verbose_name = "Drivers"
 
     def ready(self) -> None:
+        from drivers.promises import install
         from drivers.subscribers import register
 
         register()
+        install()

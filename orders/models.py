@@ -126,6 +126,12 @@ class Order(models.Model):
 
     prep_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     eta = models.DateTimeField(null=True, blank=True, help_text="Estimated delivery time.")
+    promised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The delivery time promised to the customer (nine orders in ten arrive by it): set "
+        "at placement, updated at merchant accept, driver assignment and pickup.",
+    )
     # Deadlines swept by orders.tasks.sweep_deadlines; cleared once they no longer apply.
     payment_deadline = models.DateTimeField(null=True, blank=True)
     merchant_accept_deadline = models.DateTimeField(null=True, blank=True)

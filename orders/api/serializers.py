@@ -152,6 +152,9 @@ class QuoteOutputSerializer(serializers.Serializer):
     total_vnd = serializers.IntegerField()
     distance_m = serializers.IntegerField()
     eta = serializers.DateTimeField()
+    promised_at = serializers.DateTimeField(
+        help_text="The delivery time promised to the customer: nine orders in ten arrive by it."
+    )
     promo_code = serializers.CharField()
     payment_method = serializers.CharField()
 
@@ -181,6 +184,7 @@ def quote_body(quote: Quote) -> dict[str, Any]:
         "total_vnd": totals.total_vnd,
         "distance_m": quote.distance_m,
         "eta": quote.eta,
+        "promised_at": quote.promised_at,
         "promo_code": quote.promotion.code if quote.promotion else "",
         "payment_method": quote.cart.payment_method,
     }
@@ -350,6 +354,7 @@ class OrderDetailOutputSerializer(serializers.ModelSerializer[Order]):
             "payment",
             "prep_minutes",
             "eta",
+            "promised_at",
             "merchant_accept_deadline",
             "created_at",
             "accepted_at",
@@ -472,6 +477,7 @@ def order_detail_body(
         },
         "prep_minutes": order.prep_minutes,
         "eta": _iso(order.eta),
+        "promised_at": _iso(order.promised_at),
         "merchant_accept_deadline": _iso(order.merchant_accept_deadline),
         "created_at": _iso(order.created_at),
         "accepted_at": _iso(order.accepted_at),

@@ -164,7 +164,7 @@ def _weighted_least_squares(
 def _solve(matrix: list[list[float]], vector: list[float]) -> tuple[float, ...]:
     """Gaussian elimination with partial pivoting."""
     size = len(vector)
-    augmented = [row[:] + [value] for row, value in zip(matrix, vector, strict=True)]
+    augmented = [[*row, value] for row, value in zip(matrix, vector, strict=True)]
     for column in range(size):
         pivot = max(range(column, size), key=lambda r: abs(augmented[r][column]))
         augmented[column], augmented[pivot] = augmented[pivot], augmented[column]
