@@ -41,7 +41,10 @@ def test_the_promise_is_quoted_placed_and_moved_at_accept_assignment_and_pickup(
     # Nothing moved between the two, so they agree to the minute; the merchant's 15 minutes of
     # preparation, the ride and the handovers come first.
     assert abs(_minutes_from(quoted, promised)) <= 1
-    assert _minutes_from(before, promised) >= menu.merchant.prep_minutes + PICKUP_SERVICE / 2 + DROPOFF_SERVICE / 2
+    assert (
+        _minutes_from(before, promised)
+        >= menu.merchant.prep_minutes + PICKUP_SERVICE / 2 + DROPOFF_SERVICE / 2
+    )
     order_id = placed.json()["id"]
 
     def detail() -> dict[str, Any]:
@@ -73,7 +76,9 @@ def test_the_promise_is_quoted_placed_and_moved_at_accept_assignment_and_pickup(
     assert after_assignment < after_accept
 
     job_id = taken.json()["jobs"][0]["job_id"]
-    picked = client_for(driver).post(f"/api/v1/driver/jobs/{job_id}/steps", {"to": "picked_up"}, format="json")
+    picked = client_for(driver).post(
+        f"/api/v1/driver/jobs/{job_id}/steps", {"to": "picked_up"}, format="json"
+    )
     assert picked.status_code == 200, picked.json()
     at_pickup = detail()
     after_pickup = _at(at_pickup["promised_at"])
@@ -110,7 +115,9 @@ def test_a_driver_carrying_food_is_not_counted_free(
     assert live_supply(float(MERCHANT_LAT), float(MERCHANT_LNG), timezone.now()).near == 1  # on its way
 
     with django_capture_on_commit_callbacks(execute=True):  # the carrying set is written after commit
-        step = client_for(driver).post(f"/api/v1/driver/jobs/{job_id}/steps", {"to": "picked_up"}, format="json")
+        step = client_for(driver).post(
+            f"/api/v1/driver/jobs/{job_id}/steps", {"to": "picked_up"}, format="json"
+        )
 
     assert step.status_code == 200, step.json()
     assert live_supply(float(MERCHANT_LAT), float(MERCHANT_LNG), timezone.now()).near == 0
