@@ -132,7 +132,6 @@ def render(kind: str, *, language: str, context: dict[str, Any]) -> tuple[str, s
     params = dict(context)
     if "total_vnd" in params:
         params["total"] = money(int(params["total_vnd"]), language)
-    for moment in ("eta", "promised"):
-        if moment in params:
-            params[moment] = local_time(params[moment])
+    for moment in ("eta", "promised"):  # '--:--' when unknown (an order from before promises)
+        params[moment] = local_time(params.get(moment))
     return template.title.render(language, **params), template.body.render(language, **params)

@@ -237,15 +237,25 @@ def measure(model: PromiseModel, observations: Sequence[Observation]) -> Measure
 
 def cross_validate(observations: Sequence[Observation], quantile: float) -> Measure:
     """`measure` with each instance's promises made by a model fitted on the other instances only."""
+    model, promises = held_out_promises(observations, quantile)
+    return score(model, observations, promises)
+
+
+def held_out_promises(
+    observations: Sequence[Observation], quantile: float
+) -> tuple[PromiseModel, list[float]]:
+    """Each observation's promise at placement by a model fitted without its instance (one per
+    observation, in order), and the last of those models (for its margins)."""
+    names = sorted({o.instance for o in observations})
+    if len(names) < 2:
+        raise ValueError("cross-validation needs two instances or more")
     promises: dict[tuple[str, str], float] = {}
-    model = None
-    for name in sorted({o.instance for o in observations}):
+    for name in names:
         model = fit([o for o in observations if o.instance != name], quantile)
         for o in observations:
             if o.instance == name:
                 promises[(o.instance, o.order_id)] = promise_at_placement(model, o)
-    assert model is not None, "cross-validation needs two instances or more"
-    return score(model, observations, [promises[(o.instance, o.order_id)] for o in observations])
+    return model, [promises[(o.instance, o.order_id)] for o in observations]
 
 
 def score(model: PromiseModel, observations: Sequence[Observation], promises: Sequence[float]) -> Measure:

@@ -163,7 +163,8 @@ def test_push_and_email_go_out_and_a_dead_token_is_pruned(fake_fcm: FakeFcm, mai
     customer = UserFactory(email="john@example.com", language="en")
     live = DeviceFactory(user=customer, token="device-live")
     DeviceFactory(user=customer, token="dead-token")
-    notification = services.notify(user=customer, kind="order.picked_up", context={"code": "LS42"})
+    context = {"code": "LS42", "promised": "2026-01-05T12:30:00+07:00"}
+    notification = services.notify(user=customer, kind="order.picked_up", context=context)
     assert notification is not None
     for attempt in notification.deliveries.all():
         tasks.deliver(attempt.pk)
@@ -180,7 +181,7 @@ def test_push_and_email_go_out_and_a_dead_token_is_pruned(fake_fcm: FakeFcm, mai
     assert fake_fcm.messages[0]["data"]["notification_id"] == str(notification.pk)
     [(recipients, email)] = mailbox.messages
     assert recipients == ["john@example.com"] and email["Subject"] == "Your driver has your food"
-    assert "Order LS42 is on its way to you." in email.get_payload(decode=True).decode()
+    assert "Order LS42 is on its way to you, promised by 12:30." in email.get_payload(decode=True).decode()
     # A task delivered twice sends nothing twice.
     for attempt in notification.deliveries.all():
         tasks.deliver(attempt.pk)
