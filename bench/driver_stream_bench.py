@@ -42,6 +42,7 @@ from bench.harness import (  # noqa: E402
     free_port,
     migrate,
     percentile,
+    process_cpu_seconds,
     procfile_line,
 )
 
@@ -106,12 +107,43 @@ FINDINGS = [
         "144-167 us",
         "64 us",
     ),
-    ("tried and dropped: the Redis write on the event loop instead of a worker thread", "no change", "-"),
+    (
+        "earlier: the Redis write on the event loop instead of a worker thread (tried and dropped then, "
+        "while packing the script's arguments dominated)",
+        "no change",
+        "-",
+    ),
+    (
+        "the script takes its fixes as one JSON argument and answers with one JSON reply, instead of six "
+        "arguments and three replies per fix (redis-py packed and parsed them one by one: in-process, "
+        "200 drivers x 1 fix, 70 -> 39 us per fix); counters once per batch; the socket decodes and acks "
+        "outside Channels' receive/send layers",
+        "118-148 us (Redis 26-33 us)",
+        "78-96 us",
+    ),
+    (
+        "the write on the event loop (asyncio Redis client; the worker-thread hop fought the socket loop for "
+        "the GIL); a batch gathers for up to 2 ms, so a steady trickle does not pay Redis's per-call cost "
+        "per message",
+        "128-146 us at half load (was 151-179 us)",
+        "103-113 us",
+    ),
+    (
+        "Redis: 6 calls per fix inside the script became 2 (the carrying set read only for drivers flagged "
+        "as carrying, the expiry renewed with the PostgreSQL save, the GEO, seen and save-due sets written "
+        "once per batch); Redis's own `INFO commandstats`: 41 -> 22 us per fix in the script",
+        "Redis 21-28 us",
+        "-",
+    ),
+    ("a fix keeps the phone's millisecond time: no datetime per message", "124-134 us", "60-91 us"),
 ]
 REMAINING = """\
-What remains on the project's side: validation and the Lua script call in `record_location_batches`
-(about a fifth of the process; one worker-thread hop per batch, not per message), JSON decoding, and
-Channels' session wrapper around `send`. The throughput ratio is better than the CPU ratio because the
+What remains on the project's side (py-spy, back to back): the coalescer's batch work (validation,
+the script's JSON argument and reply, the asyncio Redis client: about a third of the process), the
+socket read and JSON decoding (as in the bare app), and one future per message. Redis's CPU (the CPU
+per message columns) runs on the same two cores as the server and the clients. On this machine each
+system call is expensive (a plain Redis GET costs Redis about 30 us of CPU), which is why batching
+matters more than the Python around it. The throughput ratio is better than the CPU ratio because the
 client processes share the two cores with the server."""
 
 
@@ -215,6 +247,7 @@ def _client_process(
     interval: float | None,
     ready: Any,
     results: Any,
+    windows: Any,
 ) -> None:
     async def main() -> list[dict[str, Any]]:
         gate = asyncio.Semaphore(20)
@@ -222,6 +255,7 @@ def _client_process(
         await asyncio.to_thread(ready.wait)  # every process has connected all its sockets
         start = time.time() + WARM_UP_SECONDS
         window = (start, start + seconds)
+        windows.put(window)
         return list(
             await asyncio.gather(
                 *(
@@ -234,34 +268,50 @@ def _client_process(
     results.put(asyncio.run(main()))
 
 
+def redis_cpu_seconds() -> float:
+    """The CPU seconds Redis has used so far (its own count, `INFO cpu`)."""
+    info = redis_client().info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
 def run_round(
     port: int,
     drivers: list[tuple[int, str]],
     *,
+    server_pid: int,
     fixes: int,
     seconds: float,
     processes: int,
     rate: float | None = None,
 ) -> dict[str, Any]:
     """All sockets connect, then send for a warm-up plus `seconds` measured: back to back (the
-    server's capacity), or at `rate` messages/s in all (its latency under a given load)."""
+    server's capacity), or at `rate` messages/s in all (its latency under a given load). The CPU
+    time the server and Redis spend over the measured window is counted per acked message."""
     interval = len(drivers) / rate if rate else None
     context = multiprocessing.get_context("fork")
-    ready, results = context.Barrier(processes), context.Queue()
+    ready, results, windows = context.Barrier(processes), context.Queue(), context.Queue()
     workers = [
         context.Process(
             target=_client_process,
-            args=(port, drivers[number::processes], fixes, seconds, interval, ready, results),
+            args=(port, drivers[number::processes], fixes, seconds, interval, ready, results, windows),
         )
         for number in range(processes)
     ]
     for worker in workers:
         worker.start()
+    start, end = windows.get(timeout=600)
+    time.sleep(max(0.0, start - time.time()))
+    cpu_before = (process_cpu_seconds(server_pid), redis_cpu_seconds())
+    time.sleep(max(0.0, end - time.time()))
+    cpu_after = (process_cpu_seconds(server_pid), redis_cpu_seconds())
     sockets = [socket for _ in workers for socket in results.get(timeout=600)]
     for worker in workers:
         worker.join()
     latencies = [latency for socket in sockets for latency in socket["latencies"]]
+    messages = max(len(latencies), 1)
     return {
+        "server_cpu_us": (cpu_after[0] - cpu_before[0]) / messages * 1e6,
+        "redis_cpu_us": (cpu_after[1] - cpu_before[1]) / messages * 1e6,
         "messages_per_s": len(latencies) / seconds,
         "fixes_per_s": len(latencies) * fixes / seconds,
         "p50_ms": statistics.median(latencies) * 1000 if latencies else math.nan,
@@ -306,7 +356,7 @@ def check_nothing_lost(sockets: list[dict[str, Any]]) -> list[str]:
 def summary(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {
         key: statistics.median(row[key] for row in rows)
-        for key in ("messages_per_s", "fixes_per_s", "p50_ms", "p99_ms")
+        for key in ("messages_per_s", "fixes_per_s", "p50_ms", "p99_ms", "server_cpu_us", "redis_cpu_us")
     }
 
 
@@ -353,6 +403,7 @@ def main() -> None:
                         row = run_round(
                             ports[name],
                             drivers,
+                            server_pid=servers[name].pid,
                             fixes=args.fixes,
                             seconds=args.seconds,
                             processes=args.client_processes,
@@ -363,7 +414,8 @@ def main() -> None:
                         table[name].append(row)
                         print(
                             f"{label}round {number + 1} {name}: {row['messages_per_s']:,.0f} messages/s, "
-                            f"p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms"
+                            f"p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, CPU per message: "
+                            f"server {row['server_cpu_us']:.0f} us, Redis {row['redis_cpu_us']:.0f} us"
                             + (f", LOST: {len(lost)} problems" if lost else ""),
                             flush=True,
                         )
@@ -403,7 +455,8 @@ def write_results(
         rounds = ", ".join(f"{row['messages_per_s']:,.0f}" for row in table[name])
         return (
             f"| {label} | {median['messages_per_s']:,.0f} | {median['fixes_per_s']:,.0f} "
-            f"| {median['p50_ms']:.1f} ms | {median['p99_ms']:.1f} ms | {rounds} |"
+            f"| {median['p50_ms']:.1f} ms | {median['p99_ms']:.1f} ms "
+            f"| {median['server_cpu_us']:.0f} us | {median['redis_cpu_us']:.0f} us | {rounds} |"
         )
 
     def load(values: tuple[float, float, float]) -> str:
@@ -430,8 +483,8 @@ At a steady load of {args.paced_share:g}x the bare app's median rate ({rate:,.0f
 socket one message every {args.sockets / rate * 1000:.0f} ms from a random phase; latency counted from
 the moment a message was due, so falling behind is charged), same sockets, same rounds:
 
-| server | messages/s (median) | fixes/s | p50 ack | p99 ack | rounds (messages/s) |
-| --- | ---: | ---: | ---: | ---: | --- |
+| server | messages/s (median) | fixes/s | p50 ack | p99 ack | server CPU / msg | Redis CPU / msg | rounds |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 {table_row("bare ASGI app, 1 process", "bare", paced)}
 {table_row("project, 1 process", "project", paced)}
 
@@ -457,8 +510,8 @@ Project: the Procfile's `ws` line, exactly, with production settings (DEBUG off)
 Bare app: `bench/echo_asgi.py` (no Django, no Channels) under the same line with only the application
 swapped (`{BARE_APP}`).
 
-| server | messages/s (median) | fixes/s | p50 ack | p99 ack | rounds (messages/s) |
-| --- | ---: | ---: | ---: | ---: | --- |
+| server | messages/s (median) | fixes/s | p50 ack | p99 ack | server CPU / msg | Redis CPU / msg | rounds |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 {table_row("bare ASGI app, 1 process", "bare")}
 {table_row("project, 1 process", "project")}
 
@@ -473,8 +526,9 @@ order got a position no older than the push throttle).
 
 ## Where the time went
 
-Server CPU time per message over the measured window and py-spy profiles, found while making the
-changes (load average 5 to 9, so compare within a row):
+Server CPU time per message over the measured window (now also in the tables above) and py-spy
+profiles, found while making the changes (the first rows on a machine with load average 5 to 9, so
+compare within a row):
 
 | step | project CPU per message | bare app, same flags |
 | --- | ---: | ---: |

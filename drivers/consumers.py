@@ -14,6 +14,8 @@ import functools
 import json
 from typing import Any
 
+import orjson
+
 from drivers import selectors
 from drivers.ingest import FixCoalescer, coalescer
 from drivers.services.profiles import MAX_FIXES_PER_BATCH, LocationReport, ensure_profile
@@ -90,7 +92,14 @@ class DriverConsumer(LiveStream):
     async def disconnect(self, code: int) -> None:
         await self.leave()
 
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+    async def websocket_receive(self, message: dict[str, Any]) -> None:
+        """The app's messages, decoded here rather than through Channels' `receive`, `decode_json`,
+        `receive_json` and `send` layers: a location message every few seconds from every driver is
+        most of what this process does, and its ack goes straight to the server."""
+        try:
+            content = orjson.loads(message.get("text") or "null")
+        except orjson.JSONDecodeError:
+            content = None
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "location":
             fixes = content.get("fixes")
@@ -98,15 +107,8 @@ class DriverConsumer(LiveStream):
                 await self.send_json({"type": "error", "code": "location_batch_invalid"})
                 return
             report = await self.fixes.submit(self.user_id, fixes)
-            await self.send(text_data=_ack(report))
+            await self.base_send({"type": "websocket.send", "text": _ack(report)})
         elif kind == "snapshot":
             await self.send_snapshot()
         else:
             await self.send_json({"type": "error", "code": "message_type_unknown"})
-
-    @classmethod
-    async def decode_json(cls, text_data: str) -> Any:
-        try:
-            return await super().decode_json(text_data)
-        except ValueError:
-            return None

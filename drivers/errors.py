@@ -79,3 +79,27 @@ class LocationErrors:
         400,
         Text(vi="Gửi tối đa {max} vị trí mỗi lần.", en="Send at most {max} fixes at a time."),
     )
+
+
+class CashErrors:
+    AMOUNT_INVALID = ErrorSpec(
+        "settlement_amount_invalid",
+        422,
+        Text(vi="Số tiền phải là số đồng dương.", en="The amount must be a positive whole number of dong."),
+    )
+    EXCEEDS_BALANCE = ErrorSpec(
+        "settlement_exceeds_balance",
+        409,
+        Text(
+            vi="Số tiền vượt quá số tiền mặt tài xế đang nợ ({balance_vnd}đ).",
+            en="The amount is more than the cash the driver owes ({balance_vnd} VND).",
+        ),
+    )
+    OVER_CASH_LIMIT = ErrorSpec(
+        "driver_over_cash_limit",
+        409,
+        Text(
+            vi="Tài xế đang giữ quá {limit_vnd}đ tiền mặt; cần nộp tiền trước khi nhận đơn tiền mặt.",
+            en="The driver holds more than {limit_vnd} VND of cash; they must settle before cash orders.",
+        ),
+    )

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import orjson
 import redis
+import redis.asyncio
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -33,55 +35,74 @@ SAVE_DUE_KEY = "loship:drivers:save_due"
 MAX_GEO_LATITUDE = 85.05112878
 
 _APPLY_FIXES = """
--- KEYS[1] geo, KEYS[2] seen, KEYS[3] save-due set; ARGV: now_ms, db_every_ms, push_every_ms,
--- then 6 values per fix: driver_id, at_ms, lng, lat, heading, speed. Returns 3 values per fix:
--- applied, db_due, push_due (push_due is the list of order ids the driver carries, or 0).
+-- KEYS[1] geo, KEYS[2] seen, KEYS[3] save-due set; ARGV[1..3]: now_ms, db_every_ms, push_every_ms;
+-- ARGV[4]: the fixes as one JSON array of [driver_id, at_ms, lng, lat, heading, speed] (coordinates as
+-- strings, stored as sent). Returns one JSON array of [applied, db_due, push_due] per fix, push_due
+-- being the list of order ids the driver carries, or 0. (One argument and one reply instead of six
+-- and three per fix: packing and parsing those cost the client more than the script costs Redis.)
+-- Each redis.call costs several microseconds, so a fix makes two as a rule (read and write its hash);
+-- the GEO set, the seen set and the save-due set are written once per batch, in the fixes' order, so
+-- a driver's newest fix is the one that stays. The carrying set is read only for a driver flagged as
+-- carrying (`replace_carrying`), and the hash's expiry is renewed with its PostgreSQL save.
 local now = tonumber(ARGV[1])
 local db_every = tonumber(ARGV[2])
 local push_every = tonumber(ARGV[3])
-local out = {}
-for i = 4, #ARGV, 6 do
-  local driver = ARGV[i]
-  local at = tonumber(ARGV[i + 1])
+local out, geo, seen, due = {}, {}, {}, {}
+for _, fix in ipairs(cjson.decode(ARGV[4])) do
+  local driver, at = fix[1], fix[2]
   local fix_key = 'loship:drivers:fix:' .. driver
-  local last = tonumber(redis.call('HGET', fix_key, 'at') or '-1')
-  if at <= last then
-    out[#out + 1] = 0; out[#out + 1] = 0; out[#out + 1] = 0
+  local last = redis.call('HMGET', fix_key, 'at', 'saved', 'pushed', 'carrying')
+  if at <= tonumber(last[1] or '-1') then
+    out[#out + 1] = {0, 0, 0}
   else
-    redis.call('GEOADD', KEYS[1], ARGV[i + 2], ARGV[i + 3], driver)
-    redis.call('ZADD', KEYS[2], at, driver)
-    local saved = tonumber(redis.call('HGET', fix_key, 'saved') or '0')
-    local pushed = tonumber(redis.call('HGET', fix_key, 'pushed') or '0')
+    geo[#geo + 1] = fix[3]; geo[#geo + 1] = fix[4]; geo[#geo + 1] = driver
+    seen[#seen + 1] = at; seen[#seen + 1] = driver
+    local saved = tonumber(last[2] or '0')
+    local pushed = tonumber(last[3] or '0')
     local db_due = 0
     if now - saved >= db_every then
       db_due = 1; saved = now
-      redis.call('SADD', KEYS[3], driver)
+      due[#due + 1] = driver
     end
     local push_due = 0
-    if now - pushed >= push_every then
+    if last[4] and now - pushed >= push_every then
       local carrying = redis.call('SMEMBERS', 'loship:drivers:carrying:' .. driver)
       if #carrying > 0 then push_due = carrying; pushed = now end
     end
-    redis.call('HSET', fix_key, 'at', at, 'lng', ARGV[i + 2], 'lat', ARGV[i + 3],
-               'heading', ARGV[i + 4], 'speed', ARGV[i + 5], 'saved', saved, 'pushed', pushed)
-    redis.call('PEXPIRE', fix_key, 86400000)
-    out[#out + 1] = 1; out[#out + 1] = db_due; out[#out + 1] = push_due
+    redis.call('HSET', fix_key, 'at', at, 'lng', fix[3], 'lat', fix[4],
+               'heading', fix[5], 'speed', fix[6], 'saved', saved, 'pushed', pushed)
+    if db_due == 1 then redis.call('PEXPIRE', fix_key, 86400000) end
+    out[#out + 1] = {1, db_due, push_due}
   end
 end
-return out
+-- In slices: Lua's unpack takes a few thousand values at most.
+local function each_slice(command, key, values, width)
+  for first = 1, #values, 999 * width do
+    redis.call(command, key, unpack(values, first, math.min(first + 999 * width - 1, #values)))
+  end
+end
+each_slice('GEOADD', KEYS[1], geo, 3)
+each_slice('ZADD', KEYS[2], seen, 2)
+each_slice('SADD', KEYS[3], due, 1)
+return cjson.encode(out)
 """
 
 
 @dataclass(frozen=True, slots=True)
 class Fix:
-    """One GPS reading from a driver's phone (device time, aware UTC)."""
+    """One GPS reading from a driver's phone; its device time in milliseconds since the epoch, as the
+    phone sends it and Redis keeps it (a datetime only when one is asked for: `at`)."""
 
     lat: float
     lng: float
-    at: datetime
+    at_ms: int
     heading: float | None = None
     speed: float | None = None
     accuracy: float | None = None
+
+    @property
+    def at(self) -> datetime:
+        return datetime.fromtimestamp(self.at_ms / 1000, tz=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,27 +145,52 @@ def apply_fixes(entries: list[tuple[int, Fix]], *, now: datetime) -> list[Applie
         return []
     if _script is None:
         _script = client().register_script(_APPLY_FIXES)
-    args: list[Any] = [
+    return _applied(entries, _script(keys=_SCRIPT_KEYS, args=_script_arguments(entries, now)))
+
+
+class LoopFixes:
+    """`apply_fixes` from an event loop, on an asyncio client of its own (a WebSocket process applies
+    its drivers' fixes without a worker thread). One per event loop: the client belongs to it."""
+
+    def __init__(self) -> None:
+        self.client = redis.asyncio.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
+        self.script = self.client.register_script(_APPLY_FIXES)
+
+    async def apply(self, entries: list[tuple[int, Fix]], *, now: datetime) -> list[AppliedFix]:
+        if not entries:
+            return []
+        return _applied(entries, await self.script(keys=_SCRIPT_KEYS, args=_script_arguments(entries, now)))
+
+
+_SCRIPT_KEYS = [GEO_KEY, SEEN_KEY, SAVE_DUE_KEY]
+
+
+def _script_arguments(entries: list[tuple[int, Fix]], now: datetime) -> list[Any]:
+    fixes = [
+        [driver_id, fix.at_ms, repr(fix.lng), repr(fix.lat), fix.heading or 0, fix.speed or 0]
+        for driver_id, fix in entries
+    ]
+    return [
         _ms(now),
         int(settings.DRIVER_POSITION_SAVE_SECONDS * 1000),
         int(settings.DRIVER_POSITION_PUSH_SECONDS * 1000),
+        orjson.dumps(fixes),
     ]
-    for driver_id, fix in entries:
-        args += [driver_id, _ms(fix.at), fix.lng, fix.lat, fix.heading or 0, fix.speed or 0]
-    raw = _script(keys=[GEO_KEY, SEEN_KEY, SAVE_DUE_KEY], args=args)
-    results = []
-    for position, (driver_id, fix) in enumerate(entries):
-        applied, db_due, carrying = raw[3 * position : 3 * position + 3]
-        results.append(
-            AppliedFix(
-                driver_id=driver_id,
-                fix=fix,
-                applied=bool(applied),
-                save_to_db=bool(db_due),
-                carrying_order_ids=tuple(int(order_id) for order_id in carrying) if carrying else (),
-            )
+
+
+def _applied(entries: list[tuple[int, Fix]], reply: bytes) -> list[AppliedFix]:
+    return [
+        AppliedFix(
+            driver_id=driver_id,
+            fix=fix,
+            applied=bool(applied),
+            save_to_db=bool(db_due),
+            carrying_order_ids=tuple(int(order_id) for order_id in carrying) if carrying else (),
         )
-    return results
+        for (driver_id, fix), (applied, db_due, carrying) in zip(entries, orjson.loads(reply), strict=True)
+    ]
 
 
 def take_due_positions(*, limit: int) -> list[tuple[int, float, float, float, datetime]]:
@@ -230,14 +276,20 @@ def set_carrying(driver_id: int, order_ids: list[int]) -> None:
 
 
 def replace_carrying(carrying: dict[int, list[int]]) -> None:
-    """Replace the carrying set of each driver given (an empty list removes it), in one round trip."""
+    """Replace the carrying set of each driver given (an empty list removes it), in one round trip
+    (a transaction); the driver's fix hash is flagged `carrying` while the set exists, so the fixes
+    script reads the set only for drivers who carry."""
     pipe = client().pipeline()
     for driver_id, order_ids in carrying.items():
-        key = CARRYING_KEY.format(driver_id)
+        key, fix_key = CARRYING_KEY.format(driver_id), FIX_KEY.format(driver_id)
         pipe.delete(key)
         if order_ids:
             pipe.sadd(key, *order_ids)
             pipe.expire(key, 6 * 3600)
+            pipe.hset(fix_key, "carrying", "1")
+            pipe.expire(fix_key, 24 * 3600, nx=True)  # a driver with no fix yet: the flag alone
+        else:
+            pipe.hdel(fix_key, "carrying")
     pipe.execute()
 
 

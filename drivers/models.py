@@ -215,3 +215,73 @@ class Job(models.Model):
     @property
     def earned_vnd(self) -> int:
         return self.base_pay_vnd + self.distance_pay_vnd if self.state == JobState.DELIVERED else 0
+
+
+class SettlementMethod(models.TextChoices):
+    HUB = "hub", "Cash paid in at a hub"
+    WALLET = "wallet", "E-wallet top-up"
+
+
+class SettlementStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting payment"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+#: The gateway reference of a top-up's payment is this prefix and the settlement's id.
+TOPUP_REF_PREFIX = "topup-"
+
+
+class CashSettlement(models.Model):
+    """Money a driver pays towards the cash on delivery they owe: cash paid in at a hub (recorded by ops,
+    completed at once) or an e-wallet top-up (completed when the gateway confirms it).
+
+    A completed settlement has lowered `DriverProfile.cash_balance_vnd` by `amount_vnd` and booked one
+    ledger entry crediting the driver's cash account; `balance_after_vnd` is the balance it left.
+    """
+
+    driver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cash_settlements"
+    )
+    method = models.CharField(max_length=8, choices=SettlementMethod.choices)
+    status = models.CharField(max_length=10, choices=SettlementStatus.choices)
+    amount_vnd = models.PositiveBigIntegerField()
+    balance_after_vnd = models.BigIntegerField(null=True, blank=True)
+    hub = models.CharField(max_length=100, blank=True, help_text="Where the cash was paid in.")
+    note = models.CharField(max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The ops member who took the cash.",
+    )
+    provider = models.CharField(max_length=20, blank=True)
+    provider_ref = models.CharField(max_length=64, blank=True, help_text="The gateway's payment id.")
+    pay_url = models.URLField(max_length=500, blank=True)
+    deeplink = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["driver", "-created_at", "-id"], name="settlement_driver_feed")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_vnd__gt=0), name="settlement_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(method="hub") | Q(status="completed"), name="settlement_hub_completed"
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "provider_ref"],
+                condition=~Q(provider_ref=""),
+                name="settlement_provider_ref",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.amount_vnd} VND from {self.driver_id} ({self.status})"
+
+    @property
+    def merchant_ref(self) -> str:
+        return f"{TOPUP_REF_PREFIX}{self.pk}"

@@ -4,13 +4,22 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import BigIntegerField, Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from drivers.events import job_payload, offer_payload
-from drivers.models import ACTIVE_JOB_STATES, DriverProfile, Job, JobState, Offer, OfferStatus
+from drivers.models import (
+    ACTIVE_JOB_STATES,
+    CashSettlement,
+    DriverProfile,
+    Job,
+    JobState,
+    Offer,
+    OfferStatus,
+)
 from loship.timefmt import iso_or_none
-from orders.models import Order
+from orders.models import LedgerEntry, LedgerKind, Order
 from orders.selectors import order_snapshot
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -53,7 +62,8 @@ def driver_order_view(order: Order) -> dict[str, Any]:
 
 
 def daily_summary(driver_id: int, day: date) -> dict[str, Any]:
-    """Deliveries, earnings and cash of one local (Ho Chi Minh City) day."""
+    """Deliveries, earnings and cash of one local (Ho Chi Minh City) day. Tips count on the day they
+    reached the driver's earnings (at delivery, or when paid later); each line shows its order's tip."""
     start = datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
     ended = Job.objects.filter(
         driver_id=driver_id, ended_at__gte=start, ended_at__lt=start + timedelta(days=1)
@@ -66,6 +76,14 @@ def daily_summary(driver_id: int, day: date) -> dict[str, Any]:
         distance_m=Sum("distance_m", filter=Q(state=JobState.DELIVERED), default=0),
         cash=Sum("cash_collected_vnd", default=0),
     )
+    jobs = list(ended.order_by("ended_at", "pk"))
+    tips_that_day = _tips(driver_id).filter(created_at__gte=start, created_at__lt=start + timedelta(days=1))
+    tips_vnd = tips_that_day.aggregate(total=Sum("amount_vnd", default=0))["total"]
+    tip_of_order = dict(
+        _tips(driver_id)
+        .filter(order_id__in=[job.order_id for job in jobs])
+        .values_list("order_id", "amount_vnd")
+    )
     return {
         "date": day.isoformat(),
         "delivered": totals["delivered"],
@@ -73,7 +91,8 @@ def daily_summary(driver_id: int, day: date) -> dict[str, Any]:
         "distance_m": totals["distance_m"],
         "base_pay_vnd": totals["base"],
         "distance_pay_vnd": totals["distance"],
-        "earnings_vnd": totals["base"] + totals["distance"],
+        "tips_vnd": tips_vnd,
+        "earnings_vnd": totals["base"] + totals["distance"] + tips_vnd,
         "cash_collected_vnd": totals["cash"],
         "orders": [
             {
@@ -82,11 +101,17 @@ def daily_summary(driver_id: int, day: date) -> dict[str, Any]:
                 "state": job.state,
                 "ended_at": iso_or_none(job.ended_at),
                 "earned_vnd": job.earned_vnd,
+                "tip_vnd": tip_of_order.get(job.order_id, 0) if job.state == JobState.DELIVERED else 0,
                 "cash_collected_vnd": job.cash_collected_vnd,
             }
-            for job in ended.order_by("ended_at", "pk")
+            for job in jobs
         ],
     }
+
+
+def _tips(driver_id: int) -> QuerySet[LedgerEntry]:
+    """The tips booked to the driver's earnings (each a `tip_payout` ledger entry)."""
+    return LedgerEntry.objects.filter(driver_id=driver_id, kind=LedgerKind.TIP_PAYOUT)
 
 
 def today(now: datetime | None = None) -> date:
@@ -145,3 +170,46 @@ def driver_snapshot(profile: DriverProfile) -> dict[str, Any]:
         "offers": [offer_payload(offer) for offer in open_offers(profile.user_id)],
         "jobs": [job_view(job) for job in active_jobs(profile.user_id)],
     }
+
+
+def takes_cash_orders(balance_vnd: int) -> bool:
+    """Whether a driver owing `balance_vnd` of cash on delivery may be offered cash orders."""
+    return balance_vnd <= settings.DRIVER_CASH_LIMIT_VND
+
+
+def cash_state(balance_vnd: int) -> dict[str, Any]:
+    """What the driver app shows of the cash owed (in the API and on the driver's stream)."""
+    return {
+        "cash_balance_vnd": balance_vnd,
+        "cash_limit_vnd": settings.DRIVER_CASH_LIMIT_VND,
+        "takes_cash_orders": takes_cash_orders(balance_vnd),
+    }
+
+
+def cash_settlements(driver_id: int) -> QuerySet[CashSettlement]:
+    """The driver's settlements, newest first (pending and failed top-ups included)."""
+    return CashSettlement.objects.filter(driver_id=driver_id).order_by("-created_at", "-id")
+
+
+def settlement_view(settlement: CashSettlement) -> dict[str, Any]:
+    return {
+        "id": settlement.pk,
+        "method": settlement.method,
+        "status": settlement.status,
+        "amount_vnd": settlement.amount_vnd,
+        "balance_after_vnd": settlement.balance_after_vnd,
+        "hub": settlement.hub,
+        "pay_url": settlement.pay_url,
+        "deeplink": settlement.deeplink,
+        "created_at": iso_or_none(settlement.created_at),
+        "completed_at": iso_or_none(settlement.completed_at),
+    }
+
+
+def largest_cash_balances(limit: int = 10) -> list[DriverProfile]:
+    """The drivers owing the most cash on delivery (ops' dashboard), largest first."""
+    return list(
+        DriverProfile.objects.select_related("user")
+        .filter(cash_balance_vnd__gt=0)
+        .order_by("-cash_balance_vnd", "pk")[:limit]
+    )

@@ -112,6 +112,8 @@ class ErrorSerializer(serializers.Serializer):
     distance_m = serializers.IntegerField(required=False)
     delivery_radius_m = serializers.IntegerField(required=False)
     min_subtotal_vnd = serializers.IntegerField(required=False)
+    earliest_slot = serializers.DateTimeField(required=False, help_text="The soonest slot to order.")
+    max_days = serializers.IntegerField(required=False, help_text="How many days ahead a slot may be.")
 
 
 class ErrorBodySerializer(serializers.Serializer):

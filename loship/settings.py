@@ -205,6 +205,7 @@ _EARLY_ACK = {"acks_late": False}
 CELERY_TASK_ANNOTATIONS = {
     "loship.events.tasks.relay_outbox": _SWEEP_LIMITS,
     "orders.tasks.sweep_deadlines": _SWEEP_LIMITS,
+    "orders.tasks.release_scheduled_orders": _SWEEP_LIMITS,
     "notifications.tasks.sweep_deliveries": _SWEEP_LIMITS,
     "drivers.tasks.dispatch_round": {"soft_time_limit": 120, "time_limit": 150},
     "notifications.tasks.deliver": _EARLY_ACK,
@@ -240,6 +241,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "drivers-expire-offers": {"task": "drivers.tasks.expire_offers", "schedule": 5.0},
     "drivers-save-positions": {"task": "drivers.tasks.save_positions", "schedule": 10.0},
     "drivers-sync-carrying": {"task": "drivers.tasks.sync_carrying", "schedule": 10.0},
+    "orders-release-scheduled": {
+        "task": "orders.tasks.release_scheduled_orders",
+        "schedule": env.float("SCHEDULED_RELEASE_SWEEP_SECONDS", default=15.0),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 # Workers log through LOGGING (JSON lines with the request id that caused the task), not Celery's format.
@@ -249,6 +254,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # A placed order the merchant has not answered within this many minutes is cancelled by the sweep.
 MERCHANT_ACCEPT_MINUTES = env.int("MERCHANT_ACCEPT_MINUTES", default=5)
+# A scheduled order's slot may be at most this many days ahead (slots are quarter hours; the merchant
+# gets the order, by the beat sweep orders-release-scheduled, early enough to answer within
+# MERCHANT_ACCEPT_MINUTES and cook it before the ride).
+SCHEDULED_MAX_DAYS_AHEAD = env.int("SCHEDULED_MAX_DAYS_AHEAD", default=2)
 # An e-wallet order not paid within this many minutes is cancelled by the sweep.
 PAYMENT_EXPIRY_MINUTES = env.int("PAYMENT_EXPIRY_MINUTES", default=15)
 # (up to metres, fee VND) tiers, then a fee per started km beyond the last tier.
@@ -259,6 +268,10 @@ ORDER_SERVICE_FEE_VND = env.int("ORDER_SERVICE_FEE_VND", default=3000)
 ORDER_DRIVER_SPEED_KMH = env.int("ORDER_DRIVER_SPEED_KMH", default=20)
 ORDER_ETA_BUFFER_MINUTES = env.int("ORDER_ETA_BUFFER_MINUTES", default=10)
 # E-wallet gateway (orders/gateways/). The sandbox provider speaks the protocol in orders/gateways/sandbox.py.
+# Tips: whole dong within these bounds, given at checkout or until this many hours after delivery.
+TIP_MIN_VND = env.int("TIP_MIN_VND", default=1000)
+TIP_MAX_VND = env.int("TIP_MAX_VND", default=500000)
+TIP_WINDOW_HOURS = env.int("TIP_WINDOW_HOURS", default=24)
 PAYMENT_SANDBOX_URL = env.str("PAYMENT_SANDBOX_URL", default="http://127.0.0.1:8900")
 PAYMENT_SANDBOX_API_KEY = env.str("PAYMENT_SANDBOX_API_KEY", default="sandbox-key" if DEBUG else "")
 PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="sandbox-secret" if DEBUG else "")
@@ -280,6 +293,8 @@ DRIVER_FIX_MAX_FUTURE_SECONDS = env.float("DRIVER_FIX_MAX_FUTURE_SECONDS", defau
 # Earnings per delivered order: a base plus a rate per started km of road distance.
 DRIVER_BASE_PAY_VND = env.int("DRIVER_BASE_PAY_VND", default=12000)
 DRIVER_PAY_PER_KM_VND = env.int("DRIVER_PAY_PER_KM_VND", default=3000)
+# A driver owing more cash on delivery than this gets no cash orders until they settle.
+DRIVER_CASH_LIMIT_VND = env.int("DRIVER_CASH_LIMIT_VND", default=2000000)
 # When set, delivery needs the customer's 4-digit code; otherwise a code, if sent, must match.
 DRIVER_DELIVERY_CODE_REQUIRED = env.bool("DRIVER_DELIVERY_CODE_REQUIRED", default=False)
 # Dispatch: an order enters the pool this many minutes before its food is ready.
@@ -366,7 +381,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "ENUM_NAME_OVERRIDES": {"PaymentMethodEnum": "orders.models.PaymentMethod"},
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentMethodEnum": "orders.models.PaymentMethod",
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "TipStatusEnum": "orders.models.TipStatus",
+        "SettlementStatusEnum": "drivers.models.SettlementStatus",
+        "SettlementMethodEnum": "drivers.models.SettlementMethod",
+    },
 }
 
 # --- Internationalisation ----------------------------------------------------------------------

@@ -25,6 +25,8 @@ from merchants.models import (
     MANAGING_ROLES,
     ClosedDate,
     Cuisine,
+    FavouriteDish,
+    FavouriteMerchant,
     MenuCategory,
     MenuItem,
     Merchant,
@@ -416,3 +418,55 @@ class StaffMembershipAdmin(admin.ModelAdmin[StaffMembership]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return _is_ops(request)
+
+
+class FavouriteAdmin(admin.ModelAdmin[Any]):
+    """Customers' saved merchants and dishes: ops may look (and remove one on a customer's request);
+    customers change them through the API only."""
+
+    list_display = ["user", "target", "created_at"]
+    search_fields = ["user__phone"]
+    raw_id_fields = ["user"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    @admin.display(description="favourite")
+    def target(self, obj: Model) -> str:
+        raise NotImplementedError
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_ops(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _is_ops(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _is_ops(request)
+
+
+@admin.register(FavouriteMerchant)
+class FavouriteMerchantAdmin(FavouriteAdmin):
+    list_select_related = ["user", "merchant"]
+    search_fields = ["user__phone", "merchant__name"]
+
+    @admin.display(description="merchant", ordering="merchant__name")
+    def target(self, obj: Model) -> str:
+        assert isinstance(obj, FavouriteMerchant)
+        return obj.merchant.name
+
+
+@admin.register(FavouriteDish)
+class FavouriteDishAdmin(FavouriteAdmin):
+    list_select_related = ["user", "item", "item__merchant"]
+    search_fields = ["user__phone", "item__name", "item__merchant__name"]
+
+    @admin.display(description="dish", ordering="item__name")
+    def target(self, obj: Model) -> str:
+        assert isinstance(obj, FavouriteDish)
+        return f"{obj.item.name} ({obj.item.merchant.name})"

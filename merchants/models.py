@@ -276,3 +276,40 @@ class StaffMembership(models.Model):
 #: Staff roles that may change a merchant's profile, hours and menu (plain staff may only look and
 #: switch availability).
 MANAGING_ROLES = frozenset({StaffMembership.StaffRole.OWNER, StaffMembership.StaffRole.MANAGER})
+
+
+class FavouriteMerchant(models.Model):
+    """A customer's saved merchant; once per (customer, merchant), so saving it again changes nothing."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourite_merchants"
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="favourite_merchant_once")]
+        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="favourite_merchant_list")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ♥ {self.merchant_id}"
+
+
+class FavouriteDish(models.Model):
+    """A customer's saved dish; once per (customer, dish)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourite_dishes"
+    )
+    item = models.ForeignKey(MenuItem, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "favourite dishes"
+        constraints = [models.UniqueConstraint(fields=["user", "item"], name="favourite_dish_once")]
+        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="favourite_dish_list")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ♥ item {self.item_id}"

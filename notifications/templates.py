@@ -83,6 +83,13 @@ TEMPLATES: dict[str, Template] = {
             en="{items} items, total {total}. Please accept within {minutes} minutes.",
         ),
     ),
+    "merchant.new_scheduled_order": Template(
+        Text(vi="Đơn đặt trước {code}", en="Scheduled order {code}"),
+        Text(
+            vi="{items} món, tổng {total}, giao lúc {slot}. Đơn sẽ được gửi để xác nhận trước giờ nấu.",
+            en="{items} items, total {total}, to deliver at {slot}. It comes in to accept before cooking.",
+        ),
+    ),
     "merchant.order_cancelled": Template(
         Text(vi="Đơn {code} đã bị huỷ", en="Order {code} was cancelled"),
         Text(vi="Không cần chuẩn bị đơn {code} nữa.", en="No need to prepare order {code} any more."),
@@ -125,6 +132,13 @@ def local_time(moment: datetime | str | None) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%H:%M")
 
 
+def local_day_and_time(moment: datetime | str) -> str:
+    """HH:MM dd/mm in Ho Chi Minh City time (a scheduled order's slot may be days ahead)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m")
+
+
 def render(kind: str, *, language: str, context: dict[str, Any]) -> tuple[str, str]:
     """(title, body) of template `kind` in `language` ("vi" unless "en")."""
     language = "en" if language == "en" else "vi"
@@ -134,4 +148,6 @@ def render(kind: str, *, language: str, context: dict[str, Any]) -> tuple[str, s
         params["total"] = money(int(params["total_vnd"]), language)
     for moment in ("eta", "promised"):  # '--:--' when unknown (an order from before promises)
         params[moment] = local_time(params.get(moment))
+    if params.get("slot"):
+        params["slot"] = local_day_and_time(params["slot"])
     return template.title.render(language, **params), template.body.render(language, **params)

@@ -48,7 +48,12 @@ from orders.models import (
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CLOSED_UNDELIVERED = (OrderStatus.REJECTED, OrderStatus.CANCELLED)
 WAITING_FOR_DRIVER = (OrderStatus.ACCEPTED, OrderStatus.PREPARING, OrderStatus.READY_FOR_PICKUP)
-ACTIVE_STATUSES = [status for status in OrderStatus.values if status not in TERMINAL_STATUSES]
+#: Orders in flight: a scheduled order waiting for its release is neither late nor stuck.
+ACTIVE_STATUSES = [
+    status
+    for status in OrderStatus.values
+    if status not in TERMINAL_STATUSES and status != OrderStatus.SCHEDULED
+]
 
 
 @dataclass(frozen=True)

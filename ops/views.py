@@ -6,6 +6,7 @@ Actions on late and stuck orders call the owning apps' services, never write row
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from drivers.selectors import largest_cash_balances
 from loship.errors import ApplicationError
 from merchants.models import Merchant
 from merchants.selectors import merchants_for_staff
@@ -69,6 +71,8 @@ def ops_dashboard(request: HttpRequest) -> HttpResponse:
         "live_orders": list(selectors.active_orders()),
         "late_or_stuck": selectors.late_or_stuck_orders(now),
         "feed_path": OPS_FEED_PATH,
+        "cash_rows": largest_cash_balances(),
+        "cash_limit_vnd": settings.DRIVER_CASH_LIMIT_VND,
     }
     return render(request, "ops/dashboard.html", context)
 

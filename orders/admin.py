@@ -17,10 +17,12 @@ from orders.models import (
     Order,
     OrderEvent,
     OrderLine,
+    OrderStatus,
     Payment,
     Promotion,
     PromotionRedemption,
     Rating,
+    Tip,
 )
 from orders.selectors import orders_for_merchant_staff
 from users.models import Role, User
@@ -67,8 +69,31 @@ class OrderEventInline(ReadOnlyInline):
 
 class LedgerEntryInline(ReadOnlyInline):
     model = LedgerEntry
-    fields = ("kind", "amount_vnd", "debit", "credit", "reference", "created_at")
+    fields = ("kind", "amount_vnd", "debit", "credit", "driver", "reference", "created_at")
     readonly_fields = fields
+
+
+class ScheduledFilter(admin.SimpleListFilter):
+    """Upcoming scheduled orders (not yet released to the merchant), every scheduled one, or ASAP ones."""
+
+    title = "schedule"
+    parameter_name = "schedule"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("upcoming", "Upcoming (not released)"),
+            ("scheduled", "Scheduled"),
+            ("asap", "As soon as possible"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        if self.value() == "upcoming":
+            return queryset.filter(status=OrderStatus.SCHEDULED).order_by("scheduled_for", "id")
+        if self.value() == "scheduled":
+            return queryset.filter(scheduled_for__isnull=False)
+        if self.value() == "asap":
+            return queryset.filter(scheduled_for__isnull=True)
+        return queryset
 
 
 @admin.register(Order)
@@ -82,10 +107,12 @@ class OrderAdmin(admin.ModelAdmin[Order]):
         "payment_method",
         "payment_status",
         "driver",
+        "scheduled_for",
         "created_at",
     ]
     list_filter = [
         "status",
+        ScheduledFilter,
         ("merchant", admin.RelatedOnlyFieldListFilter),
         "payment_method",
         "payment_status",
@@ -221,9 +248,16 @@ class PaymentAdmin(ReadOnlyOpsAdmin):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyOpsAdmin):
-    list_display = ["order", "kind", "amount_vnd", "debit", "credit", "reference", "created_at"]
-    list_filter = ["kind"]
-    search_fields = ["order__code", "reference"]
+    list_display = ["order", "driver", "kind", "amount_vnd", "debit", "credit", "reference", "created_at"]
+    list_filter = ["kind", "debit", "credit"]
+    search_fields = ["order__code", "driver__phone", "reference"]
+
+
+@admin.register(Tip)
+class TipAdmin(ReadOnlyOpsAdmin):
+    list_display = ["order", "customer", "amount_vnd", "status", "created_at", "confirmed_at", "paid_out_at"]
+    list_filter = ["status"]
+    search_fields = ["order__code", "provider_ref"]
 
 
 @admin.register(Rating)

@@ -47,6 +47,38 @@ class CartErrors:
     EMPTY_CART = ErrorSpec("cart_empty", 400, Text(vi="Giỏ hàng trống.", en="The cart is empty."))
 
 
+class ScheduleErrors:
+    SLOT_NOT_ON_STEP = ErrorSpec(
+        "slot_not_on_step",
+        400,
+        Text(
+            vi="Giờ giao phải là mốc 15 phút (ví dụ 18:00, 18:15).",
+            en="The delivery slot must be on a quarter hour (18:00, 18:15, ...).",
+        ),
+    )
+    SLOT_TOO_SOON = ErrorSpec(
+        "slot_too_soon",
+        422,
+        Text(
+            vi="Giờ giao quá gần, cửa hàng không kịp chuẩn bị. Chọn giờ muộn hơn hoặc đặt giao ngay.",
+            en="The slot is too soon for the merchant to prepare it; pick a later one or order now.",
+        ),
+    )
+    SLOT_TOO_FAR = ErrorSpec(
+        "slot_too_far",
+        422,
+        Text(vi="Chỉ đặt trước được tối đa {days} ngày.", en="A slot can be at most {days} days ahead."),
+    )
+    SLOT_OUTSIDE_HOURS = ErrorSpec(
+        "slot_outside_opening_hours",
+        422,
+        Text(
+            vi="Cửa hàng không mở cửa để chuẩn bị đơn cho giờ giao này.",
+            en="The merchant is not open to prepare an order for this slot.",
+        ),
+    )
+
+
 class PromoErrors:
     INVALID = ErrorSpec(
         "promo_invalid", 422, Text(vi="Mã khuyến mãi không hợp lệ.", en="This promo code is not valid.")
@@ -166,3 +198,33 @@ class PaymentErrors:
         409,
         Text(vi="Đơn hàng này không cần hoặc không thể thanh toán.", en="This order cannot be paid now."),
     )
+
+
+class TipErrors:
+    AMOUNT_OUT_OF_BOUNDS = ErrorSpec(
+        "tip_amount_out_of_bounds",
+        422,
+        Text(
+            vi="Tiền tip phải từ {min_vnd}đ đến {max_vnd}đ.",
+            en="A tip must be between {min_vnd} and {max_vnd} VND.",
+        ),
+    )
+    NOT_ALLOWED = ErrorSpec(
+        "tip_not_allowed",
+        409,
+        Text(vi="Không thể tip cho đơn hàng này.", en="This order cannot take a tip."),
+    )
+    WINDOW_CLOSED = ErrorSpec(
+        "tip_window_closed",
+        409,
+        Text(
+            vi="Chỉ có thể tip trong vòng {hours} giờ sau khi giao hàng.",
+            en="A tip can be given only within {hours} hours of delivery.",
+        ),
+    )
+    ALREADY_GIVEN = ErrorSpec(
+        "tip_already_given",
+        409,
+        Text(vi="Bạn đã tip cho đơn hàng này.", en="You have already tipped for this order."),
+    )
+    NOT_FOUND = ErrorSpec("tip_not_found", 404, Text(vi="Đơn hàng chưa có tip.", en="This order has no tip."))

@@ -14,6 +14,7 @@ from django.db.models import Q
 
 
 class OrderStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
     PLACED = "placed", "Placed"
     ACCEPTED = "accepted", "Accepted"
     PREPARING = "preparing", "Preparing"
@@ -50,6 +51,11 @@ class PaymentStatus(models.TextChoices):
     EXPIRED = "expired", "Payment expired"
     REFUND_PENDING = "refund_pending", "Refund pending"
     REFUNDED = "refunded", "Refunded"
+
+
+#: States in which an e-wallet order may still be paid: placed, or scheduled (paid when it is placed,
+#: long before it is released to the merchant).
+PAYABLE_STATUSES = frozenset({OrderStatus.SCHEDULED, OrderStatus.PLACED})
 
 
 #: Payment states in which an e-wallet order is not (yet, or ever) the merchant's business.
@@ -132,9 +138,15 @@ class Order(models.Model):
         help_text="The delivery time promised to the customer (nine orders in ten arrive by it): set "
         "at placement, updated at merchant accept, driver assignment and pickup.",
     )
+    scheduled_for = models.DateTimeField(
+        null=True, blank=True, help_text="The delivery slot the customer chose (null: as soon as possible)."
+    )
     # Deadlines swept by orders.tasks.sweep_deadlines; cleared once they no longer apply.
     payment_deadline = models.DateTimeField(null=True, blank=True)
     merchant_accept_deadline = models.DateTimeField(null=True, blank=True)
+    release_at = models.DateTimeField(
+        null=True, blank=True, help_text="A scheduled order goes to the merchant then (swept by beat)."
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -157,6 +169,16 @@ class Order(models.Model):
                 name="order_accept_deadline_due",
             ),
             models.Index(
+                fields=["release_at"],
+                condition=Q(status="scheduled"),
+                name="order_release_due",
+            ),
+            models.Index(
+                fields=["merchant", "scheduled_for"],
+                condition=Q(status="scheduled"),
+                name="order_merchant_upcoming",
+            ),
+            models.Index(
                 fields=["payment_deadline"],
                 condition=Q(payment_deadline__isnull=False),
                 name="order_payment_deadline_due",
@@ -164,6 +186,10 @@ class Order(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total_vnd=TOTAL_EXPRESSION), name="order_total_adds_up"),
+            models.CheckConstraint(
+                condition=~Q(status="scheduled") | Q(scheduled_for__isnull=False, release_at__isnull=False),
+                name="order_scheduled_has_slot",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -212,6 +238,7 @@ class OrderEventKind(models.TextChoices):
     A change of state is named by the state it reaches; the others leave the state as it was."""
 
     PAYMENT_PENDING = "payment_pending", "Placed, awaiting payment"
+    SCHEDULED = "scheduled", "Scheduled for a slot"
     PLACED = "placed", "Placed"
     ACCEPTED = "accepted", "Accepted"
     PREPARING = "preparing", "Preparing"
@@ -225,6 +252,7 @@ class OrderEventKind(models.TextChoices):
     DRIVER_ASSIGNED = "driver_assigned", "Driver assigned"
     DRIVER_UNASSIGNED = "driver_unassigned", "Driver unassigned"
     ETA_UPDATED = "eta_updated", "ETA updated"
+    TIP_UPDATED = "tip_updated", "Tip updated"
 
     @property
     def topic(self) -> str:
@@ -383,6 +411,11 @@ class LedgerKind(models.TextChoices):
     CHARGE = "charge", "E-wallet charge"
     REFUND = "refund", "E-wallet refund"
     COD_COLLECTED = "cod_collected", "Cash collected by the driver"
+    TIP = "tip", "Tip charged to the customer"
+    TIP_PAYOUT = "tip_payout", "Tip to the driver's earnings"
+    TIP_REFUND = "tip_refund", "Tip refunded"
+    CASH_SETTLED = "cash_settled", "Driver's cash paid in at a hub"
+    CASH_TOPUP = "cash_topup", "Driver's cash paid by e-wallet top-up"
 
 
 class LedgerAccount(models.TextChoices):
@@ -390,15 +423,36 @@ class LedgerAccount(models.TextChoices):
     GATEWAY = "gateway", "Gateway clearing"
     DRIVER_CASH = "driver_cash", "Cash held by drivers"
     ORDERS_RECEIVABLE = "orders_receivable", "Orders receivable"
+    TIPS_HELD = "tips_held", "Tips paid, not yet the driver's"
+    DRIVER_EARNINGS = "driver_earnings", "Owed to drivers (earnings)"
+    HUB_CASH = "hub_cash", "Cash paid in at hubs"
+
+
+#: Accounts kept per driver: an entry moving one of them names the driver (`LedgerEntry.driver`).
+DRIVER_ACCOUNTS = (LedgerAccount.DRIVER_CASH, LedgerAccount.DRIVER_EARNINGS)
 
 
 class LedgerEntry(models.Model):
-    """One money movement, recorded as a transfer from `debit` to `credit` (double-entry-ish).
+    """One money movement of `amount_vnd` from `credit` to `debit`: each entry debits one account and
+    credits another by the same amount, so the debits and credits of the whole ledger are equal and an
+    account's balance is its debits minus its credits.
 
-    `(kind, reference)` is unique, so a replayed webhook or a retried task cannot book twice.
+    `(kind, reference)` is unique, so a replayed webhook or a retried task cannot book twice. An entry
+    that moves a driver's account (`DRIVER_ACCOUNTS`) names the driver; a driver's cash settlement has
+    no order.
     """
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="ledger_entries")
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
+    driver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The driver whose cash or earnings the entry moves.",
+    )
     kind = models.CharField(max_length=16, choices=LedgerKind.choices)
     amount_vnd = models.PositiveBigIntegerField()
     debit = models.CharField(max_length=20, choices=LedgerAccount.choices)
@@ -409,10 +463,78 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "ledger entries"
-        constraints = [models.UniqueConstraint(fields=["kind", "reference"], name="ledger_kind_reference")]
+        indexes = [
+            models.Index(fields=["driver", "debit", "credit"], name="ledger_driver_accounts"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "reference"], name="ledger_kind_reference"),
+            models.CheckConstraint(condition=~Q(debit=models.F("credit")), name="ledger_two_accounts"),
+            models.CheckConstraint(
+                condition=Q(driver__isnull=False)
+                | (~Q(debit__in=DRIVER_ACCOUNTS) & ~Q(credit__in=DRIVER_ACCOUNTS)),
+                name="ledger_driver_account_named",
+            ),
+            models.CheckConstraint(
+                condition=Q(order__isnull=False) | Q(driver__isnull=False), name="ledger_has_subject"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount_vnd} VND ({self.reference})"
+
+
+class TipStatus(models.TextChoices):
+    """A tip's money: paid through the gateway, held until delivery, then the driver's earnings."""
+
+    PENDING = "pending", "Awaiting payment"
+    HELD = "held", "Paid, held until delivery"
+    PAID_OUT = "paid_out", "In the driver's earnings"
+    FAILED = "failed", "Payment failed or abandoned"
+    REFUND_PENDING = "refund_pending", "Refund pending"
+    REFUNDED = "refunded", "Refunded"
+
+
+#: The gateway reference of a tip's payment is this prefix and the order's code.
+TIP_REF_PREFIX = "tip-"
+
+
+class Tip(models.Model):
+    """The customer's one tip for the driver of an order, paid by e-wallet through the gateway.
+
+    Given at checkout or until `TIP_WINDOW_HOURS` after delivery; every dong goes to the driver's
+    earnings (`LedgerKind.TIP_PAYOUT`) once the order is delivered and the tip paid, and it is refunded
+    if the order ends before pickup.
+    """
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="tip")
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    amount_vnd = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=16, choices=TipStatus.choices, default=TipStatus.PENDING)
+    provider = models.CharField(max_length=20)
+    provider_ref = models.CharField(max_length=64, blank=True, help_text="The gateway's payment id.")
+    pay_url = models.URLField(max_length=500, blank=True)
+    deeplink = models.CharField(max_length=500, blank=True)
+    refund_ref = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    paid_out_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_vnd__gt=0), name="tip_amount_positive"),
+            models.UniqueConstraint(
+                fields=["provider", "provider_ref"], condition=~Q(provider_ref=""), name="tip_provider_ref"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"tip {self.amount_vnd} VND on {self.order_id} ({self.status})"
+
+    @property
+    def merchant_ref(self) -> str:
+        return f"{TIP_REF_PREFIX}{self.order.code}"
 
 
 class Rating(models.Model):

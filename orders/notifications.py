@@ -30,6 +30,7 @@ CUSTOMER_KINDS = frozenset(
 AUTO_CANCEL_REASONS = frozenset({"merchant_timeout"})
 STAFF_TEMPLATES = {
     OrderEventKind.PLACED: "merchant.new_order",
+    OrderEventKind.SCHEDULED: "merchant.new_scheduled_order",
     OrderEventKind.CANCELLED: "merchant.order_cancelled",
 }
 
@@ -57,6 +58,7 @@ def order_notices(event: OutboxEvent) -> list[Notice]:
         "merchant": order.merchant.name,
         "eta": payload.get("eta"),
         "promised": payload.get("promised_at"),
+        "slot": payload.get("scheduled_for"),
         "total_vnd": payload["total_vnd"],
         "items": sum(order.lines.values_list("quantity", flat=True)),
         "minutes": settings.MERCHANT_ACCEPT_MINUTES,

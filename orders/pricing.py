@@ -88,8 +88,13 @@ def travel_minutes(distance_m: int, config: PricingConfig) -> int:
     return shared_travel_minutes(distance_m, speed_kmh=config.speed_kmh)
 
 
+def ride_minutes(distance_m: int, config: PricingConfig) -> int:
+    """From the merchant's counter to the customer's door: the travel and the handover buffer."""
+    return travel_minutes(distance_m, config) + config.eta_buffer_minutes
+
+
 def estimated_delivery_at(
     *, now: datetime, prep_minutes: int, distance_m: int, config: PricingConfig
 ) -> datetime:
-    minutes = prep_minutes + travel_minutes(distance_m, config) + config.eta_buffer_minutes
+    minutes = prep_minutes + ride_minutes(distance_m, config)
     return now + timedelta(minutes=minutes)

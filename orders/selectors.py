@@ -10,7 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from loship.timefmt import iso, iso_or_none
 from merchants.models import Merchant
 from merchants.selectors import merchants_for_staff
-from orders.models import HIDDEN_FROM_MERCHANT, Order, OrderEvent, OrderLine, Payment
+from orders.models import HIDDEN_FROM_MERCHANT, Order, OrderEvent, OrderLine, OrderStatus, Payment
 from users.models import User
 
 
@@ -26,6 +26,7 @@ def order_event_payload(order: Order, *, reason: str = "") -> dict[str, Any]:
         "driver_id": order.driver_id,
         "eta": iso_or_none(order.eta),
         "promised_at": iso_or_none(order.promised_at),
+        "scheduled_for": iso_or_none(order.scheduled_for),
         "total_vnd": order.total_vnd,
         "reason": reason,
         "payment_method": order.payment_method,
@@ -97,6 +98,7 @@ ORDER_SUMMARY_COLUMNS = (
     "payment_method",
     "payment_status",
     "eta",
+    "scheduled_for",
     "created_at",
 )
 
@@ -112,6 +114,16 @@ def orders_for_merchant_staff(user: User) -> QuerySet[Order]:
     cash); unpaid e-wallet orders stay hidden."""
     return Order.objects.filter(merchant__in=merchants_for_staff(user)).exclude(
         payment_status__in=HIDDEN_FROM_MERCHANT
+    )
+
+
+def upcoming_orders_for_merchant_staff(user: User) -> QuerySet[Order]:
+    """The scheduled orders not yet released to the user's merchants, the soonest slot first."""
+    return (
+        orders_for_merchant_staff(user)
+        .filter(status=OrderStatus.SCHEDULED)
+        .select_related("merchant")
+        .order_by("scheduled_for", "id")
     )
 
 

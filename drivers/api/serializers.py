@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from drivers.models import JobState, Vehicle
+from drivers.models import JobState, SettlementMethod, SettlementStatus, Vehicle
 from drivers.services.jobs import DRIVER_STEPS
 from drivers.services.profiles import MAX_FIXES_PER_BATCH
 from users.api.serializers import StrictSerializer
@@ -127,6 +127,7 @@ class EarningLineOutputSerializer(serializers.Serializer):
     state = serializers.CharField()
     ended_at = serializers.DateTimeField(allow_null=True)
     earned_vnd = serializers.IntegerField()
+    tip_vnd = serializers.IntegerField(help_text="The customer's tip, once in the driver's earnings.")
     cash_collected_vnd = serializers.IntegerField()
 
 
@@ -137,14 +138,53 @@ class DailySummaryOutputSerializer(serializers.Serializer):
     distance_m = serializers.IntegerField()
     base_pay_vnd = serializers.IntegerField()
     distance_pay_vnd = serializers.IntegerField()
-    earnings_vnd = serializers.IntegerField()
+    tips_vnd = serializers.IntegerField(help_text="Tips that reached the driver's earnings this day.")
+    earnings_vnd = serializers.IntegerField(help_text="Base and distance pay plus tips.")
     cash_collected_vnd = serializers.IntegerField()
     orders = EarningLineOutputSerializer(many=True)
 
 
+class CashSettlementOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    method = serializers.ChoiceField(choices=SettlementMethod.choices)
+    status = serializers.ChoiceField(choices=SettlementStatus.choices)
+    amount_vnd = serializers.IntegerField()
+    balance_after_vnd = serializers.IntegerField(allow_null=True, help_text="Cash owed once it completed.")
+    hub = serializers.CharField(help_text="Where the cash was paid in (hub settlements).")
+    pay_url = serializers.CharField(help_text="Where to pay (a pending top-up); empty otherwise.")
+    deeplink = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
 class CashOutputSerializer(serializers.Serializer):
     cash_balance_vnd = serializers.IntegerField(help_text="Cash on delivery collected and not yet remitted.")
+    cash_limit_vnd = serializers.IntegerField(help_text="Owing more than this, no cash orders are offered.")
+    takes_cash_orders = serializers.BooleanField()
     cash_to_collect_vnd = serializers.IntegerField(help_text="Cash still to collect on the current jobs.")
+    recent_settlements = CashSettlementOutputSerializer(many=True, help_text="The last five, newest first.")
+
+
+class CashSettlementPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = CashSettlementOutputSerializer(many=True)
+
+
+class PageInputSerializer(StrictSerializer):
+    page = serializers.IntegerField(min_value=1, required=False)
+    page_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
+
+
+class TopUpInputSerializer(StrictSerializer):
+    amount_vnd = serializers.IntegerField(help_text="Whole dong, at most the cash owed.")
+
+
+class HubSettlementInputSerializer(StrictSerializer):
+    amount_vnd = serializers.IntegerField(help_text="Whole dong paid in, at most the cash owed.")
+    hub = serializers.CharField(max_length=100)
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
 class RejectedFixOutputSerializer(serializers.Serializer):

@@ -18,7 +18,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("driver/orders/<int:order_id>", views.DriverOrderApi.as_view(), name="driver-order"),
     path("driver/earnings", views.EarningsApi.as_view(), name="driver-earnings"),
     path("driver/cash", views.CashApi.as_view(), name="driver-cash"),
+    path("driver/cash/settlements", views.CashSettlementListApi.as_view(), name="driver-cash-settlements"),
+    path("driver/cash/top-ups", views.CashTopUpApi.as_view(), name="driver-cash-top-ups"),
     path("driver/locations", views.LocationBatchApi.as_view(), name="driver-locations"),
+    path(
+        "ops/drivers/<int:driver_id>/cash-settlements",
+        views.OpsHubSettlementApi.as_view(),
+        name="ops-driver-cash-settlements",
+    ),
     path("ops/dispatch/assign", views.OpsAssignApi.as_view(), name="ops-dispatch-assign"),
     path("ops/dispatch/unassign", views.OpsUnassignApi.as_view(), name="ops-dispatch-unassign"),
 ]

@@ -1,21 +1,25 @@
-"""Driver app API and the ops dispatch endpoints: validate, call a service or selector, render."""
+"""Driver app API (profile, offers, jobs, earnings, cash owed and its settlements) and the ops
+endpoints (dispatch by hand, cash paid in at a hub): validate, call a service or selector, render."""
 
 from collections.abc import Iterable
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from drivers import selectors, services
 from drivers.api import serializers as s
-from drivers.errors import DriverErrors, JobErrors, LocationErrors, OfferErrors
+from drivers.errors import CashErrors, DriverErrors, JobErrors, LocationErrors, OfferErrors
 from drivers.events import offer_payload
-from drivers.models import Job
+from drivers.models import CashSettlement, Job
 from loship.api_schema import raises
 from loship.errors import CommonErrors
-from orders.errors import OrderErrors
+from loship.idempotency.api import IDEMPOTENCY_KEY, IDEMPOTENCY_REFUSALS, once_per_key
+from loship.pagination import PageNumberPagination
+from orders.errors import OrderErrors, PaymentErrors
 from users.errors import UserErrors
 from users.permissions import IsDriver, IsOps, request_user
 
@@ -228,7 +232,54 @@ class CashApi(DriverApi):
         user = request_user(request)
         profile = services.ensure_profile(user=user)
         to_collect = sum(job.cash_to_collect_vnd for job in selectors.active_jobs(user.pk))
-        return Response({"cash_balance_vnd": profile.cash_balance_vnd, "cash_to_collect_vnd": to_collect})
+        recent = selectors.cash_settlements(user.pk)[:RECENT_SETTLEMENTS]
+        return Response(
+            {
+                **selectors.cash_state(profile.cash_balance_vnd),
+                "cash_to_collect_vnd": to_collect,
+                "recent_settlements": [selectors.settlement_view(settlement) for settlement in recent],
+            }
+        )
+
+
+RECENT_SETTLEMENTS = 5
+SETTLEMENT_ERRORS = raises(CashErrors.AMOUNT_INVALID, CashErrors.EXCEEDS_BALANCE, UserErrors.NOT_A_DRIVER)
+
+
+class CashSettlementListApi(DriverApi):
+    @extend_schema(
+        parameters=[s.PageInputSerializer],
+        responses={200: s.CashSettlementPageSerializer, **raises(CommonErrors.NOT_FOUND)},
+        tags=["driver"],
+        summary="The driver's cash settlements, newest first (a page past the last is a 404)",
+    )
+    def get(self, request: Request) -> Response:
+        s.PageInputSerializer(data=request.query_params.dict()).is_valid(raise_exception=True)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(
+            selectors.cash_settlements(request_user(request).pk), request, self
+        )
+        return paginator.get_paginated_response([selectors.settlement_view(row) for row in page or []])
+
+
+class CashTopUpApi(DriverApi):
+    @extend_schema(
+        request=s.TopUpInputSerializer,
+        responses={
+            201: s.CashSettlementOutputSerializer,
+            **SETTLEMENT_ERRORS,
+            **raises(PaymentErrors.GATEWAY_UNAVAILABLE),
+        },
+        tags=["driver"],
+        summary="Pay cash owed by e-wallet (the balance falls when the payment is confirmed)",
+    )
+    def post(self, request: Request) -> Response:
+        data = s.TopUpInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        settlement = services.start_cash_topup(
+            driver=request_user(request), amount_vnd=data.validated_data["amount_vnd"]
+        )
+        return Response(selectors.settlement_view(settlement), status=status.HTTP_201_CREATED)
 
 
 class LocationBatchApi(DriverApi):
@@ -276,6 +327,7 @@ class OpsAssignApi(APIView):
                 OrderErrors.TRANSITION_NOT_ALLOWED,
                 OrderErrors.AWAITING_PAYMENT,
                 OrderErrors.DRIVER_ALREADY_ASSIGNED,
+                CashErrors.OVER_CASH_LIMIT,
             ),
         },
         tags=["ops"],
@@ -311,3 +363,38 @@ class OpsUnassignApi(APIView):
         data.is_valid(raise_exception=True)
         job = services.unassign_by_ops(actor=request_user(request), **data.validated_data)
         return _job_response(job.pk)
+
+
+class OpsHubSettlementApi(APIView):
+    """Ops record cash a driver paid in at a hub; the driver's balance falls at once. Each call is a
+    new payment, so a retry needs the same `Idempotency-Key` to be answered without a second one."""
+
+    permission_classes = [IsOps]
+
+    @extend_schema(
+        request=s.HubSettlementInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: s.CashSettlementOutputSerializer,
+            200: s.CashSettlementOutputSerializer,
+            **SETTLEMENT_ERRORS,
+            **raises(*IDEMPOTENCY_REFUSALS),
+        },
+        tags=["ops"],
+        summary="Record cash a driver paid in at a hub",
+    )
+    def post(self, request: Request, driver_id: int) -> Response:
+        data = s.HubSettlementInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = once_per_key(
+            request,
+            lambda: services.settle_cash_at_hub(
+                driver_id=driver_id, actor=request_user(request), **data.validated_data
+            ).pk,
+        )
+        assert done.result_id is not None, "a settlement is recorded or the service refused"
+        settlement = CashSettlement.objects.get(pk=done.result_id)
+        return Response(
+            selectors.settlement_view(settlement),
+            status=status.HTTP_200_OK if done.replayed else status.HTTP_201_CREATED,
+        )

@@ -15,6 +15,8 @@ class PendingOrder:
     dropoff: Point
     placed_at: float
     ready_at: float
+    # Paid in cash at the door: only a driver who may carry cash takes it (`dispatch.cash`).
+    pays_cash: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,8 @@ class AvailableDriver:
     free_at: float
     free_position: Point
     shift_end: float
+    # False while the driver owes more cash on delivery than the limit allows.
+    takes_cash: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,10 @@ from drivers.dispatch.geometry import HaversineTravel, Point
 from drivers.dispatch.policy import plan_round
 from drivers.events import record_no_driver_alert
 from drivers.models import DispatchRequest, DispatchStatus, DriverProfile, Offer, OfferStatus
+from drivers.selectors import takes_cash_orders
 from drivers.services.offers import create_offers, expire_offers
 from loship.metrics import DISPATCH_ROUND_SECONDS
+from orders.models import PaymentMethod
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +103,7 @@ def _round(now: datetime) -> RoundResult:
             dropoff=Point(float(request.order.delivery_lng), float(request.order.delivery_lat)),
             placed_at=clock.minutes(request.order.created_at),
             ready_at=clock.minutes(request.ready_at),
+            pays_cash=request.order.payment_method == PaymentMethod.CASH,
         )
         for request in requests
     ]
@@ -153,7 +156,8 @@ def _widen_and_alert(requests: list[DispatchRequest], now: datetime) -> None:
 
 def _free_drivers_near(requests: list[DispatchRequest], now: datetime) -> list[AvailableDriver]:
     """Online drivers with a live position within some waiting order's search radius, without a bundle
-    or an open offer, not cooling down after a decline, and with shift time left."""
+    or an open offer, not cooling down after a decline, and with shift time left; each says whether it
+    may carry cash (owes no more than DRIVER_CASH_LIMIT_VND)."""
     radius_by_merchant: dict[int, tuple[float, float, int]] = {}
     for request in requests:
         merchant = request.order.merchant
@@ -175,13 +179,14 @@ def _free_drivers_near(requests: list[DispatchRequest], now: datetime) -> list[A
         | Q(status=OfferStatus.EXPIRED, expires_at__gte=cooldown_from),
         driver_id=OuterRef("pk"),
     )
-    free = (
+    free = list(
         DriverProfile.objects.filter(pk__in=nearby, is_online=True)
         .filter(Q(shift_ends_at__isnull=True) | Q(shift_ends_at__gt=now))
         .exclude(Exists(busy))
-        .values_list("pk", "shift_ends_at")
+        .values_list("pk", "shift_ends_at", "cash_balance_vnd")
     )
-    shift_ends = dict(free)
+    shift_ends = {driver_id: shift_end for driver_id, shift_end, _ in free}
+    owed = {driver_id: balance for driver_id, _, balance in free}
     where = location.positions(sorted(shift_ends))
     clock = _Clock(now)
     drivers = []
@@ -195,6 +200,7 @@ def _free_drivers_near(requests: list[DispatchRequest], now: datetime) -> list[A
                 free_at=0.0,
                 free_position=position,
                 shift_end=clock.minutes(shift_end) if shift_end else OPEN_SHIFT_MINUTES,
+                takes_cash=takes_cash_orders(owed[driver_id]),
             )
         )
     return drivers

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from drivers.dispatch.bundle_merging import merge_bundles, unmatched_cost
 from drivers.dispatch.bundles import Bundle, Visit, make_bundle, plan_visit
+from drivers.dispatch.cash import may_carry
 from drivers.dispatch.driver_index import DriverIndex
 from drivers.dispatch.entities import Assignment, AvailableDriver, DispatchParams, PendingOrder
 from drivers.dispatch.geometry import EuclideanTravel, HaversineTravel, Point, TravelModel
@@ -62,6 +63,8 @@ def _match(
     for bundle in bundles:
         options: dict[int, Visit] = {}
         for _, driver in index.soonest(bundle.pickup, bundle.ready_at, params.candidate_drivers):
+            if not may_carry(bundle.orders, driver):
+                continue
             visit = plan_visit(bundle, driver, now, params)
             if visit is not None:
                 options[driver_ids.setdefault(driver.id, len(driver_ids))] = visit

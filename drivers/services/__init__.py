@@ -2,13 +2,15 @@
 
 Split by sub-domain: profiles (online/offline, shift, location fixes), offers (create, accept, decline,
 expire, ops assign/unassign), jobs (pickup and drop-off flow, earnings, cash on delivery), pool (the
-dispatch pool, fed by the orders app's events) and requests (the dispatch-request primitives the pool
+dispatch pool, fed by the orders app's events), cash (settling the cash on delivery a driver owes: at a hub,
+or by e-wallet top-up) and requests (the dispatch-request primitives the pool
 and the jobs share). Imports point one way: profiles -> offers -> jobs -> requests, pool -> offers,
 jobs, requests; services import tasks at module level, tasks import services inside their bodies.
 
 Row locks are always taken in one order: driver profile, offer, job, dispatch request, order.
 """
 
+from drivers.services.cash import handle_topup_webhook, settle_cash_at_hub, start_cash_topup
 from drivers.services.jobs import advance_job, sync_carrying
 from drivers.services.offers import (
     accept_offer,
@@ -49,11 +51,14 @@ __all__ = [
     "expire_offers",
     "go_offline",
     "go_online",
+    "handle_topup_webhook",
     "mark_food_ready",
     "record_location_fixes",
     "release_order",
     "save_due_positions",
     "set_shift_end",
+    "settle_cash_at_hub",
+    "start_cash_topup",
     "sync_carrying",
     "unassign_by_ops",
     "update_profile",

@@ -22,7 +22,7 @@ from drivers import location
 from drivers.dispatch.geometry import Point
 from drivers.errors import JobErrors
 from drivers.eta import TRAVEL, dropoff_etas, pickup_eta, point
-from drivers.events import record_job_event
+from drivers.events import record_driver_event, record_job_event
 from drivers.models import (
     ACTIVE_JOB_STATES,
     BEFORE_PICKUP_JOB_STATES,
@@ -33,6 +33,7 @@ from drivers.models import (
     Offer,
 )
 from drivers.promises import promised_after_pickup
+from drivers.selectors import cash_state
 from drivers.services.requests import close_request, lock_request, return_to_pool
 from orders.models import Order
 from orders.services import lifecycle
@@ -161,6 +162,13 @@ def _deliver(job: Job, *, profile: DriverProfile, driver: User, code: str | None
         job.cash_collected_vnd = expected
         profile.cash_balance_vnd += expected
         profile.save(update_fields=["cash_balance_vnd", "updated_at"])
+        record_driver_event(
+            profile.pk,
+            "cash_collected",
+            order_id=order.pk,
+            amount_vnd=expected,
+            **cash_state(profile.cash_balance_vnd),
+        )
 
 
 def driver_point(profile: DriverProfile, *, now: datetime) -> Point | None:

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from drivers.errors import DriverErrors, JobErrors, OfferErrors
+from drivers.errors import CashErrors, DriverErrors, JobErrors, OfferErrors
 from drivers.eta import dropoff_etas, pickup_eta, point
 from drivers.events import record_job_event, record_offer_event
 from drivers.models import (
@@ -29,6 +29,7 @@ from drivers.models import (
     OfferStatus,
 )
 from drivers.promises import promised_after_assignment
+from drivers.selectors import takes_cash_orders
 from drivers.services.jobs import cancel_job, driver_point
 from drivers.tasks import request_round
 from loship.metrics import DISPATCH_LATENCY_SECONDS, OFFERS
@@ -269,6 +270,16 @@ def withdraw_stale_offers() -> int:
 # --- Ops -----------------------------------------------------------------------------------------
 
 
+def _refuse_cash_over_limit(profile: DriverProfile, *, order_id: int) -> None:
+    """A driver over the cash limit is given no cash order, by dispatch or by hand."""
+    if takes_cash_orders(profile.cash_balance_vnd):
+        return
+    if Order.objects.filter(pk=order_id, payment_method=PaymentMethod.CASH).exists():
+        raise CashErrors.OVER_CASH_LIMIT(
+            extra={"cash_balance_vnd": profile.cash_balance_vnd}, limit_vnd=settings.DRIVER_CASH_LIMIT_VND
+        )
+
+
 def assign_by_ops(*, actor: User, order_id: int, driver_id: int, now: datetime | None = None) -> Offer:
     """Ops give a waiting order to a driver by hand (accepted on the driver's behalf). Asked again
     while the job it opened is active, it returns that offer and writes nothing."""
@@ -290,6 +301,7 @@ def assign_by_ops(*, actor: User, order_id: int, driver_id: int, now: datetime |
                 if done is not None:
                     return done
                 raise JobErrors.ORDER_NOT_DISPATCHABLE()
+            _refuse_cash_over_limit(profile, order_id=order_id)
             offer = Offer.objects.create(
                 driver=driver,
                 order_ids=[order_id],

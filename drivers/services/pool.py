@@ -11,13 +11,17 @@ from drivers.services.jobs import cancel_job
 from drivers.services.offers import withdraw_offers_for_orders
 from drivers.services.requests import close_request, lock_request, return_to_pool
 from orders.models import BEFORE_PICKUP_STATUSES, Order
+from orders.services.scheduling import food_due_at
 
 
 def _expected_ready_at(order: Order, now: datetime) -> datetime:
     if order.ready_at is not None:
         return order.ready_at
     accepted_at = order.accepted_at or now
-    return accepted_at + timedelta(minutes=order.prep_minutes or 0)
+    expected = accepted_at + timedelta(minutes=order.prep_minutes or 0)
+    # A scheduled order's driver is sent for the food due at its slot minus the ride, not earlier.
+    due = food_due_at(order)
+    return max(expected, due) if due is not None else expected
 
 
 @transaction.atomic

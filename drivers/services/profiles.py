@@ -4,7 +4,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -122,8 +122,13 @@ class LocationReport:
         return {"accepted": self.accepted, "ignored": self.ignored, "rejected": self.rejected}
 
 
-def parse_fix(raw: Mapping[str, Any], *, now: datetime) -> location.Fix | str:
-    """A fix from the app's JSON, or the error code that rejects it."""
+#: The device times a fix may carry (ms since the epoch): the years a datetime can hold.
+_TIMESTAMP_MS_RANGE = (-62_135_596_800_000, 253_402_300_799_999)
+
+
+def parse_fix(raw: Mapping[str, Any], *, latest_ms: int) -> location.Fix | str:
+    """A fix from the app's JSON, or the error code that rejects it (`latest_ms`: the newest device
+    time accepted, now plus DRIVER_FIX_MAX_FUTURE_SECONDS of clock skew)."""
     try:
         lat, lng = float(raw["lat"]), float(raw["lng"])
         timestamp_ms = float(raw["timestamp"])
@@ -134,17 +139,15 @@ def parse_fix(raw: Mapping[str, Any], *, now: datetime) -> location.Fix | str:
         return "location_fix_malformed"
     if not location.coordinates_valid(lat, lng):
         return LocationErrors.COORDINATES_INVALID.code
-    try:
-        at = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
-    except (OverflowError, OSError, ValueError):  # not finite, or outside the years datetime can hold
-        return "location_timestamp_invalid"
-    if at > now + timedelta(seconds=settings.DRIVER_FIX_MAX_FUTURE_SECONDS):
-        return "location_timestamp_invalid"
+    if not _TIMESTAMP_MS_RANGE[0] <= timestamp_ms <= min(latest_ms, _TIMESTAMP_MS_RANGE[1]):
+        return "location_timestamp_invalid"  # also NaN, which compares false
     if heading is not None and not 0 <= heading <= 360:
         return "location_heading_invalid"
     if (speed is not None and speed < 0) or (accuracy is not None and accuracy < 0):
         return "location_fix_malformed"
-    return location.Fix(lat=lat, lng=lng, at=at, heading=heading, speed=speed, accuracy=accuracy)
+    return location.Fix(
+        lat=lat, lng=lng, at_ms=int(timestamp_ms), heading=heading, speed=speed, accuracy=accuracy
+    )
 
 
 def _optional_float(value: Any) -> float | None:
@@ -172,47 +175,74 @@ def record_location_batches(
     *, batches: Sequence[tuple[int, Sequence[Mapping[str, Any]]]], now: datetime | None = None
 ) -> list[LocationReport]:
     """`record_location_fixes` for the messages of many drivers at once, in one Redis round trip
-    (the WebSocket consumers of one process coalesce their drivers' fixes through this)."""
+    (the WebSocket process does the same from its event loop: `drivers.ingest`)."""
     now = now or timezone.now()
-    too_old = now - timedelta(seconds=settings.DRIVER_FIX_MAX_AGE_SECONDS)
-    reports: list[LocationReport] = []
-    entries: list[tuple[int, location.Fix]] = []
-    owners: list[int] = []
+    checked = check_location_batches(batches, now=now)
+    try:
+        applied = location.apply_fixes(checked.entries, now=now)
+    except redis.RedisError:
+        applied = save_newest_fixes(checked.entries)
+    push_positions(settle_location_batches(checked, applied))
+    return checked.reports
+
+
+@dataclass
+class CheckedFixes:
+    """Messages validated: a report per message, and the valid fixes (oldest first per driver), each
+    with the position of the message it came in (`owners`)."""
+
+    reports: list[LocationReport]
+    entries: list[tuple[int, location.Fix]]
+    owners: list[int]
+
+
+#: Fixes due to be pushed: (the orders whose customers see the driver, the driver's newest fix).
+DuePushes = list[tuple[tuple[int, ...], location.Fix]]
+
+
+def check_location_batches(
+    batches: Sequence[tuple[int, Sequence[Mapping[str, Any]]]], *, now: datetime
+) -> CheckedFixes:
+    """Validate each message's fixes: invalid ones rejected with a code, too old ones ignored."""
+    now_ms = int(now.timestamp() * 1000)
+    too_old_ms = now_ms - int(settings.DRIVER_FIX_MAX_AGE_SECONDS * 1000)
+    latest_ms = now_ms + int(settings.DRIVER_FIX_MAX_FUTURE_SECONDS * 1000)
+    checked = CheckedFixes(reports=[], entries=[], owners=[])
     for position, (driver_id, fixes) in enumerate(batches):
         if len(fixes) > MAX_FIXES_PER_BATCH:
             raise LocationErrors.TOO_MANY_FIXES(max=MAX_FIXES_PER_BATCH)
         report = LocationReport()
-        reports.append(report)
+        checked.reports.append(report)
         valid: list[location.Fix] = []
         for index, raw in enumerate(fixes):
-            parsed = parse_fix(raw, now=now) if isinstance(raw, Mapping) else "location_fix_malformed"
+            parsed = (
+                parse_fix(raw, latest_ms=latest_ms) if isinstance(raw, Mapping) else "location_fix_malformed"
+            )
             if isinstance(parsed, str):
                 report.rejected.append({"index": index, "code": parsed})
-            elif parsed.at < too_old:
+            elif parsed.at_ms < too_old_ms:
                 report.ignored += 1
             else:
                 valid.append(parsed)
-        valid.sort(key=lambda fix: fix.at)
-        entries += [(driver_id, fix) for fix in valid]
-        owners += [position] * len(valid)
-    try:
-        applied = location.apply_fixes(entries, now=now)
-    except redis.RedisError:
-        logger.warning("drivers: live positions unavailable (Redis); saving fixes to PostgreSQL")
-        applied = _save_newest_fixes(entries)
-    newest_pushed: dict[int, tuple[tuple[int, ...], location.Fix]] = {}
-    for owner, result in zip(owners, applied, strict=True):
+        valid.sort(key=lambda fix: fix.at_ms)
+        checked.entries += [(driver_id, fix) for fix in valid]
+        checked.owners += [position] * len(valid)
+    return checked
+
+
+def settle_location_batches(checked: CheckedFixes, applied: list[location.AppliedFix]) -> DuePushes:
+    """Count what the store applied into each message's report (a fix it did not apply was not newer
+    than the stored one: ignored); the pushes now due, one per driver, its newest fix."""
+    due: dict[int, tuple[tuple[int, ...], location.Fix]] = {}
+    for owner, result in zip(checked.owners, applied, strict=True):
         if not result.applied:
-            reports[owner].ignored += 1
+            checked.reports[owner].ignored += 1
             continue
-        reports[owner].accepted += 1
+        checked.reports[owner].accepted += 1
         if result.carrying_order_ids:
-            newest_pushed[result.driver_id] = (result.carrying_order_ids, result.fix)
-    for carrying, fix in newest_pushed.values():
-        _push_position(carrying, fix)
-    for report in reports:
-        _count(report)
-    return reports
+            due[result.driver_id] = (result.carrying_order_ids, result.fix)
+    _count(checked.reports)
+    return list(due.values())
 
 
 def save_due_positions(*, limit: int = 2000) -> int:
@@ -238,12 +268,14 @@ def _saved_position(lat: float, lng: float, heading: float, at: datetime) -> dic
     }
 
 
-def _save_newest_fixes(entries: list[tuple[int, location.Fix]]) -> list[location.AppliedFix]:
-    """Without Redis: each driver's newest fix goes straight to the PostgreSQL copy, no more often than
-    the flush would write it (DRIVER_POSITION_SAVE_SECONDS); older fixes of the batch are superseded."""
+def save_newest_fixes(entries: list[tuple[int, location.Fix]]) -> list[location.AppliedFix]:
+    """Without Redis (logged): each driver's newest fix goes straight to the PostgreSQL copy, no more
+    often than the flush would write it (DRIVER_POSITION_SAVE_SECONDS); older fixes of the batch are
+    superseded."""
     newest: dict[int, location.Fix] = {}
     for driver_id, fix in entries:
         newest[driver_id] = fix  # entries are oldest first per driver
+    logger.warning("drivers: live positions unavailable (Redis); saving fixes to PostgreSQL")
     every = timedelta(seconds=settings.DRIVER_POSITION_SAVE_SECONDS)
     for driver_id, fix in newest.items():
         DriverProfile.objects.filter(
@@ -255,25 +287,39 @@ def _save_newest_fixes(entries: list[tuple[int, location.Fix]]) -> list[location
     ]
 
 
-def _push_position(order_ids: tuple[int, ...], fix: location.Fix) -> None:
-    for order_id in order_ids:
-        push(
-            order_group(order_id),
-            {
-                "type": "driver.position",
-                "order_id": order_id,
-                "lat": fix.lat,
-                "lng": fix.lng,
-                "heading": fix.heading,
-                "at": iso(fix.at),
-            },
-        )
+def push_positions(due: DuePushes) -> None:
+    """Send each driver's newest position to the customers of the orders they carry."""
+    for order_ids, fix in due:
+        for order_id in order_ids:
+            _push_position(order_id, fix)
 
 
-def _count(report: LocationReport) -> None:
-    if report.accepted:
-        LOCATION_FIXES.labels(outcome="accepted").inc(report.accepted)
-    if report.ignored:
-        LOCATION_FIXES.labels(outcome="ignored").inc(report.ignored)
-    if report.rejected:
-        LOCATION_FIXES.labels(outcome="rejected").inc(len(report.rejected))
+def _push_position(order_id: int, fix: location.Fix) -> None:
+    push(
+        order_group(order_id),
+        {
+            "type": "driver.position",
+            "order_id": order_id,
+            "lat": fix.lat,
+            "lng": fix.lng,
+            "heading": fix.heading,
+            "at": iso(fix.at),
+        },
+    )
+
+
+_ACCEPTED, _IGNORED, _REJECTED = (
+    LOCATION_FIXES.labels(outcome=name) for name in ("accepted", "ignored", "rejected")
+)
+
+
+def _count(reports: list[LocationReport]) -> None:
+    """The batch's outcomes, counted once per batch (not per message)."""
+    accepted = ignored = rejected = 0
+    for report in reports:
+        accepted += report.accepted
+        ignored += report.ignored
+        rejected += len(report.rejected)
+    for counter, value in ((_ACCEPTED, accepted), (_IGNORED, ignored), (_REJECTED, rejected)):
+        if value:
+            counter.inc(value)

@@ -9,7 +9,8 @@ from rest_framework import serializers
 from loship.api_schema import raises
 from merchants.catalog import MAX_QUERY_WORDS, Sort
 from merchants.errors import MerchantErrors
-from merchants.models import Cuisine
+from merchants.favourites import MerchantState
+from merchants.models import Cuisine, FavouriteDish, FavouriteMerchant
 from users.api.serializers import StrictSerializer
 
 
@@ -117,6 +118,111 @@ def nearby_row(row: dict[str, Any], dishes: list[dict[str, Any]]) -> dict[str, A
         "is_busy": row["is_busy"],
         "accepting_orders": row["is_open"] and not row["is_busy"],
         "matched_dishes": dishes,
+    }
+
+
+# --- Favourites ------------------------------------------------------------------------------------
+
+
+class FavouritesInputSerializer(StrictSerializer):
+    """Where the customer is, to say how far each favourite is (optional), and the page."""
+
+    lat = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=Decimal(-90), max_value=Decimal(90), required=False
+    )
+    lng = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=Decimal(-180), max_value=Decimal(180), required=False
+    )
+    page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("lat" in attrs) != ("lng" in attrs):
+            missing = "lng" if "lat" in attrs else "lat"
+            raise serializers.ValidationError({missing: ["Give lat and lng together."]}, code="required")
+        return attrs
+
+
+class FavouriteMerchantSerializer(MerchantSummarySerializer):
+    """A favourite merchant as the customer's list shows it. Documents (and tests pin) what
+    `favourite_merchant_row` builds."""
+
+    distance_m = serializers.IntegerField(
+        allow_null=True, help_text="Straight-line distance from lat/lng (null when none was given)"
+    )
+    within_radius = serializers.BooleanField(allow_null=True, help_text="Delivers to lat/lng")
+    favourited_at = serializers.DateTimeField()
+
+
+class FavouriteDishMerchantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    is_open = serializers.BooleanField()
+    accepting_orders = serializers.BooleanField()
+    distance_m = serializers.IntegerField(allow_null=True)
+    within_radius = serializers.BooleanField(allow_null=True)
+
+
+class FavouriteDishSerializer(serializers.Serializer):
+    """A favourite dish with its merchant's state now. Documents what `favourite_dish_row` builds."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    price_vnd = serializers.IntegerField()
+    image_url = serializers.CharField()
+    is_available = serializers.BooleanField()
+    merchant = FavouriteDishMerchantSerializer()
+    favourited_at = serializers.DateTimeField()
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def favourite_merchant_row(favourite: FavouriteMerchant, state: MerchantState) -> dict[str, Any]:
+    merchant = favourite.merchant
+    return {
+        "id": merchant.pk,
+        "name": merchant.name,
+        "slug": merchant.slug,
+        "address": merchant.address,
+        "lat": str(merchant.lat),
+        "lng": str(merchant.lng),
+        "cuisines": list(merchant.cuisines),
+        "price_level": merchant.price_level,
+        "cover_image_url": merchant.cover_image_url,
+        "rating_avg": str(merchant.rating_avg),
+        "rating_count": merchant.rating_count,
+        "min_order_vnd": merchant.min_order_vnd,
+        "prep_minutes": merchant.prep_minutes,
+        "delivery_radius_m": merchant.delivery_radius_m,
+        "is_open": state.is_open,
+        "is_busy": merchant.is_busy,
+        "accepting_orders": state.accepting_orders,
+        "distance_m": state.distance_m,
+        "within_radius": state.within_radius,
+        "favourited_at": _DATETIME.to_representation(favourite.created_at),
+    }
+
+
+def favourite_dish_row(favourite: FavouriteDish, state: MerchantState) -> dict[str, Any]:
+    item = favourite.item
+    return {
+        "id": item.pk,
+        "name": item.name,
+        "description": item.description,
+        "price_vnd": item.price_vnd,
+        "image_url": item.image_url,
+        "is_available": item.is_available,
+        "merchant": {
+            "id": item.merchant_id,
+            "name": item.merchant.name,
+            "is_open": state.is_open,
+            "accepting_orders": state.accepting_orders,
+            "distance_m": state.distance_m,
+            "within_radius": state.within_radius,
+        },
+        "favourited_at": _DATETIME.to_representation(favourite.created_at),
     }
 
 
@@ -243,4 +349,6 @@ HOURS_REPLACE_ERRORS = raises(
     MerchantErrors.MERCHANT_NOT_FOUND, MerchantErrors.ROLE_REQUIRED, MerchantErrors.HOURS_OVERLAP
 )
 ITEM_AVAILABILITY_ERRORS = raises(MerchantErrors.ITEM_NOT_FOUND)
+FAVOURITE_MERCHANT_ERRORS = raises(MerchantErrors.MERCHANT_NOT_FOUND)
+FAVOURITE_DISH_ERRORS = raises(MerchantErrors.ITEM_NOT_FOUND)
 OPTION_AVAILABILITY_ERRORS = raises(MerchantErrors.OPTION_NOT_FOUND)

@@ -1,6 +1,8 @@
 """Catalog (customers, no login needed) and merchant-tablet views: validate, call, render."""
 
 from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -8,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView
@@ -18,7 +21,8 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from loship.errors import ErrorSpec
-from merchants import services
+from loship.pagination import PageNumberPagination
+from merchants import favourites, services
 from merchants.api import serializers as s
 from merchants.cache import cached_list
 from merchants.catalog import NearbyQuery, delivery_preview, json_bytes, merchant_page_json, nearby_merchants
@@ -26,6 +30,8 @@ from merchants.errors import MerchantErrors
 from merchants.models import (
     MANAGING_ROLES,
     ClosedDate,
+    FavouriteDish,
+    FavouriteMerchant,
     MenuItem,
     Merchant,
     OpeningHours,
@@ -291,3 +297,115 @@ class OptionAvailabilityApi(AvailabilityApi):
 
     def set_availability(self, pk: int, is_available: bool) -> Option:
         return services.set_option_availability(option_id=pk, is_available=is_available)
+
+
+# --- Favourites (the signed-in customer's own) ------------------------------------------------------
+
+
+class FavouriteListApi(APIView):
+    """The caller's favourites, newest first: open now, accepting orders, and (given lat/lng) how far."""
+
+    pagination_class = PageNumberPagination  # read by drf-spectacular: the documented body is the page
+
+    def favourites(self, request: Request) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def row(
+        self, favourite: Any, *, at: datetime, lat: Decimal | None, lng: Decimal | None
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def get(self, request: Request) -> Response:
+        params = s.FavouritesInputSerializer(data=request.query_params.dict())
+        params.is_valid(raise_exception=True)
+        lat, lng = params.validated_data.get("lat"), params.validated_data.get("lng")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(self.favourites(request), request, view=self)
+        now = timezone.now()
+        return paginator.get_paginated_response(
+            [self.row(row, at=now, lat=lat, lng=lng) for row in page or []]
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[s.FavouritesInputSerializer], responses=s.FavouriteMerchantSerializer(many=True)
+    )
+)
+class FavouriteMerchantListApi(FavouriteListApi):
+    def favourites(self, request: Request) -> QuerySet[FavouriteMerchant]:
+        return favourites.favourite_merchants(request_user(request))
+
+    def row(
+        self, favourite: FavouriteMerchant, *, at: datetime, lat: Decimal | None, lng: Decimal | None
+    ) -> dict[str, Any]:
+        state = favourites.merchant_state(favourite.merchant, at=at, lat=lat, lng=lng)
+        return s.favourite_merchant_row(favourite, state)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[s.FavouritesInputSerializer], responses=s.FavouriteDishSerializer(many=True)
+    )
+)
+class FavouriteDishListApi(FavouriteListApi):
+    def favourites(self, request: Request) -> QuerySet[FavouriteDish]:
+        return favourites.favourite_dishes(request_user(request))
+
+    def row(
+        self, favourite: FavouriteDish, *, at: datetime, lat: Decimal | None, lng: Decimal | None
+    ) -> dict[str, Any]:
+        state = favourites.merchant_state(favourite.item.merchant, at=at, lat=lat, lng=lng)
+        return s.favourite_dish_row(favourite, state)
+
+
+class FavouriteMerchantApi(APIView):
+    """Save a merchant among the caller's favourites (again is harmless: 200) or remove it (204, also
+    when it was not saved)."""
+
+    replays_safely = True
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: s.FavouriteMerchantSerializer,
+            200: s.FavouriteMerchantSerializer,
+            **s.FAVOURITE_MERCHANT_ERRORS,
+        },
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        favourite, created = favourites.save_favourite_merchant(user=request_user(request), merchant_id=pk)
+        state = favourites.merchant_state(favourite.merchant, at=timezone.now())
+        return Response(
+            s.favourite_merchant_row(favourite, state),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        favourites.remove_favourite_merchant(user=request_user(request), merchant_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FavouriteDishApi(APIView):
+    """Save a dish among the caller's favourites (again is harmless: 200) or remove it (204, also when
+    it was not saved)."""
+
+    replays_safely = True
+
+    @extend_schema(
+        request=None,
+        responses={201: s.FavouriteDishSerializer, 200: s.FavouriteDishSerializer, **s.FAVOURITE_DISH_ERRORS},
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        favourite, created = favourites.save_favourite_dish(user=request_user(request), item_id=pk)
+        state = favourites.merchant_state(favourite.item.merchant, at=timezone.now())
+        return Response(
+            s.favourite_dish_row(favourite, state),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        favourites.remove_favourite_dish(user=request_user(request), item_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)

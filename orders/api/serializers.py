@@ -9,8 +9,8 @@ from rest_framework import serializers
 from loship.api_schema import BODY_REFUSALS, raises
 from loship.errors import CommonErrors
 from loship.idempotency.api import IDEMPOTENCY_REFUSALS
-from orders.errors import CartErrors, OrderErrors, PaymentErrors, PromoErrors
-from orders.models import Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod
+from orders.errors import CartErrors, OrderErrors, PaymentErrors, PromoErrors, ScheduleErrors, TipErrors
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod, Tip
 from orders.services.placement import Cart, CartLine, Quote
 from users.api.serializers import StrictSerializer
 
@@ -43,6 +43,16 @@ class CartInputSerializer(StrictSerializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     promo_code = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     payment_method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CASH)
+    tip_vnd = serializers.IntegerField(
+        required=False, help_text="A tip for the driver (whole dong, paid by e-wallet); placing only."
+    )
+    scheduled_for = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Deliver at this slot (a quarter hour, up to two days ahead, while the merchant is "
+        "open to prepare it) instead of as soon as possible.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         has_point = "delivery_lat" in attrs and "delivery_lng" in attrs
@@ -51,6 +61,10 @@ class CartInputSerializer(StrictSerializer):
                 {"address_id": ["Give address_id, or delivery_lat and delivery_lng."]}, code="required"
             )
         return attrs
+
+
+class TipInputSerializer(StrictSerializer):
+    amount_vnd = serializers.IntegerField(help_text="Whole dong, within TIP_MIN_VND..TIP_MAX_VND.")
 
 
 def cart_from(data: dict[str, Any], *, lat: Decimal, lng: Decimal, address: str, note: str) -> Cart:
@@ -72,6 +86,7 @@ def cart_from(data: dict[str, Any], *, lat: Decimal, lng: Decimal, address: str,
         note=data["note"],
         promo_code=data["promo_code"].strip(),
         payment_method=data["payment_method"],
+        scheduled_for=data["scheduled_for"],
     )
 
 
@@ -109,6 +124,12 @@ class OpsOrderFilterSerializer(StrictSerializer):
 
 class MerchantOrderFilterSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
+    merchant = serializers.IntegerField(min_value=1, required=False)
+    page = serializers.IntegerField(min_value=1, required=False)
+    page_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
+
+
+class UpcomingOrderFilterSerializer(StrictSerializer):
     merchant = serializers.IntegerField(min_value=1, required=False)
     page = serializers.IntegerField(min_value=1, required=False)
     page_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
@@ -157,6 +178,10 @@ class QuoteOutputSerializer(serializers.Serializer):
     )
     promo_code = serializers.CharField()
     payment_method = serializers.CharField()
+    scheduled_for = serializers.DateTimeField(allow_null=True)
+    release_at = serializers.DateTimeField(
+        allow_null=True, help_text="When a scheduled order goes to the merchant (null: placed for now)."
+    )
 
 
 def quote_body(quote: Quote) -> dict[str, Any]:
@@ -187,6 +212,8 @@ def quote_body(quote: Quote) -> dict[str, Any]:
         "promised_at": quote.promised_at,
         "promo_code": quote.promotion.code if quote.promotion else "",
         "payment_method": quote.cart.payment_method,
+        "scheduled_for": quote.cart.scheduled_for,
+        "release_at": quote.release_at,
     }
 
 
@@ -274,8 +301,17 @@ class OrderSummaryOutputSerializer(serializers.ModelSerializer[Order]):
             "payment_method",
             "payment_status",
             "eta",
+            "scheduled_for",
             "created_at",
         ]
+        read_only_fields = fields
+
+
+class UpcomingOrderOutputSerializer(OrderSummaryOutputSerializer):
+    """A scheduled order as its merchant's upcoming list shows it: when it comes in to be accepted."""
+
+    class Meta(OrderSummaryOutputSerializer.Meta):
+        fields = [*OrderSummaryOutputSerializer.Meta.fields, "release_at"]
         read_only_fields = fields
 
 
@@ -355,6 +391,8 @@ class OrderDetailOutputSerializer(serializers.ModelSerializer[Order]):
             "prep_minutes",
             "eta",
             "promised_at",
+            "scheduled_for",
+            "release_at",
             "merchant_accept_deadline",
             "created_at",
             "accepted_at",
@@ -392,6 +430,25 @@ class OrderDetailOutputSerializer(serializers.ModelSerializer[Order]):
         return {"id": order.customer_id, "phone": order.customer_phone}
 
 
+class TipOutputSerializer(serializers.ModelSerializer[Tip]):
+    order_id = serializers.IntegerField()
+
+    class Meta:
+        model = Tip
+        fields = [
+            "order_id",
+            "amount_vnd",
+            "status",
+            "pay_url",
+            "deeplink",
+            "created_at",
+            "confirmed_at",
+            "paid_out_at",
+            "refunded_at",
+        ]
+        read_only_fields = fields
+
+
 class WebhookAckSerializer(serializers.Serializer):
     status = serializers.CharField()
 
@@ -417,6 +474,7 @@ def order_summary_body(row: dict[str, Any]) -> dict[str, Any]:
         "payment_method": row["payment_method"],
         "payment_status": row["payment_status"],
         "eta": _iso(row["eta"]),
+        "scheduled_for": _iso(row["scheduled_for"]),
         "created_at": _iso(row["created_at"]),
     }
 
@@ -478,6 +536,8 @@ def order_detail_body(
         "prep_minutes": order.prep_minutes,
         "eta": _iso(order.eta),
         "promised_at": _iso(order.promised_at),
+        "scheduled_for": _iso(order.scheduled_for),
+        "release_at": _iso(order.release_at),
         "merchant_accept_deadline": _iso(order.merchant_accept_deadline),
         "created_at": _iso(order.created_at),
         "accepted_at": _iso(order.accepted_at),
@@ -523,11 +583,22 @@ _CART_REFUSALS = (
     PromoErrors.USED_UP,
     PromoErrors.CUSTOMER_LIMIT_REACHED,
     PromoErrors.WRONG_MERCHANT,
+    ScheduleErrors.SLOT_NOT_ON_STEP,
+    ScheduleErrors.SLOT_TOO_SOON,
+    ScheduleErrors.SLOT_TOO_FAR,
+    ScheduleErrors.SLOT_OUTSIDE_HOURS,
 )
 QUOTE_ERRORS = raises(*_CART_REFUSALS)
 PLACE_ERRORS = raises(
-    *_CART_REFUSALS, CommonErrors.IDEMPOTENCY_KEY_REQUIRED, CommonErrors.IDEMPOTENCY_KEY_REUSED
+    *_CART_REFUSALS,
+    CommonErrors.IDEMPOTENCY_KEY_REQUIRED,
+    CommonErrors.IDEMPOTENCY_KEY_REUSED,
+    TipErrors.AMOUNT_OUT_OF_BOUNDS,
 )
+TIP_ERRORS = raises(
+    TipErrors.AMOUNT_OUT_OF_BOUNDS, TipErrors.NOT_ALLOWED, TipErrors.WINDOW_CLOSED, TipErrors.ALREADY_GIVEN
+)
+TIP_READ_ERRORS = raises(TipErrors.NOT_FOUND)
 REORDER_ERRORS = raises(*_CART_REFUSALS)
 CANCEL_ERRORS = raises(OrderErrors.NOT_CANCELLABLE)
 PAYMENT_ERRORS = raises(PaymentErrors.NOT_PAYABLE, PaymentErrors.GATEWAY_UNAVAILABLE)

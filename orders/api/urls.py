@@ -8,9 +8,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("orders/<int:pk>", views.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<int:pk>/cancel", views.OrderCancelApi.as_view(), name="order-cancel"),
     path("orders/<int:pk>/payment", views.OrderPaymentApi.as_view(), name="order-payment"),
+    path("orders/<int:pk>/tip", views.OrderTipApi.as_view(), name="order-tip"),
     path("orders/<int:pk>/reorder", views.ReorderApi.as_view(), name="order-reorder"),
     path("orders/<int:pk>/rating", views.OrderRatingApi.as_view(), name="order-rating"),
     path("merchant/orders", views.MerchantOrderListApi.as_view(), name="merchant-order-list"),
+    path(
+        "merchant/orders/upcoming", views.MerchantUpcomingOrdersApi.as_view(), name="merchant-order-upcoming"
+    ),
     path("merchant/orders/<int:pk>", views.MerchantOrderDetailApi.as_view(), name="merchant-order-detail"),
     path("merchant/orders/<int:pk>/accept", views.MerchantAcceptApi.as_view(), name="merchant-order-accept"),
     path("merchant/orders/<int:pk>/reject", views.MerchantRejectApi.as_view(), name="merchant-order-reject"),

@@ -1,10 +1,11 @@
-"""Orders API: customers (quote, place, list, detail, cancel, reorder, rate, pay), merchant staff
+"""Orders API: customers (quote, place, list, detail, cancel, reorder, rate, pay, tip), merchant staff
 (incoming orders and their actions), ops (search, cancel, delivery failed) and the gateway webhook.
 
 Every object is looked up inside the caller's own queryset, so another customer's or another
 merchant's order is a 404.
 """
 
+from contextlib import suppress
 from typing import Any
 
 from django.db.models import QuerySet
@@ -17,15 +18,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loship.errors import CommonErrors
+from loship.errors import ApplicationError, CommonErrors
 from loship.idempotency.api import IDEMPOTENCY_KEY, once_per_key
 from loship.idempotency.services import MAX_KEY_LENGTH, request_hash
 from loship.pagination import CursorPagination, PageNumberPagination
 from orders import selectors, services
 from orders.api import serializers as s
-from orders.errors import PaymentErrors
+from orders.errors import PaymentErrors, TipErrors
 from orders.gateways import WebhookMalformed, WebhookSignatureInvalid, get_gateway
-from orders.models import ActorRole, Order, PaymentMethod
+from orders.gateways.routes import handler_for
+from orders.models import ActorRole, Order, PaymentMethod, Tip
 from orders.services.placement import Cart
 from users.models import Address
 from users.permissions import IsMerchantStaff, IsOps, request_user
@@ -99,6 +101,7 @@ class OrderListApi(APIView):
             cart=_cart(request, data.validated_data),
             idempotency_key=key,
             body_hash=request_hash(dict(request.data)),
+            tip_vnd=data.validated_data.get("tip_vnd"),
         )
         if placement.lines:
             body = s.order_detail_body(
@@ -150,6 +153,39 @@ class OrderPaymentApi(APIView):
             raise PaymentErrors.NOT_PAYABLE()
         services.start_payment(order_id=order.pk)
         return Response(_detail(order, for_customer=True))
+
+
+class OrderTipApi(APIView):
+    """The customer's tip for the driver: given once per order (the same amount again answers the
+    same tip and reopens its payment if the gateway was down); paid by e-wallet at `pay_url`."""
+
+    replays_safely = True
+
+    @extend_schema(responses={200: s.TipOutputSerializer, **s.TIP_READ_ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        order = get_object_or_404(Order, pk=pk, customer=request_user(request))
+        tip = Tip.objects.filter(order=order).first()
+        if tip is None:
+            raise TipErrors.NOT_FOUND()
+        return Response(s.TipOutputSerializer(tip).data)
+
+    @extend_schema(
+        request=s.TipInputSerializer,
+        responses={201: s.TipOutputSerializer, 200: s.TipOutputSerializer, **s.TIP_ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        order = get_object_or_404(Order, pk=pk, customer=request_user(request))
+        data = s.TipInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tip, created = services.give_tip(
+            customer=request_user(request), order_id=order.pk, amount_vnd=data.validated_data["amount_vnd"]
+        )
+        with suppress(ApplicationError):
+            tip = services.start_tip_payment(tip_id=tip.pk)
+        return Response(
+            s.TipOutputSerializer(tip).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 class ReorderApi(APIView):
@@ -225,6 +261,26 @@ class MerchantOrderListApi(APIView):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(orders.order_by("-created_at", "-id"), request, view=self)
         return paginator.get_paginated_response(s.OrderSummaryOutputSerializer(page, many=True).data)
+
+
+class MerchantUpcomingOrdersApi(APIView):
+    """Scheduled orders of the caller's merchants not yet released to them, the soonest slot first."""
+
+    permission_classes = [IsMerchantStaff]
+    pagination_class = PageNumberPagination
+
+    @extend_schema(
+        parameters=[s.UpcomingOrderFilterSerializer], responses=s.UpcomingOrderOutputSerializer(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        filters = s.UpcomingOrderFilterSerializer(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        orders = selectors.upcoming_orders_for_merchant_staff(request_user(request))
+        if "merchant" in filters.validated_data:
+            orders = orders.filter(merchant_id=filters.validated_data["merchant"])
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(orders, request, view=self)
+        return paginator.get_paginated_response(s.UpcomingOrderOutputSerializer(page, many=True).data)
 
 
 class MerchantOrderDetailApi(APIView):
@@ -384,7 +440,8 @@ class OpsDeliveryFailedApi(APIView):
 
 
 class SandboxWebhookApi(APIView):
-    """The sandbox provider's payment notifications: HMAC-signed; a replay has no second effect."""
+    """The sandbox provider's payment notifications: HMAC-signed; a replay has no second effect. An
+    order's payment is applied here; a tip's or a top-up's goes to the handler its prefix names."""
 
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
@@ -398,5 +455,8 @@ class SandboxWebhookApi(APIView):
             raise PaymentErrors.SIGNATURE_INVALID() from None
         except WebhookMalformed:
             raise PaymentErrors.WEBHOOK_MALFORMED() from None
+        handler = handler_for(notice.merchant_ref)
+        if handler is not None:
+            return Response({"status": handler(notice, gateway.name)})
         payment = services.handle_webhook(notice=notice, provider=gateway.name)
         return Response({"status": payment.status})

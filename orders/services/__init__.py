@@ -5,10 +5,14 @@ Split by sub-domain: `placement` (quote, place, reorder) and `checkout` (place, 
 payment); `lifecycle`, the state machine (including the driver-side transitions the drivers app
 calls), built on `transitions` (row lock, history row, outbox event); `promotions`; `payments` (open,
 confirm or fail by webhook, expire) and `refunds` (settle a closed order's payment, refund it);
-`ratings`. The gateways' HTTP clients are in `orders.gateways`.
+`ratings`; `tips` (give, pay, pay out at delivery, refund); `ledger` (book a money movement, read a
+balance) and `gateway_payments` (open a payment at the gateway for an order, a tip or a driver's
+top-up). The gateways' HTTP clients are in `orders.gateways`.
 """
 
 from orders.services.checkout import checkout
+from orders.services.gateway_payments import open_at_gateway
+from orders.services.ledger import account_balance, book
 from orders.services.lifecycle import (
     accept_order,
     assign_driver,
@@ -27,6 +31,7 @@ from orders.services.payments import expire_unpaid_order, handle_webhook, start_
 from orders.services.placement import Cart, CartLine, Placement, Quote, place_order, quote_cart, reorder_cart
 from orders.services.ratings import rate_order
 from orders.services.refunds import refund_payment
+from orders.services.tips import give_tip, handle_tip_webhook, refund_tip, start_tip_payment
 
 __all__ = [
     "Cart",
@@ -34,24 +39,31 @@ __all__ = [
     "Placement",
     "Quote",
     "accept_order",
+    "account_balance",
     "assign_driver",
+    "book",
     "cancel_order",
     "checkout",
     "expire_unanswered_order",
     "expire_unpaid_order",
+    "give_tip",
+    "handle_tip_webhook",
     "handle_webhook",
     "mark_delivered",
     "mark_delivery_failed",
     "mark_picked_up",
     "mark_preparing",
     "mark_ready",
+    "open_at_gateway",
     "place_order",
     "quote_cart",
     "rate_order",
     "refund_payment",
+    "refund_tip",
     "reject_order",
     "reorder_cart",
     "start_payment",
+    "start_tip_payment",
     "unassign_driver",
     "update_eta",
 ]

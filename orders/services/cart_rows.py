@@ -81,6 +81,10 @@ class CartContext:
     groups: dict[int, GroupRow]
     promotion: Promotion | None
     claim: Claim | None = None
+    #: The merchant's intervals and closed dates read for the dates asked (today and yesterday, and a
+    #: scheduled order's `also_dates`), so a later moment on those days can be checked with `open_at`.
+    hours: list[OpeningHours] = field(default_factory=list)
+    closed_dates: set[date] = field(default_factory=set)
     #: The merchant's orders not yet picked up (the delivery promise reads it).
     merchant_queue: int = 0
 
@@ -161,23 +165,27 @@ def load_cart_context(
     promo_code: str,
     now: datetime,
     claim_for: tuple[int, str, str, int] | None = None,
+    also_dates: Sequence[date] = (),
 ) -> CartContext:
     """Everything a cart is checked against, in one statement.
 
     `claim_for` = (customer_id, key, body_hash, line_count) also claims the key and reserves ids (placement,
-    inside its transaction). The promotion is read unlocked: placement counts its use with a guarded
-    UPDATE in the write batch (see `orders.services.promotions.count_use_sql`).
+    inside its transaction). `also_dates` (local dates) adds those days' hours and closures to the
+    context's `hours` and `closed_dates` (a scheduled order's slot). The promotion is read unlocked:
+    placement counts its use with a guarded UPDATE in the write batch (see
+    `orders.services.promotions.count_use_sql`).
     """
     local = now.astimezone(LOCAL_TZ)
     today = local.date()
     yesterday = today - timedelta(days=1)
+    dates = sorted({today, yesterday, *also_dates})
     params: dict[str, Any] = {
         "merchant_id": merchant_id,
         "item_ids": list(item_ids),
         "option_ids": list(option_ids),
         "promo_code": promo_code.strip().upper(),
-        "weekdays": [today.weekday(), yesterday.weekday()],
-        "dates": [today, yesterday],
+        "weekdays": sorted({day.weekday() for day in dates}),
+        "dates": dates,
         "queue_statuses": sorted(BEFORE_PICKUP_STATUSES),
     }
     if claim_for is not None:
@@ -196,6 +204,8 @@ def load_cart_context(
 
     merchant = None
     is_open = False
+    hours: list[OpeningHours] = []
+    closed_dates: set[date] = set()
     if merchant_values[0] is not None:
         merchant = Merchant(**dict(zip(_MERCHANT_COLUMNS, merchant_values, strict=True)))
         hours = [
@@ -204,7 +214,7 @@ def load_cart_context(
             )
             for weekday, opens, closes in _json(hours_json)
         ]
-        closed_dates: set[date] = set(closed or ())
+        closed_dates = set(closed or ())
         is_open = open_at(hours, closed_dates, local=local)
     items = {row[0]: ItemRow(*row) for row in _json(items_json)}
     groups: dict[int, GroupRow] = {}
@@ -228,6 +238,8 @@ def load_cart_context(
         groups=groups,
         promotion=promotion,
         claim=claim,
+        hours=hours,
+        closed_dates=closed_dates,
         merchant_queue=merchant_queue or 0,
     )
 

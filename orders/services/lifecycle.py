@@ -7,7 +7,8 @@ A transition asked again for the status the order already reached, by the caller
 and with the same inputs, is a retry whose answer was lost: it returns the order and writes nothing
 (`_reached`, checked under the row lock, so racing retries are serialised and one of them writes).
 The building blocks (row lock, history row, outbox event) are in `transitions`; an order closed before
-delivery gives its promo use back (`promotions`) and settles its payment (`refunds`).
+delivery gives its promo use back (`promotions`) and settles its payment (`refunds`) and its tip
+(`tips`), and a delivered one pays its held tip out to the driver.
 """
 
 from collections.abc import Collection
@@ -22,7 +23,6 @@ from orders.models import (
     HIDDEN_FROM_MERCHANT,
     ActorRole,
     LedgerAccount,
-    LedgerEntry,
     LedgerKind,
     Order,
     OrderEventKind,
@@ -31,9 +31,11 @@ from orders.models import (
     PaymentStatus,
 )
 from orders.pricing import PricingConfig, estimated_delivery_at
+from orders.services.ledger import book
 from orders.services.promises import merchant_queue, promised_before_driver
 from orders.services.promotions import release_redemption
 from orders.services.refunds import settle_payment_on_close
+from orders.services.tips import pay_out_tip_on_delivery, settle_tip_on_close
 from orders.services.transitions import lock_order, record_change
 from users.models import User
 
@@ -121,6 +123,10 @@ def accept_order(*, order_id: int, actor: User | None, prep_minutes: int) -> Ord
         merchant_queue=merchant_queue(merchant_id=order.merchant_id, excluding_order_id=order.pk),
         now=now,
     )
+    if order.scheduled_for is not None:
+        # Accepted early: still delivered at the slot, not before.
+        order.eta = max(order.eta, order.scheduled_for)
+        order.promised_at = max(order.promised_at, order.scheduled_for)
     return _move(
         order,
         to_status=OrderStatus.ACCEPTED,
@@ -171,13 +177,15 @@ def mark_ready(*, order_id: int, actor: User | None) -> Order:
 
 # --- Cancellation --------------------------------------------------------------------------------
 
-#: Who may cancel from which states. Customers only before the merchant answers; merchant and ops
-#: until pickup; the system's timeouts only while the order waits for the merchant.
+#: Who may cancel from which states. Customers only before the merchant answers (a scheduled order,
+#: free of charge, until it is released); merchant and ops until pickup; the system's timeouts only
+#: while the order waits for the merchant or its payment.
+_UNANSWERED = frozenset({OrderStatus.SCHEDULED, OrderStatus.PLACED})
 CANCELLABLE_FROM: dict[str, frozenset[str]] = {
-    ActorRole.CUSTOMER: frozenset({OrderStatus.PLACED}),
-    ActorRole.SYSTEM: frozenset({OrderStatus.PLACED}),
-    ActorRole.MERCHANT: BEFORE_PICKUP_STATUSES,
-    ActorRole.OPS: BEFORE_PICKUP_STATUSES,
+    ActorRole.CUSTOMER: _UNANSWERED,
+    ActorRole.SYSTEM: _UNANSWERED,
+    ActorRole.MERCHANT: BEFORE_PICKUP_STATUSES | {OrderStatus.SCHEDULED},
+    ActorRole.OPS: BEFORE_PICKUP_STATUSES | {OrderStatus.SCHEDULED},
 }
 
 
@@ -216,6 +224,7 @@ def _close(
     order.payment_deadline = None
     release_redemption(order=order)
     settle_payment_on_close(order=order)
+    settle_tip_on_close(order=order)
     return _move(
         order,
         to_status=to_status,
@@ -352,21 +361,24 @@ def mark_delivered(*, order_id: int, driver: User) -> Order:
     order.delivered_at = timezone.now()
     if order.payment_method == PaymentMethod.CASH:
         order.payment_status = PaymentStatus.PAID
-        LedgerEntry.objects.create(
-            order=order,
+        book(
             kind=LedgerKind.COD_COLLECTED,
             amount_vnd=order.total_vnd,
             debit=LedgerAccount.DRIVER_CASH,
             credit=LedgerAccount.ORDERS_RECEIVABLE,
             reference=f"cod:{order.code}",
+            order=order,
+            driver_id=driver.pk,
         )
-    return _move(
+    _move(
         order,
         to_status=OrderStatus.DELIVERED,
         actor=driver,
         actor_role=ActorRole.DRIVER,
         update_fields=["delivered_at", "payment_status"],
     )
+    pay_out_tip_on_delivery(order=order)
+    return order
 
 
 @transaction.atomic
@@ -384,6 +396,7 @@ def mark_delivery_failed(*, order_id: int, actor: User | None, reason: str) -> O
         raise OrderErrors.NOT_ASSIGNED_DRIVER(extra={"status": order.status})
     order.closed_at = timezone.now()
     order.status_reason = reason[:255]
+    settle_tip_on_close(order=order)
     return _move(
         order,
         to_status=OrderStatus.DELIVERY_FAILED,

@@ -8,15 +8,13 @@ movement is a `LedgerEntry`, unique per (kind, reference), so replays and retrie
 Gateway calls are HTTP and never happen while an order row is locked.
 """
 
-import logging
-
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from orders.errors import PaymentErrors
-from orders.gateways import GatewayError, WebhookNotice, get_gateway
+from orders.gateways import WebhookNotice
 from orders.models import (
+    PAYABLE_STATUSES,
     ActorRole,
     LedgerAccount,
     LedgerEntry,
@@ -28,6 +26,7 @@ from orders.models import (
     PaymentAttemptStatus,
     PaymentStatus,
 )
+from orders.services.gateway_payments import open_at_gateway
 from orders.services.lifecycle import cancel_order
 from orders.services.refunds import refund_after_commit
 from orders.services.transitions import (
@@ -36,9 +35,6 @@ from orders.services.transitions import (
     record_change,
     record_payment_change,
 )
-
-logger = logging.getLogger(__name__)
-
 
 #: A success notice for a payment in these states takes money (once); in any other it is a replay.
 MONEY_NOT_TAKEN = (PaymentAttemptStatus.CREATED, PaymentAttemptStatus.EXPIRED, PaymentAttemptStatus.FAILED)
@@ -49,29 +45,20 @@ def start_payment(*, order_id: int) -> Payment:
     `order_not_payable` once the order no longer waits for its payment (paid, cancelled, expired)."""
     payment = Payment.objects.select_related("order").get(order_id=order_id)
     order = payment.order
-    if order.status != OrderStatus.PLACED or order.payment_status != PaymentStatus.PENDING:
+    if order.status not in PAYABLE_STATUSES or order.payment_status != PaymentStatus.PENDING:
         raise PaymentErrors.NOT_PAYABLE(
             extra={"status": order.status, "payment_status": order.payment_status}
         )
     if payment.provider_ref or payment.status != PaymentAttemptStatus.CREATED:
         return payment
-    gateway = get_gateway(payment.provider)
-    try:
-        created = gateway.create_payment(
-            merchant_ref=order.code,
-            amount_vnd=payment.amount_vnd,
-            description=f"Loship {order.code}",
-            return_url=settings.PAYMENT_RETURN_URL.format(code=order.code),
-        )
-    except GatewayError:
-        logger.warning("payments: opening %s failed", order.code, exc_info=True)
-        raise PaymentErrors.GATEWAY_UNAVAILABLE() from None
-    # The provider answers the same payment for the same merchant_ref, so a racing call stores the same.
-    Payment.objects.filter(pk=payment.pk, provider_ref="").update(
-        provider_ref=created.provider_ref, pay_url=created.pay_url, deeplink=created.deeplink
+    return open_at_gateway(
+        payment,
+        provider=payment.provider,
+        merchant_ref=order.code,
+        amount_vnd=payment.amount_vnd,
+        description=f"Loship {order.code}",
+        return_code=order.code,
     )
-    payment.refresh_from_db()
-    return payment
 
 
 def handle_webhook(*, notice: WebhookNotice, provider: str) -> Payment:
@@ -109,14 +96,16 @@ def _confirm(order: Order, payment: Payment) -> None:
         credit=LedgerAccount.ORDERS_RECEIVABLE,
         reference=f"{payment.provider}:{payment.provider_ref}",
     )
-    if order.status == OrderStatus.PLACED and order.payment_status == PaymentStatus.PENDING:
+    if order.status in PAYABLE_STATUSES and order.payment_status == PaymentStatus.PENDING:
         payment.save(update_fields=["status", "confirmed_at", "provider_ref"])
         order.payment_status = PaymentStatus.PAID
         order.payment_deadline = None
-        order.merchant_accept_deadline = merchant_accept_deadline(now)
+        # A scheduled order is announced to the merchant as upcoming; its answer clock starts at release.
+        scheduled = order.status == OrderStatus.SCHEDULED
+        order.merchant_accept_deadline = None if scheduled else merchant_accept_deadline(now)
         record_change(
             order,
-            kind=OrderEventKind.PLACED,
+            kind=OrderEventKind.SCHEDULED if scheduled else OrderEventKind.PLACED,
             from_status=order.status,
             actor=None,
             actor_role=ActorRole.SYSTEM,
@@ -135,7 +124,7 @@ def _confirm(order: Order, payment: Payment) -> None:
 def _fail(order: Order, payment: Payment) -> None:
     payment.status = PaymentAttemptStatus.FAILED
     payment.save(update_fields=["status", "provider_ref"])
-    if order.status == OrderStatus.PLACED and order.payment_status == PaymentStatus.PENDING:
+    if order.status in PAYABLE_STATUSES and order.payment_status == PaymentStatus.PENDING:
         order.payment_status = PaymentStatus.FAILED
         cancel_order(order_id=order.pk, actor=None, by=ActorRole.SYSTEM, reason="payment_failed")
 
@@ -146,7 +135,7 @@ def expire_unpaid_order(*, order_id: int) -> bool:
         order = lock_order(order_id)
         deadline = order.payment_deadline
         if (
-            order.status != OrderStatus.PLACED
+            order.status not in PAYABLE_STATUSES
             or order.payment_status != PaymentStatus.PENDING
             or deadline is None
             or deadline > timezone.now()

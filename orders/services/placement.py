@@ -10,7 +10,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,7 @@ from orders.models import (
     OrderEvent,
     OrderEventKind,
     OrderLine,
+    OrderStatus,
     Payment,
     PaymentMethod,
     PaymentStatus,
@@ -43,6 +44,7 @@ from orders.services.promotions import (
     lock_for_customer_limit,
     redemption_for,
 )
+from orders.services.scheduling import check_slot, plan_slot, slot_days
 from orders.services.transitions import merchant_accept_deadline, new_order_event, pending_announcement
 from users.models import User
 
@@ -68,6 +70,8 @@ class Cart:
     note: str = ""
     promo_code: str = ""
     payment_method: str = PaymentMethod.CASH
+    #: The delivery slot (a quarter hour, up to two days ahead); None delivers as soon as possible.
+    scheduled_for: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,8 @@ class Quote:
     promotion: Promotion | None
     cart: Cart
     warnings: list[str] = field(default_factory=list)
+    #: When a scheduled order goes to the merchant (None for an order placed for now).
+    release_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +116,16 @@ def _option_ids(cart_lines: Sequence[CartLine]) -> list[int]:
     return sorted({option_id for line in cart_lines for option_id in line.option_ids})
 
 
-def _check_merchant(context: CartContext) -> Merchant:
+def _check_merchant(context: CartContext, *, scheduled: bool) -> Merchant:
+    """The merchant, listed and (for an order placed for now) open and not busy: a scheduled order's
+    slot is checked against the hours instead (`scheduling.check_slot`)."""
     merchant = context.merchant
     if merchant is None:
         raise CartErrors.MERCHANT_NOT_FOUND(
             fields={"merchant_id": [CartErrors.MERCHANT_NOT_FOUND.text.render()]}
         )
+    if scheduled:
+        return merchant
     if not context.is_open:
         raise CartErrors.MERCHANT_CLOSED(extra={"merchant_id": merchant.pk})
     if merchant.is_busy:
@@ -185,12 +195,22 @@ def _price_lines(context: CartContext, cart_lines: Sequence[CartLine]) -> list[P
 
 def _price(*, customer: User, cart: Cart, context: CartContext, now: datetime) -> tuple[Quote, int]:
     """The quote of a cart against a loaded context, and the discount of its promo code (0 if none)."""
-    merchant = _check_merchant(context)
+    merchant = _check_merchant(context, scheduled=cart.scheduled_for is not None)
     distance = delivery_distance(merchant, lat=cart.delivery_lat, lng=cart.delivery_lng)
     if distance.straight_m > merchant.delivery_radius_m:
         raise CartErrors.OUTSIDE_DELIVERY_RADIUS(
             extra={"distance_m": distance.straight_m, "delivery_radius_m": merchant.delivery_radius_m}
         )
+    config = PricingConfig.from_settings()
+    plan = None
+    if cart.scheduled_for is not None:
+        plan = plan_slot(
+            slot=cart.scheduled_for,
+            prep_minutes=merchant.prep_minutes,
+            distance_m=distance.road_m,
+            config=config,
+        )
+        check_slot(plan, now=now, hours=context.hours, closed_dates=context.closed_dates)
     lines = _price_lines(context, cart.lines)
     subtotal = sum(line.line_total_vnd for line in lines)
     promotion = None
@@ -202,7 +222,6 @@ def _price(*, customer: User, cart: Cart, context: CartContext, now: datetime) -
         discount = check_promotion(
             promotion, customer=customer, merchant_id=merchant.pk, subtotal_vnd=subtotal, now=now
         )
-    config = PricingConfig.from_settings()
     priced = totals(
         subtotal_vnd=subtotal,
         distance_m=distance.road_m,
@@ -210,15 +229,23 @@ def _price(*, customer: User, cart: Cart, context: CartContext, now: datetime) -
         discount_vnd=discount,
         config=config,
     )
-    eta = estimated_delivery_at(
-        now=now, prep_minutes=merchant.prep_minutes, distance_m=distance.road_m, config=config
+    eta = (
+        plan.slot
+        if plan
+        else estimated_delivery_at(
+            now=now, prep_minutes=merchant.prep_minutes, distance_m=distance.road_m, config=config
+        )
     )
-    promised_at = promised_before_driver(
-        merchant=merchant,
-        distance_m=distance.road_m,
-        prep_minutes=merchant.prep_minutes,
-        merchant_queue=context.merchant_queue,
-        now=now,
+    promised_at = (
+        plan.slot  # a scheduled order is promised its slot until the merchant accepts it
+        if plan
+        else promised_before_driver(
+            merchant=merchant,
+            distance_m=distance.road_m,
+            prep_minutes=merchant.prep_minutes,
+            merchant_queue=context.merchant_queue,
+            now=now,
+        )
     )
     quote = Quote(
         merchant=merchant,
@@ -229,6 +256,7 @@ def _price(*, customer: User, cart: Cart, context: CartContext, now: datetime) -
         promised_at=promised_at,
         promotion=promotion,
         cart=cart,
+        release_at=plan.release_at if plan else None,
     )
     return quote, discount
 
@@ -242,9 +270,14 @@ def quote_cart(*, customer: User, cart: Cart, now: datetime | None = None) -> Qu
         option_ids=_option_ids(cart.lines),
         promo_code=cart.promo_code,
         now=now,
+        also_dates=_slot_days(cart),
     )
     quote, _ = _price(customer=customer, cart=cart, context=context, now=now)
     return quote
+
+
+def _slot_days(cart: Cart) -> list[date]:
+    return slot_days(cart.scheduled_for) if cart.scheduled_for is not None else []
 
 
 def _new_code() -> str:
@@ -270,6 +303,7 @@ def place_order(*, customer: User, cart: Cart, idempotency_key: str, body_hash: 
             promo_code=cart.promo_code,
             now=now,
             claim_for=(customer.pk, idempotency_key, body_hash, len(cart.lines)),
+            also_dates=_slot_days(cart),
         )
         claim = context.claim
         assert claim is not None
@@ -288,6 +322,7 @@ def place_order(*, customer: User, cart: Cart, idempotency_key: str, body_hash: 
 def _create_order(*, customer: User, quote: Quote, claim: Claim, key_id: int, now: datetime) -> Placement:
     cart, priced, promotion = quote.cart, quote.totals, quote.promotion
     is_cash = cart.payment_method == PaymentMethod.CASH
+    scheduled = cart.scheduled_for is not None
     order = Order(
         id=claim.order_id,
         code=_new_code(),
@@ -312,7 +347,10 @@ def _create_order(*, customer: User, quote: Quote, claim: Claim, key_id: int, no
         payment_status=PaymentStatus.COD_PENDING if is_cash else PaymentStatus.PENDING,
         eta=quote.eta,
         promised_at=quote.promised_at,
-        merchant_accept_deadline=merchant_accept_deadline(now) if is_cash else None,
+        status=OrderStatus.SCHEDULED if scheduled else OrderStatus.PLACED,
+        scheduled_for=cart.scheduled_for,
+        release_at=quote.release_at,
+        merchant_accept_deadline=merchant_accept_deadline(now) if is_cash and not scheduled else None,
         payment_deadline=None if is_cash else now + timedelta(minutes=settings.PAYMENT_EXPIRY_MINUTES),
         version=1,
     )
@@ -331,7 +369,9 @@ def _create_order(*, customer: User, quote: Quote, claim: Claim, key_id: int, no
         )
         for line_id, line in zip(claim.line_ids, quote.lines, strict=True)
     ]
-    kind = OrderEventKind.PLACED if is_cash else OrderEventKind.PAYMENT_PENDING
+    kind = OrderEventKind.PAYMENT_PENDING
+    if is_cash:
+        kind = OrderEventKind.SCHEDULED if scheduled else OrderEventKind.PLACED
     event = new_order_event(order, kind=kind, from_status="", actor=customer, actor_role=ActorRole.CUSTOMER)
     announcement = pending_announcement(order, kind=kind)
     inserts: list[list[Any]] = [[order], lines, [event], [announcement]]

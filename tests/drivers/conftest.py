@@ -15,7 +15,7 @@ from orders import services as order_services
 from orders.models import Order
 from tests.conftest import authenticated_client
 from tests.factories import UserFactory
-from tests.orders.conftest import menu, place  # noqa: F401  (fixtures reused from the orders tests)
+from tests.orders.conftest import menu, place, sandbox  # noqa: F401  (fixtures reused from the orders tests)
 from tests.orders.factories import MERCHANT_LAT, MERCHANT_LNG
 from users.models import Role, User
 

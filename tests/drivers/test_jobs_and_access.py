@@ -58,7 +58,13 @@ def test_a_cash_order_goes_through_every_state_and_the_driver_owes_the_cash_and_
     assert DriverProfile.objects.get(pk=driver.pk).cash_balance_vnd == order.total_vnd
     assert DispatchRequest.objects.get(pk=order.pk).status == "closed"
     cash = client_for(driver).get("/api/v1/driver/cash").json()
-    assert cash == {"cash_balance_vnd": order.total_vnd, "cash_to_collect_vnd": 0}
+    assert cash == {
+        "cash_balance_vnd": order.total_vnd,
+        "cash_limit_vnd": settings.DRIVER_CASH_LIMIT_VND,
+        "takes_cash_orders": True,
+        "cash_to_collect_vnd": 0,
+        "recent_settlements": [],
+    }
     summary = client_for(driver).get("/api/v1/driver/earnings").json()
     per_km = settings.DRIVER_PAY_PER_KM_VND * -(-order.distance_m // 1000)
     assert summary["delivered"] == 1

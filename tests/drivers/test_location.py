@@ -211,30 +211,26 @@ def test_fixes_of_many_sockets_sent_at_once_are_coalesced_and_each_gets_its_own_
     assert abs(lat - float(offset(1000))) < 1e-5
 
 
-def test_messages_sent_during_a_write_form_the_next_batch_and_a_failed_write_fails_its_senders(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_messages_sent_during_a_write_form_the_next_batch_and_a_failed_write_fails_its_senders() -> None:
     import asyncio
-    import threading
     from collections.abc import Mapping, Sequence
 
     from drivers import ingest
     from drivers.services.profiles import LocationReport
 
     written: list[list[int]] = []
-    release = threading.Event()
-
-    def record(*, batches: Sequence[tuple[int, Sequence[Mapping[str, Any]]]]) -> list[LocationReport]:
-        written.append([driver_id for driver_id, _ in batches])
-        release.wait(5)
-        if 99 in written[-1]:
-            raise ConnectionError("redis went away")
-        return [LocationReport(accepted=len(fixes)) for _, fixes in batches]
-
-    monkeypatch.setattr(ingest, "record_location_batches", record)
 
     async def scenario() -> tuple[list[Any], list[Any]]:
-        coalescer = ingest.FixCoalescer()
+        release = asyncio.Event()
+
+        async def record(batches: Sequence[tuple[int, Sequence[Mapping[str, Any]]]]) -> list[LocationReport]:
+            written.append([driver_id for driver_id, _ in batches])
+            await release.wait()
+            if 99 in written[-1]:
+                raise ConnectionError("redis went away")
+            return [LocationReport(accepted=len(fixes)) for _, fixes in batches]
+
+        coalescer = ingest.FixCoalescer(write=record)
         first = asyncio.ensure_future(coalescer.submit(1, [fix(offset(10), MERCHANT_LNG)]))
         await asyncio.sleep(0.1)  # the first write is in flight
         later = [asyncio.ensure_future(coalescer.submit(n, [fix(offset(10), MERCHANT_LNG)])) for n in (2, 3)]
@@ -253,3 +249,29 @@ def test_messages_sent_during_a_write_form_the_next_batch_and_a_failed_write_fai
     assert written == [[1], [2, 3], [99, 4]]
     assert [report.accepted for report in reports] == [1, 1, 1]
     assert [type(error) for error in failed] == [ConnectionError, ConnectionError]
+
+
+def test_a_batch_larger_than_one_slice_stores_every_driver_and_each_drivers_newest_fix() -> None:
+    """The script writes the GEO, seen and save-due sets once per batch, in slices of 999 members:
+    every driver of a 2,500-driver batch is stored, and a driver with two fixes keeps the newer."""
+    now = timezone.now()
+    base = int(now.timestamp() * 1000)
+    entries = [
+        (
+            900_000 + n,
+            location.Fix(lat=10.7 + n * 1e-5, lng=106.6, at_ms=base),
+        )
+        for n in range(2500)
+    ]
+    newer = location.Fix(lat=10.9, lng=106.9, at_ms=base + 1)
+    entries.append((900_000, newer))
+
+    applied = location.apply_fixes(entries, now=now)
+
+    assert [result.applied for result in applied] == [True] * 2501
+    assert sum(result.save_to_db for result in applied) == 2500  # once per driver
+    stored = location.positions([driver_id for driver_id, _ in entries[:2500]])
+    assert len(stored) == 2500
+    assert stored[900_000] == pytest.approx((10.9, 106.9), abs=1e-5)
+    assert stored[902_499] == pytest.approx((10.7 + 2499 * 1e-5, 106.6), abs=1e-5)
+    assert len(location.take_due_positions(limit=5000)) == 2500

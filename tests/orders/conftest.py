@@ -1,12 +1,14 @@
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from pytest_django.fixtures import SettingsWrapper
 from rest_framework.test import APIClient
 
 from orders.models import Order
 from tests.conftest import authenticated_client
 from tests.orders.factories import Menu, cart_body, make_menu
+from tests.orders.sandbox_provider import SandboxProvider
 
 
 @pytest.fixture
@@ -39,3 +41,14 @@ def placed_order(place: Callable[..., Any]) -> Order:
 
 def client_for(user: Any) -> APIClient:
     return authenticated_client(user)
+
+
+@pytest.fixture
+def sandbox(settings: SettingsWrapper) -> Iterator[SandboxProvider]:
+    """A local sandbox e-wallet provider, with the gateway client pointed at it."""
+    provider = SandboxProvider().start()
+    settings.PAYMENT_SANDBOX_URL = provider.url
+    settings.PAYMENT_SANDBOX_API_KEY = provider.state.api_key
+    settings.PAYMENT_SANDBOX_SECRET = provider.state.secret
+    yield provider
+    provider.stop()

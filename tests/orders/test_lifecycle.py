@@ -245,11 +245,12 @@ def test_a_cancelled_order_gives_its_promo_use_back(place: Callable[..., Any]) -
     assert place(promo_code=promo.code).status_code == 201
 
 
+# A scheduled order (cancellable by all four until it is released) is walked in test_scheduled_orders.
 CANCELLABLE_BY = {
-    ActorRole.CUSTOMER: {S.PLACED},
-    ActorRole.SYSTEM: {S.PLACED},
-    ActorRole.MERCHANT: {S.PLACED, S.ACCEPTED, S.PREPARING, S.READY_FOR_PICKUP},
-    ActorRole.OPS: {S.PLACED, S.ACCEPTED, S.PREPARING, S.READY_FOR_PICKUP},
+    ActorRole.CUSTOMER: {S.SCHEDULED, S.PLACED},
+    ActorRole.SYSTEM: {S.SCHEDULED, S.PLACED},
+    ActorRole.MERCHANT: {S.SCHEDULED, S.PLACED, S.ACCEPTED, S.PREPARING, S.READY_FOR_PICKUP},
+    ActorRole.OPS: {S.SCHEDULED, S.PLACED, S.ACCEPTED, S.PREPARING, S.READY_FOR_PICKUP},
 }
 
 

@@ -1,7 +1,7 @@
 """E-wallet payments through the sandbox gateway: a real HTTP client against a local provider."""
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -32,16 +32,6 @@ from tests.orders.sandbox_provider import SandboxProvider
 pytestmark = pytest.mark.django_db
 
 WEBHOOK = "/api/v1/payments/sandbox/webhook"
-
-
-@pytest.fixture
-def sandbox(settings: SettingsWrapper) -> Iterator[SandboxProvider]:
-    provider = SandboxProvider().start()
-    settings.PAYMENT_SANDBOX_URL = provider.url
-    settings.PAYMENT_SANDBOX_API_KEY = provider.state.api_key
-    settings.PAYMENT_SANDBOX_SECRET = provider.state.secret
-    yield provider
-    provider.stop()
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ IDEMPOTENT_TASKS = {
     "loship.events.tasks.relay_outbox",  # per-aggregate lock, each destination marked done
     "orders.tasks.sweep_deadlines",  # each order re-checked under its row lock
     "orders.tasks.refund_payment",  # the gateway refund is idempotent per refund_ref
+    "orders.tasks.refund_tip",  # the same, per the tip's refund_ref, and re-checked under the order's lock
+    "orders.tasks.release_scheduled_orders",  # claims due orders under SKIP LOCKED; released ones skipped
     "drivers.tasks.dispatch_round",  # offers made under locks, one active offer per order
     "drivers.tasks.expire_offers",
     "drivers.tasks.save_positions",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_placement_keys_moved'),
+        ('orders', '0007_orderevent_kinds_of_tips_and_schedules'),
     ]
 
     operations = [

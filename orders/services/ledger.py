@@ -1,0 +1,44 @@
+"""Writing the one money ledger (`LedgerEntry`) and reading balances from it.
+
+Every movement is one entry debiting one account and crediting another by the same amount, so the
+whole ledger always balances; `(kind, reference)` is unique, so booking twice is refused by the
+database rather than by luck.
+"""
+
+from django.db.models import Q, Sum
+
+from orders.models import LedgerEntry, Order
+
+
+def book(
+    *,
+    kind: str,
+    amount_vnd: int,
+    debit: str,
+    credit: str,
+    reference: str,
+    order: Order | None = None,
+    driver_id: int | None = None,
+) -> LedgerEntry:
+    """Record one movement of `amount_vnd` dong, in the caller's transaction."""
+    return LedgerEntry.objects.create(
+        order=order,
+        driver_id=driver_id,
+        kind=kind,
+        amount_vnd=amount_vnd,
+        debit=debit,
+        credit=credit,
+        reference=reference,
+    )
+
+
+def account_balance(account: str, *, driver_id: int | None = None) -> int:
+    """Debits minus credits of `account` (of one driver when given), to the dong."""
+    entries = (
+        LedgerEntry.objects.all() if driver_id is None else LedgerEntry.objects.filter(driver_id=driver_id)
+    )
+    totals = entries.aggregate(
+        debits=Sum("amount_vnd", filter=Q(debit=account), default=0),
+        credits=Sum("amount_vnd", filter=Q(credit=account), default=0),
+    )
+    return int(totals["debits"]) - int(totals["credits"])
