@@ -7,9 +7,11 @@ class DriversConfig(AppConfig):
 
     def ready(self) -> None:
         from drivers.models import TOPUP_REF_PREFIX
+        from drivers.promises import install
         from drivers.services.cash import handle_topup_webhook
         from drivers.subscribers import register
         from orders.gateways.routes import route_webhooks
 
         register()
+        install()
         route_webhooks(TOPUP_REF_PREFIX, handle_topup_webhook)

@@ -21,8 +21,15 @@ TEMPLATES: dict[str, Template] = {
     "order.accepted": Template(
         Text(vi="Đơn {code} đã được nhận", en="Order {code} accepted"),
         Text(
-            vi="{merchant} đang chuẩn bị món cho bạn, dự kiến giao lúc {eta}.",
-            en="{merchant} is preparing your food; expected at {eta}.",
+            vi="{merchant} đang chuẩn bị món cho bạn, cam kết giao trước {promised}.",
+            en="{merchant} is preparing your food; we promise it by {promised}.",
+        ),
+    ),
+    "order.driver_assigned": Template(
+        Text(vi="Đã có tài xế cho đơn {code}", en="A driver has order {code}"),
+        Text(
+            vi="Tài xế đang đến {merchant} lấy món, cam kết giao trước {promised}.",
+            en="Your driver is on the way to {merchant}; we promise your food by {promised}.",
         ),
     ),
     "order.rejected": Template(
@@ -34,7 +41,10 @@ TEMPLATES: dict[str, Template] = {
     ),
     "order.picked_up": Template(
         Text(vi="Tài xế đã lấy món", en="Your driver has your food"),
-        Text(vi="Đơn {code} đang trên đường đến bạn.", en="Order {code} is on its way to you."),
+        Text(
+            vi="Đơn {code} đang trên đường đến bạn, cam kết giao trước {promised}.",
+            en="Order {code} is on its way to you, promised by {promised}.",
+        ),
     ),
     "order.delivered": Template(
         Text(vi="Đơn {code} đã giao thành công", en="Order {code} delivered"),
@@ -145,8 +155,8 @@ def render(kind: str, *, language: str, context: dict[str, Any]) -> tuple[str, s
     params = dict(context)
     if "total_vnd" in params:
         params["total"] = money(int(params["total_vnd"]), language)
-    if "eta" in params:
-        params["eta"] = local_time(params["eta"])
+    for moment in ("eta", "promised"):  # '--:--' when unknown (an order from before promises)
+        params[moment] = local_time(params.get(moment))
     if params.get("slot"):
         params["slot"] = local_day_and_time(params["slot"])
     return template.title.render(language, **params), template.body.render(language, **params)

@@ -132,6 +132,12 @@ class Order(models.Model):
 
     prep_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     eta = models.DateTimeField(null=True, blank=True, help_text="Estimated delivery time.")
+    promised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The delivery time promised to the customer (nine orders in ten arrive by it): set "
+        "at placement, updated at merchant accept, driver assignment and pickup.",
+    )
     scheduled_for = models.DateTimeField(
         null=True, blank=True, help_text="The delivery slot the customer chose (null: as soon as possible)."
     )

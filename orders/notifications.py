@@ -1,6 +1,7 @@
-"""Who hears about an order event: the customer (accepted, rejected, picked up, delivered, cancelled
-including the automatic cancel, delivery failed) and the merchant's staff (a new order, a cancellation
-they did not make themselves).
+"""Who hears about an order event: the customer (accepted, a driver assigned, rejected, picked up,
+delivered, cancelled including the automatic cancel, delivery failed; the steps that move the delivery
+promise say the new one) and the merchant's staff (a new order, a cancellation they did not make
+themselves).
 
 Rules only: `order_notices` says what an event calls for and sends nothing. The notifications app
 subscribes to `order.*` events and sends each `Notice` (orders never imports it)."""
@@ -18,6 +19,7 @@ from users.models import User
 CUSTOMER_KINDS = frozenset(
     {
         OrderEventKind.ACCEPTED,
+        OrderEventKind.DRIVER_ASSIGNED,
         OrderEventKind.REJECTED,
         OrderEventKind.PICKED_UP,
         OrderEventKind.DELIVERED,
@@ -55,6 +57,7 @@ def order_notices(event: OutboxEvent) -> list[Notice]:
         "code": payload["code"],
         "merchant": order.merchant.name,
         "eta": payload.get("eta"),
+        "promised": payload.get("promised_at"),
         "slot": payload.get("scheduled_for"),
         "total_vnd": payload["total_vnd"],
         "items": sum(order.lines.values_list("quantity", flat=True)),

@@ -25,6 +25,7 @@ def order_event_payload(order: Order, *, reason: str = "") -> dict[str, Any]:
         "merchant_id": order.merchant_id,
         "driver_id": order.driver_id,
         "eta": iso_or_none(order.eta),
+        "promised_at": iso_or_none(order.promised_at),
         "scheduled_for": iso_or_none(order.scheduled_for),
         "total_vnd": order.total_vnd,
         "reason": reason,

@@ -29,6 +29,7 @@ def order_stream_snapshot(order: Order) -> dict[str, Any]:
         "sequence": order.version,
         "status": order.status,
         "eta": iso_or_none(order.eta),
+        "promised_at": iso_or_none(order.promised_at),
         "order": order_snapshot(order),
         "driver_position": last_position(order.pk),
     }

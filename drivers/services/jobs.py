@@ -21,7 +21,7 @@ from django.utils import timezone
 from drivers import location
 from drivers.dispatch.geometry import Point
 from drivers.errors import JobErrors
-from drivers.eta import dropoff_etas, pickup_eta, point
+from drivers.eta import TRAVEL, dropoff_etas, pickup_eta, point
 from drivers.events import record_driver_event, record_job_event
 from drivers.models import (
     ACTIVE_JOB_STATES,
@@ -32,6 +32,7 @@ from drivers.models import (
     JobState,
     Offer,
 )
+from drivers.promises import promised_after_pickup
 from drivers.selectors import cash_state
 from drivers.services.requests import close_request, lock_request, return_to_pool
 from orders.models import Order
@@ -141,12 +142,13 @@ def _delivery_refusal(job: Job, *, code: str | None, cash: int | None) -> Except
 
 
 def _pick_up(job: Job, *, offer: Offer, driver: User, now: datetime) -> None:
-    lifecycle.mark_picked_up(order_id=job.order_id, driver=driver)
-    job.picked_up_at = now
     merchant = job.order.merchant
+    merchant_at = point(merchant.lat, merchant.lng)
     dropoff = point(job.order.delivery_lat, job.order.delivery_lng)
-    [eta] = dropoff_etas(start=now, origin=point(merchant.lat, merchant.lng), dropoffs=[dropoff])
-    lifecycle.update_eta(order_id=job.order_id, eta=eta)
+    [eta] = dropoff_etas(start=now, origin=merchant_at, dropoffs=[dropoff])
+    promised_at = promised_after_pickup(now=now, ride_minutes=TRAVEL.minutes(merchant_at, dropoff))
+    lifecycle.mark_picked_up(order_id=job.order_id, driver=driver, eta=eta, promised_at=promised_at)
+    job.picked_up_at = now
 
 
 def _deliver(job: Job, *, profile: DriverProfile, driver: User, code: str | None, cash: int | None) -> None:

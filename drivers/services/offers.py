@@ -28,6 +28,7 @@ from drivers.models import (
     Offer,
     OfferStatus,
 )
+from drivers.promises import promised_after_assignment
 from drivers.selectors import takes_cash_orders
 from drivers.services.jobs import cancel_job, driver_point
 from drivers.tasks import request_round
@@ -102,13 +103,6 @@ def _take_orders(
         raise OfferErrors.TAKEN()
     if _has_other_active_bundle(driver.pk, offer):
         raise DriverErrors.HAS_ACTIVE_JOB()
-    for order_id in sorted(offer.order_ids):
-        lifecycle.assign_driver(order_id=order_id, driver=driver, actor=actor)
-    waited = (now - min(request.dispatchable_at for request in requests)).total_seconds()
-    DISPATCH_LATENCY_SECONDS.observe(max(0.0, waited))
-    DispatchRequest.objects.filter(pk__in=offer.order_ids).update(
-        status=DispatchStatus.ASSIGNED, updated_at=now
-    )
     orders = Order.objects.select_related("merchant").in_bulk(offer.order_ids)
     first = orders[offer.order_ids[0]]
     merchant_at = point(first.merchant.lat, first.merchant.lng)
@@ -120,6 +114,21 @@ def _take_orders(
         start=pickup,
         origin=merchant_at,
         dropoffs=[point(orders[i].delivery_lat, orders[i].delivery_lng) for i in offer.order_ids],
+    )
+    dropoff_by_order = dict(zip(offer.order_ids, drops, strict=True))
+    for order_id in sorted(offer.order_ids):
+        dropoff_eta = dropoff_by_order[order_id]
+        lifecycle.assign_driver(
+            order_id=order_id,
+            driver=driver,
+            actor=actor,
+            eta=dropoff_eta,
+            promised_at=promised_after_assignment(now=now, dropoff_eta=dropoff_eta),
+        )
+    waited = (now - min(request.dispatchable_at for request in requests)).total_seconds()
+    DISPATCH_LATENCY_SECONDS.observe(max(0.0, waited))
+    DispatchRequest.objects.filter(pk__in=offer.order_ids).update(
+        status=DispatchStatus.ASSIGNED, updated_at=now
     )
     jobs = []
     for sequence, (order_id, dropoff_eta) in enumerate(zip(offer.order_ids, drops, strict=True)):
@@ -136,7 +145,6 @@ def _take_orders(
             distance_pay_vnd=settings.DRIVER_PAY_PER_KM_VND * -(-order.distance_m // 1000),
             cash_to_collect_vnd=order.total_vnd if order.payment_method == PaymentMethod.CASH else 0,
         )
-        lifecycle.update_eta(order_id=order_id, eta=dropoff_eta)
         record_job_event(job)
         jobs.append(job)
     return jobs

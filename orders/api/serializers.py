@@ -173,6 +173,9 @@ class QuoteOutputSerializer(serializers.Serializer):
     total_vnd = serializers.IntegerField()
     distance_m = serializers.IntegerField()
     eta = serializers.DateTimeField()
+    promised_at = serializers.DateTimeField(
+        help_text="The delivery time promised to the customer: nine orders in ten arrive by it."
+    )
     promo_code = serializers.CharField()
     payment_method = serializers.CharField()
     scheduled_for = serializers.DateTimeField(allow_null=True)
@@ -206,6 +209,7 @@ def quote_body(quote: Quote) -> dict[str, Any]:
         "total_vnd": totals.total_vnd,
         "distance_m": quote.distance_m,
         "eta": quote.eta,
+        "promised_at": quote.promised_at,
         "promo_code": quote.promotion.code if quote.promotion else "",
         "payment_method": quote.cart.payment_method,
         "scheduled_for": quote.cart.scheduled_for,
@@ -386,6 +390,7 @@ class OrderDetailOutputSerializer(serializers.ModelSerializer[Order]):
             "payment",
             "prep_minutes",
             "eta",
+            "promised_at",
             "scheduled_for",
             "release_at",
             "merchant_accept_deadline",
@@ -530,6 +535,7 @@ def order_detail_body(
         },
         "prep_minutes": order.prep_minutes,
         "eta": _iso(order.eta),
+        "promised_at": _iso(order.promised_at),
         "scheduled_for": _iso(order.scheduled_for),
         "release_at": _iso(order.release_at),
         "merchant_accept_deadline": _iso(order.merchant_accept_deadline),

@@ -4,7 +4,8 @@ Placement is the hottest write of the platform, so its reads are one statement a
 
 - `load_cart_context` reads, in ONE statement, everything a cart is checked and priced against: the
   merchant, its opening hours for today and yesterday (local time) and closed dates, the items, option
-  groups and chosen options the cart names, and the promotion. For placement the same statement also
+  groups and chosen options the cart names, the promotion, and how many of the merchant's orders wait
+  for pickup (the delivery promise's queue). For placement the same statement also
   claims the `Idempotency-Key` (`INSERT ... ON CONFLICT DO NOTHING`, which waits on a concurrent
   request with the same key) and reserves the ids of the new order and its lines.
 - `write_batch` sends several INSERT/UPDATE statements in one round trip; the INSERTs are built from
@@ -28,7 +29,7 @@ from django.db.models import Field, Model
 from loship.idempotency.services import CLAIM_SQL
 from merchants.models import Merchant, OpeningHours
 from merchants.selectors import LOCAL_TZ, open_at
-from orders.models import Promotion
+from orders.models import BEFORE_PICKUP_STATUSES, Promotion
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,8 @@ class CartContext:
     #: scheduled order's `also_dates`), so a later moment on those days can be checked with `open_at`.
     hours: list[OpeningHours] = field(default_factory=list)
     closed_dates: set[date] = field(default_factory=set)
+    #: The merchant's orders not yet picked up (the delivery promise reads it).
+    merchant_queue: int = 0
 
 
 _MERCHANT_COLUMNS = (
@@ -118,6 +121,7 @@ SELECT {merchant_columns},
     WHERE i.merchant_id = m.id AND g.item_id = ANY(%(item_ids)s)),
   (SELECT json_agg(json_build_array(o.id, o.group_id, o.name, o.price_delta_vnd, o.is_available))
      FROM merchants_option o WHERE o.id = ANY(%(option_ids)s)),
+  (SELECT count(*) FROM orders_order q WHERE q.merchant_id = m.id AND q.status = ANY(%(queue_statuses)s)),
   {promo_select}
   {claim_columns}
 FROM (SELECT 1) AS one
@@ -182,6 +186,7 @@ def load_cart_context(
         "promo_code": promo_code.strip().upper(),
         "weekdays": sorted({day.weekday() for day in dates}),
         "dates": dates,
+        "queue_statuses": sorted(BEFORE_PICKUP_STATUSES),
     }
     if claim_for is not None:
         user_id, key, request_hash, line_count = claim_for
@@ -191,10 +196,10 @@ def load_cart_context(
         row = cursor.fetchone()
     assert row is not None
     merchant_values = row[: len(_MERCHANT_COLUMNS)]
-    hours_json, closed, items_json, groups_json, options_json = row[
-        len(_MERCHANT_COLUMNS) : len(_MERCHANT_COLUMNS) + 5
+    hours_json, closed, items_json, groups_json, options_json, merchant_queue = row[
+        len(_MERCHANT_COLUMNS) : len(_MERCHANT_COLUMNS) + 6
     ]
-    rest = row[len(_MERCHANT_COLUMNS) + 5 :]
+    rest = row[len(_MERCHANT_COLUMNS) + 6 :]
     promo_values, claim_values = rest[: len(_PROMO_COLUMNS)], rest[len(_PROMO_COLUMNS) :]
 
     merchant = None
@@ -235,6 +240,7 @@ def load_cart_context(
         claim=claim,
         hours=hours,
         closed_dates=closed_dates,
+        merchant_queue=merchant_queue or 0,
     )
 
 

@@ -32,6 +32,7 @@ from orders.models import (
 )
 from orders.pricing import PricingConfig, estimated_delivery_at
 from orders.services.ledger import book
+from orders.services.promises import merchant_queue, promised_before_driver
 from orders.services.promotions import release_redemption
 from orders.services.refunds import settle_payment_on_close
 from orders.services.tips import pay_out_tip_on_delivery, settle_tip_on_close
@@ -98,7 +99,8 @@ def _move(
 
 @transaction.atomic
 def accept_order(*, order_id: int, actor: User | None, prep_minutes: int) -> Order:
-    """The merchant takes the order and says how long it needs; the ETA is recomputed from that."""
+    """The merchant takes the order and says how long it needs; the ETA and the promise are recomputed
+    from that."""
     if not 1 <= prep_minutes <= MAX_PREP_MINUTES:
         raise OrderErrors.PREP_MINUTES_INVALID(fields={"prep_minutes": ["1..180"]})
     order = lock_order(order_id)
@@ -114,15 +116,23 @@ def accept_order(*, order_id: int, actor: User | None, prep_minutes: int) -> Ord
     order.eta = estimated_delivery_at(
         now=now, prep_minutes=prep_minutes, distance_m=order.distance_m, config=PricingConfig.from_settings()
     )
+    order.promised_at = promised_before_driver(
+        merchant=order.merchant,
+        distance_m=order.distance_m,
+        prep_minutes=prep_minutes,
+        merchant_queue=merchant_queue(merchant_id=order.merchant_id, excluding_order_id=order.pk),
+        now=now,
+    )
     if order.scheduled_for is not None:
         # Accepted early: still delivered at the slot, not before.
         order.eta = max(order.eta, order.scheduled_for)
+        order.promised_at = max(order.promised_at, order.scheduled_for)
     return _move(
         order,
         to_status=OrderStatus.ACCEPTED,
         actor=actor,
         actor_role=ActorRole.MERCHANT,
-        update_fields=["prep_minutes", "accepted_at", "merchant_accept_deadline", "eta"],
+        update_fields=["prep_minutes", "accepted_at", "merchant_accept_deadline", "eta", "promised_at"],
     )
 
 
@@ -245,9 +255,17 @@ def _driver_side_role(actor: User | None, *, driver_id: int | None) -> str:
 
 
 @transaction.atomic
-def assign_driver(*, order_id: int, driver: User, actor: User | None = None) -> Order:
-    """Give the order to `driver` (before pickup). Assigning the same driver again changes nothing;
-    another driver while one is assigned is a 409 `order_driver_already_assigned`."""
+def assign_driver(
+    *,
+    order_id: int,
+    driver: User,
+    actor: User | None = None,
+    eta: datetime | None = None,
+    promised_at: datetime | None = None,
+) -> Order:
+    """Give the order to `driver` (before pickup), with the ETA and promise of the driver's plan when
+    given. Assigning the same driver again changes nothing; another driver while one is assigned is a
+    409 `order_driver_already_assigned`."""
     order = lock_order(order_id)
     if order.driver_id == driver.pk:
         return order
@@ -264,9 +282,21 @@ def assign_driver(*, order_id: int, driver: User, actor: User | None = None) -> 
         from_status=order.status,
         actor=actor,
         actor_role=_driver_side_role(actor, driver_id=driver.pk),
-        update_fields=["driver"],
+        update_fields=["driver", *_new_times(order, eta=eta, promised_at=promised_at)],
     )
     return order
+
+
+def _new_times(order: Order, *, eta: datetime | None, promised_at: datetime | None) -> list[str]:
+    """Set the given ETA and promise on the order; the fields to save."""
+    fields = []
+    if eta is not None:
+        order.eta = eta
+        fields.append("eta")
+    if promised_at is not None:
+        order.promised_at = promised_at
+        fields.append("promised_at")
+    return fields
 
 
 @transaction.atomic
@@ -296,8 +326,11 @@ def _require_driver(order: Order, driver: User) -> None:
 
 
 @transaction.atomic
-def mark_picked_up(*, order_id: int, driver: User) -> Order:
-    """The assigned driver has the food (pickup implies it was ready, even if the merchant did not say so)."""
+def mark_picked_up(
+    *, order_id: int, driver: User, eta: datetime | None = None, promised_at: datetime | None = None
+) -> Order:
+    """The assigned driver has the food (pickup implies it was ready, even if the merchant did not say
+    so); the ETA and promise of the ride to the door are set when given."""
     order = lock_order(order_id)
     if _reached(order, OrderStatus.PICKED_UP, actor=driver, actor_role=ActorRole.DRIVER):
         return order
@@ -313,7 +346,7 @@ def mark_picked_up(*, order_id: int, driver: User) -> Order:
         to_status=OrderStatus.PICKED_UP,
         actor=driver,
         actor_role=ActorRole.DRIVER,
-        update_fields=["picked_up_at"],
+        update_fields=["picked_up_at", *_new_times(order, eta=eta, promised_at=promised_at)],
     )
 
 
@@ -375,19 +408,21 @@ def mark_delivery_failed(*, order_id: int, actor: User | None, reason: str) -> O
 
 
 @transaction.atomic
-def update_eta(*, order_id: int, eta: datetime, actor: User | None = None) -> Order:
-    """A new estimated delivery time (e.g. from dispatch once a driver is on the way)."""
+def update_eta(
+    *, order_id: int, eta: datetime, actor: User | None = None, promised_at: datetime | None = None
+) -> Order:
+    """A new estimated delivery time (e.g. from dispatch once a driver is on the way), and a new
+    promise when given."""
     order = lock_order(order_id)
     if order.is_terminal:
         raise _refuse(order, OrderEventKind.ETA_UPDATED)
-    order.eta = eta
     record_change(
         order,
         kind=OrderEventKind.ETA_UPDATED,
         from_status=order.status,
         actor=actor,
         actor_role=_driver_side_role(actor, driver_id=order.driver_id),
-        update_fields=["eta"],
+        update_fields=_new_times(order, eta=eta, promised_at=promised_at),
     )
     return order
 

@@ -36,6 +36,7 @@ from orders.models import (
 )
 from orders.pricing import PricingConfig, Totals, estimated_delivery_at, totals
 from orders.services.cart_rows import CartContext, Claim, OptionRow, load_cart_context, write_batch
+from orders.services.promises import promised_before_driver
 from orders.services.promotions import (
     check_promotion,
     count_use_sql,
@@ -92,6 +93,8 @@ class Quote:
     totals: Totals
     distance_m: int
     eta: datetime
+    #: The delivery time promised to the customer (`orders.promise`).
+    promised_at: datetime
     promotion: Promotion | None
     cart: Cart
     warnings: list[str] = field(default_factory=list)
@@ -233,12 +236,24 @@ def _price(*, customer: User, cart: Cart, context: CartContext, now: datetime) -
             now=now, prep_minutes=merchant.prep_minutes, distance_m=distance.road_m, config=config
         )
     )
+    promised_at = (
+        plan.slot  # a scheduled order is promised its slot until the merchant accepts it
+        if plan
+        else promised_before_driver(
+            merchant=merchant,
+            distance_m=distance.road_m,
+            prep_minutes=merchant.prep_minutes,
+            merchant_queue=context.merchant_queue,
+            now=now,
+        )
+    )
     quote = Quote(
         merchant=merchant,
         lines=lines,
         totals=priced,
         distance_m=distance.road_m,
         eta=eta,
+        promised_at=promised_at,
         promotion=promotion,
         cart=cart,
         release_at=plan.release_at if plan else None,
@@ -331,6 +346,7 @@ def _create_order(*, customer: User, quote: Quote, claim: Claim, key_id: int, no
         payment_method=cart.payment_method,
         payment_status=PaymentStatus.COD_PENDING if is_cash else PaymentStatus.PENDING,
         eta=quote.eta,
+        promised_at=quote.promised_at,
         status=OrderStatus.SCHEDULED if scheduled else OrderStatus.PLACED,
         scheduled_for=cart.scheduled_for,
         release_at=quote.release_at,

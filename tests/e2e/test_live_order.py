@@ -94,13 +94,13 @@ def test_customer_sees_every_status_in_order_within_a_second_of_its_commit(
         "placed", "accepted", "driver_assigned", "picked_up", "delivered",
     ]  # fmt: skip
 
-    # The relay also filled the customer's inbox (accepted, picked up, delivered).
+    # The relay also filled the customer's inbox (accepted, a driver assigned, picked up, delivered).
     def inbox() -> list[str]:
         with api(asgi_server.url, customer) as client:
             return [n["kind"] for n in client.get("/me/notifications").json()["results"]]
 
-    assert wait_until(lambda: inbox() if len(inbox()) == 3 else None) == [
-        "order.delivered", "order.picked_up", "order.accepted",
+    assert wait_until(lambda: inbox() if len(inbox()) == 4 else None) == [
+        "order.delivered", "order.picked_up", "order.driver_assigned", "order.accepted",
     ]  # fmt: skip
 
 

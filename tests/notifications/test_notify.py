@@ -11,13 +11,14 @@ from django.utils import timezone
 from loship.events.models import OutboxEvent
 from notifications import services, subscribers, tasks
 from notifications.models import Category, DeliveryAttempt, DeliveryStatus, Notification
+from notifications.templates import local_time
 from orders.models import Order
 from orders.services import lifecycle
 from tests.factories import DeviceFactory, UserFactory
 from tests.notifications.servers import FakeFcm, Mailbox
 from tests.orders.factories import Menu, make_menu, make_staff
 from tests.realtime.conftest import order_placer
-from users.models import Device
+from users.models import Device, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -51,12 +52,37 @@ def test_customer_hears_each_step_in_their_own_language(place: Callable[[Any], O
     run_order_events()
 
     kinds = list(Notification.objects.filter(user=lan).order_by("id").values_list("kind", flat=True))
-    assert kinds == ["order.accepted", "order.picked_up", "order.delivered"]
+    assert kinds == ["order.accepted", "order.driver_assigned", "order.picked_up", "order.delivered"]
     vi = Notification.objects.get(user=lan, kind="order.accepted")
     en = Notification.objects.get(user=john, kind="order.accepted")
     assert vi.title.startswith("Đơn ") and "đang chuẩn bị" in vi.body and vi.language == "vi"
     assert en.title.endswith("accepted") and "is preparing your food" in en.body and en.language == "en"
     assert en.data["order_id"] == Order.objects.get(customer=john).pk
+
+
+def test_the_customer_is_told_the_promise_at_accept_assignment_and_pickup(
+    place: Callable[[Any], Order],
+) -> None:
+    lan = UserFactory(language="vi")
+    john = UserFactory(language="en")
+    driver = UserFactory(roles=[Role.DRIVER])
+    soon = timezone.now() + timedelta(minutes=20)
+    sooner = timezone.now() + timedelta(minutes=8)
+    promised = {}
+    for customer in (lan, john):
+        order = place(customer)
+        promised[customer] = lifecycle.accept_order(
+            order_id=order.pk, actor=None, prep_minutes=10
+        ).promised_at
+        lifecycle.assign_driver(order_id=order.pk, driver=driver, promised_at=soon)
+        lifecycle.mark_picked_up(order_id=order.pk, driver=driver, promised_at=sooner)
+    run_order_events()
+
+    for customer, by in ((lan, "giao trước"), (john, "by")):
+        said = dict(Notification.objects.filter(user=customer).values_list("kind", "body"))
+        assert said["order.accepted"].endswith(f"{by} {local_time(promised[customer])}.")
+        assert said["order.driver_assigned"].endswith(f"{by} {local_time(soon)}.")
+        assert said["order.picked_up"].endswith(f"{by} {local_time(sooner)}.")
 
 
 def test_replayed_event_notifies_once(place: Callable[[Any], Order]) -> None:
@@ -137,7 +163,8 @@ def test_push_and_email_go_out_and_a_dead_token_is_pruned(fake_fcm: FakeFcm, mai
     customer = UserFactory(email="john@example.com", language="en")
     live = DeviceFactory(user=customer, token="device-live")
     DeviceFactory(user=customer, token="dead-token")
-    notification = services.notify(user=customer, kind="order.picked_up", context={"code": "LS42"})
+    context = {"code": "LS42", "promised": "2026-01-05T12:30:00+07:00"}
+    notification = services.notify(user=customer, kind="order.picked_up", context=context)
     assert notification is not None
     for attempt in notification.deliveries.all():
         tasks.deliver(attempt.pk)
@@ -154,7 +181,7 @@ def test_push_and_email_go_out_and_a_dead_token_is_pruned(fake_fcm: FakeFcm, mai
     assert fake_fcm.messages[0]["data"]["notification_id"] == str(notification.pk)
     [(recipients, email)] = mailbox.messages
     assert recipients == ["john@example.com"] and email["Subject"] == "Your driver has your food"
-    assert "Order LS42 is on its way to you." in email.get_payload(decode=True).decode()
+    assert "Order LS42 is on its way to you, promised by 12:30." in email.get_payload(decode=True).decode()
     # A task delivered twice sends nothing twice.
     for attempt in notification.deliveries.all():
         tasks.deliver(attempt.pk)

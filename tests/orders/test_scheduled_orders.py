@@ -112,6 +112,7 @@ def test_a_cash_order_for_a_slot_is_priced_now_and_waits_scheduled_until_its_rel
     assert parse(body["scheduled_for"]) == slot
     assert parse(body["release_at"]) == release
     assert parse(body["eta"]) == slot
+    assert parse(body["promised_at"]) == parse(quote["promised_at"]) == slot  # promised its slot
     assert body["merchant_accept_deadline"] is None
     assert body["total_vnd"] == quote["total_vnd"] == 85_000 + body["delivery_fee_vnd"] + 3_000
     assert parse(quote["release_at"]) == release
@@ -307,6 +308,7 @@ def test_an_order_released_then_accepted_early_is_still_due_at_its_slot_and_disp
 
     food_due = slot - timedelta(minutes=ride_minutes(order.distance_m))
     assert accepted.eta == slot  # cooking 5 minutes would be early: still delivered at the slot
+    assert accepted.promised_at is not None and accepted.promised_at >= slot  # never before the slot
     assert request is not None
     assert request.ready_at == food_due
     assert request.dispatchable_at == food_due - timedelta(minutes=12)
