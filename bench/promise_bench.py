@@ -23,7 +23,8 @@ from research.mdrp.instance import load_instance
 from research.mdrp.promises import Measure, Observation, held_out_promises, observe, score
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_INSTANCES = Path("/work/shared/mdrp/dev")
+#: The workplace keeps the public MDRP instances beside the repository (`../shared/mdrp/dev`).
+DEFAULT_INSTANCES = HERE.parent.parent / "shared" / "mdrp" / "dev"
 GOAL_SHARE = 0.90
 
 
@@ -72,7 +73,7 @@ def _markdown(results: dict[str, object], rows: dict[str, dict[str, Measure]]) -
         "Produced by `bench/promise_bench.py` (`.venv/bin/python bench/promise_bench.py`), replaying",
         f"each instance in `{results['instances']}` once through the production dispatch policy",
         f"({results['replay_seconds']} s for all). The model (`orders/promise_model.json`) was fitted on",
-        "these instances with `python -m research.mdrp.promises fit /work/shared/mdrp/dev` (linear",
+        "these instances with `python -m research.mdrp.promises fit ../shared/mdrp/dev` (linear",
         f"quantile regression at q = {results['quantile']} of the minutes from placement to drop-off).",
         "**fitted**: the stored model; **held out**: each instance promised by a model refitted without",
         "it (leave one instance out). Naive promise: ready time + direct ride + a whole-minute",

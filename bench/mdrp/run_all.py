@@ -24,7 +24,8 @@ from research.mdrp.instance import load_instance
 from research.mdrp.solve import GUARDED, guarded, run, solve, write_solution
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_INSTANCES = Path("/work/shared/mdrp/dev")
+#: The workplace keeps the public MDRP instances beside the repository (`../shared/mdrp/dev`).
+DEFAULT_INSTANCES = HERE.parents[1].parent / "shared" / "mdrp" / "dev"
 #: Where the hand-written part of RESULTS.md starts (kept when a run rewrites the figures).
 NOTES = "## Notes"
 
