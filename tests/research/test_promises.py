@@ -20,7 +20,7 @@ def test_each_order_is_observed_when_placed_and_its_delivery_is_the_replays(
 ) -> None:
     instance = load_instance(instance_dir)
     travel = EuclideanTravel(instance.parameters.metres_per_minute)
-    delivered = {d.order.id: d.dropoff_time for d in solve.solve(instance).deliveries}
+    delivered = {d.order.id: d.dropoff_time for d in solve.solve(instance, "policy").deliveries}
 
     observations = promises.observe(instance)
 
