@@ -268,11 +268,11 @@ ORDER_SMALL_ORDER_FEE_VND = env.int("ORDER_SMALL_ORDER_FEE_VND", default=10000)
 ORDER_SERVICE_FEE_VND = env.int("ORDER_SERVICE_FEE_VND", default=3000)
 ORDER_DRIVER_SPEED_KMH = env.int("ORDER_DRIVER_SPEED_KMH", default=20)
 ORDER_ETA_BUFFER_MINUTES = env.int("ORDER_ETA_BUFFER_MINUTES", default=10)
-# E-wallet gateway (orders/gateways/). The sandbox provider speaks the protocol in orders/gateways/sandbox.py.
 # Tips: whole dong within these bounds, given at checkout or until this many hours after delivery.
 TIP_MIN_VND = env.int("TIP_MIN_VND", default=1000)
 TIP_MAX_VND = env.int("TIP_MAX_VND", default=500000)
 TIP_WINDOW_HOURS = env.int("TIP_WINDOW_HOURS", default=24)
+# E-wallet gateway (orders/gateways/). The sandbox provider speaks the protocol in orders/gateways/sandbox.py.
 PAYMENT_SANDBOX_URL = env.str("PAYMENT_SANDBOX_URL", default="http://127.0.0.1:8900")
 PAYMENT_SANDBOX_API_KEY = env.str("PAYMENT_SANDBOX_API_KEY", default="sandbox-key" if DEBUG else "")
 PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="sandbox-secret" if DEBUG else "")
