@@ -236,6 +236,37 @@ def nearby_driver_ids(*, lat: float, lng: float, radius_m: float, count: int) ->
     return [int(member) for member in members]
 
 
+def nearby_free_positions(
+    *, lat: float, lng: float, radius_m: float, count: int
+) -> dict[int, tuple[float, float]]:
+    """(lat, lng) of the drivers with a live position within radius_m who carry no order, nearest
+    first: two round trips (the GEO search with coordinates, then the carrying sets)."""
+    found = cast(
+        list[tuple[bytes, tuple[float, float]]],
+        client().geosearch(
+            GEO_KEY,
+            longitude=lng,
+            latitude=lat,
+            radius=radius_m,
+            unit="m",
+            sort="ASC",
+            count=count,
+            withcoord=True,
+        ),
+    )
+    if not found:
+        return {}
+    pipe = client().pipeline(transaction=False)
+    for member, _ in found:
+        pipe.exists(CARRYING_KEY.format(int(member)))
+    carrying = cast(list[int], pipe.execute())
+    return {
+        int(member): (d_lat, d_lng)
+        for (member, (d_lng, d_lat)), busy in zip(found, carrying, strict=True)
+        if not busy
+    }
+
+
 def positions(driver_ids: list[int]) -> dict[int, tuple[float, float]]:
     """(lat, lng) of each driver that has a live position."""
     if not driver_ids:

@@ -9,7 +9,6 @@
 
 import logging
 from datetime import datetime, timedelta
-from typing import cast
 
 import redis
 
@@ -30,16 +29,13 @@ def live_supply(lat: float, lng: float, now: datetime) -> Supply:
     """Drivers with a live position near (lat, lng) and no food on board; `NO_SUPPLY` while Redis is
     unreachable (logged), so a quote or a placement never fails for it."""
     try:
-        nearby = location.nearby_driver_ids(lat=lat, lng=lng, radius_m=SUPPLY_RADIUS_M, count=SUPPLY_DRIVERS)
-        if not nearby:
-            return NO_SUPPLY
-        pipe = location.client().pipeline()
-        for driver_id in nearby:
-            pipe.exists(location.CARRYING_KEY.format(driver_id))
-        carrying = cast(list[int], pipe.execute())
-        where = location.positions([d for d, busy in zip(nearby, carrying, strict=True) if not busy])
+        where = location.nearby_free_positions(
+            lat=lat, lng=lng, radius_m=SUPPLY_RADIUS_M, count=SUPPLY_DRIVERS
+        )
     except redis.RedisError:
         logger.warning("drivers: free drivers near %s,%s unavailable (Redis); promising without", lat, lng)
+        return NO_SUPPLY
+    if not where:
         return NO_SUPPLY
     drivers = [
         AvailableDriver(
