@@ -56,6 +56,16 @@ def _redact_argument(value: Any) -> Any:
     return value if cleaned == text else cleaned
 
 
+class NoWebSocketAccessFilter(logging.Filter):
+    """Drops uvicorn's per-socket access lines (`<client> - "WebSocket <path>" [accepted]`, `403`, ...),
+    which it writes on its error logger whatever `--no-access-log` says: the `ws` process opens
+    thousands of sockets a second when a deploy reconnects them, and a line each cost a tenth of an
+    open. Sockets are counted by the `loship_websocket_connections` gauge instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith('%s - "WebSocket %s"'))
+
+
 class RedactSecretsFilter(logging.Filter):
     """Removes token values (`token=...`, `Bearer ...`, `access`/`refresh`, any JWT) from a record's
     message and arguments.

@@ -30,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
+import orjson
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 from channels.exceptions import StopConsumer
@@ -172,6 +173,12 @@ class LiveStream(AsyncJsonWebsocketConsumer):
             for task in (socket, layer):
                 task.cancel()
             await asyncio.gather(socket, layer, return_exceptions=True)
+
+    @classmethod
+    async def encode_json(cls, content: Any) -> str:
+        """Every frame a stream sends (snapshots, pushes, heartbeats) encoded by orjson: several
+        times faster than the standard library's encoder on a snapshot, and the same JSON."""
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS).decode()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch without its hop to the sync thread (module docstring)."""
