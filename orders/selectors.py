@@ -1,11 +1,13 @@
 """Reads of orders shared by the API, the admin, the live streams and the drivers app."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Model, Prefetch, Q, QuerySet
+from django.db.models.base import ModelState
 
 from loship.timefmt import iso, iso_or_none
 from merchants.models import Merchant
@@ -88,6 +90,21 @@ _SNAPSHOT_SQL = _SNAPSHOT_TEMPLATE.format(
 )
 
 
+M = TypeVar("M", bound=Model)
+
+
+def _loaded(model: type[M], attnames: tuple[str, ...], values: Sequence[Any]) -> M:
+    """An instance of `model` as `Model.from_db` makes it from these columns (the others deferred:
+    they load on access), without running `__init__` over every field of the model: on a stream's
+    open that costs more than building the snapshot."""
+    instance = model.__new__(model)
+    instance.__dict__.update(zip(attnames, values, strict=True))
+    instance._state = ModelState()
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
+
+
 def read_order_snapshot(order_id: int) -> OrderSnapshot | None:
     """Everything a live client needs to redraw the order after (re)connecting: the event payload plus
     the merchant, the drop-off, the lines and the timeline, read fresh in one statement (a stream's
@@ -102,8 +119,8 @@ def read_order_snapshot(order_id: int) -> OrderSnapshot | None:
         return None
     split = len(_SNAPSHOT_ORDER_COLUMNS)
     end = split + len(_SNAPSHOT_CUSTOMER_COLUMNS)
-    order = Order.from_db(connection.alias, list(_SNAPSHOT_ORDER_COLUMNS), row[:split])
-    customer = User.from_db(connection.alias, list(_SNAPSHOT_CUSTOMER_COLUMNS), row[split:end])
+    order = _loaded(Order, _SNAPSHOT_ORDER_COLUMNS, row[:split])
+    customer = _loaded(User, _SNAPSHOT_CUSTOMER_COLUMNS, row[split:end])
     name, lat, lng, address, phone, lines, events = row[end:]
     body = {
         **order_event_payload(order, reason=order.status_reason),

@@ -143,6 +143,8 @@ def test_server_and_worker_lines_are_json_utc_carry_the_request_id_and_no_token(
         ('%s - "WebSocket %s" [accepted]', False),
         ('%s - "WebSocket %s" 403', False),
         ('%s - "WebSocket %s" %d', False),
+        ("connection open", False),
+        ("connection closed", False),
         ("Uvicorn running on %s://%s:%d (Press CTRL+C to quit)", True),
         ("Exception in ASGI application\n", True),
     ],
