@@ -6,7 +6,8 @@ while after it was opened (`MOMO_QUERY_AFTER_SECONDS`), and for an expired one w
 `MOMO_QUERY_WINDOW_HOURS`, and applies a settled answer through `handle_webhook`, exactly as the
 notification would have been: the same locks, the same once-only ledger entry, so a notification
 arriving at the same moment changes nothing twice. A payment that was paid after its order expired is
-charged and refunded, as a late notification would be.
+charged and refunded, as a late notification would be; an expired one MoMo reports failed (or never
+saw) is marked failed, so it is asked about once.
 """
 
 from datetime import datetime, timedelta
@@ -46,9 +47,15 @@ def reconcile_payment(*, payment_id: int) -> str:
     if gateway is None:
         return payment.status
     state = gateway.query_payment(merchant_ref=payment.provider_ref or payment.order.code)
+    unknown_or_failed = state is None or (state.notice.settled and not state.notice.succeeded)
+    if payment.status == PaymentAttemptStatus.EXPIRED and unknown_or_failed:
+        # Its order is closed and MoMo will never take this money: stop asking. A success notice
+        # arriving anyway still charges and refunds it (a failed payment still takes a late success).
+        Payment.objects.filter(pk=payment.pk, status=PaymentAttemptStatus.EXPIRED).update(
+            status=PaymentAttemptStatus.FAILED
+        )
+        return PaymentAttemptStatus.FAILED
     if state is None or not state.notice.settled:
-        return payment.status
-    if not state.notice.succeeded and payment.status != PaymentAttemptStatus.CREATED:
         return payment.status
     return handle_webhook(notice=state.notice, provider=payment.provider).status
 

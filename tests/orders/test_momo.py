@@ -307,6 +307,22 @@ def test_a_payment_found_paid_after_its_order_expired_is_refunded(
     assert charges(momo_order) == [("charge", momo_order.total_vnd), ("refund", momo_order.total_vnd)]
 
 
+def test_an_expired_payment_momo_reports_unpaid_is_asked_about_once(
+    momo_order: Order, momo: MomoProvider
+) -> None:
+    Order.objects.filter(pk=momo_order.pk).update(payment_deadline=timezone.now() - timedelta(minutes=1))
+    services.expire_unpaid_order(order_id=momo_order.pk)
+    momo.pay(momo_order.code, result_code=1005)
+    _age(momo_order, 600)
+
+    reconcile_gateway_payments()
+    reconcile_gateway_payments()
+
+    assert momo.state.calls.count("/v2/gateway/api/query") == 1
+    assert Payment.objects.get(order=momo_order).status == PaymentAttemptStatus.FAILED
+    assert charges(momo_order) == []
+
+
 # --- refunds ---------------------------------------------------------------------------------------
 
 
