@@ -1,8 +1,8 @@
 """Settling payments whose notification never came, by asking the provider (MoMo's status query).
 
 A provider's notification can be lost (our endpoint down, a network cut, the provider giving up its
-retries). The `reconcile_gateway_payments` beat sweep asks the provider for each payment still open a
-while after it was opened (`MOMO_QUERY_AFTER_SECONDS`), and for an expired one within
+retries). The `reconcile_gateway_payments` beat sweep asks the provider for each order payment and
+tip still open a while after it was opened (`MOMO_QUERY_AFTER_SECONDS`), and for an expired one within
 `MOMO_QUERY_WINDOW_HOURS`, and applies a settled answer through `handle_webhook`, exactly as the
 notification would have been: the same locks, the same once-only ledger entry, so a notification
 arriving at the same moment changes nothing twice. A payment that was paid after its order expired is
@@ -10,31 +10,42 @@ charged and refunded, as a late notification would be; an expired one MoMo repor
 saw) is marked failed, so it is asked about once.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from loship.errors import ApplicationError
 from orders.gateways import GatewayError, queryable_gateway
-from orders.models import Payment, PaymentAttemptStatus
+from orders.models import Payment, PaymentAttemptStatus, Tip, TipStatus
 from orders.services.payments import handle_webhook
+from orders.services.tips import handle_tip_webhook
+
+
+def _due(now: datetime) -> dict[str, object]:
+    """Opened at a queryable provider long enough ago to ask about, and not too long ago."""
+    return {
+        "provider": "momo",
+        "created_at__lte": now - timedelta(seconds=settings.MOMO_QUERY_AFTER_SECONDS),
+        "created_at__gte": now - timedelta(hours=settings.MOMO_QUERY_WINDOW_HOURS),
+    }
 
 
 def payments_to_reconcile(*, now: datetime, limit: int) -> list[int]:
-    """Ids of payments at a queryable provider still without a result, old enough to ask about."""
-    asked_after = now - timedelta(seconds=settings.MOMO_QUERY_AFTER_SECONDS)
-    window_start = now - timedelta(hours=settings.MOMO_QUERY_WINDOW_HOURS)
-    return list(
-        Payment.objects.filter(
-            provider="momo",
-            status__in=(PaymentAttemptStatus.CREATED, PaymentAttemptStatus.EXPIRED),
-            created_at__lte=asked_after,
-            created_at__gte=window_start,
-        )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    """Ids of order payments still without a result, old enough to ask about."""
+    open_statuses = (PaymentAttemptStatus.CREATED, PaymentAttemptStatus.EXPIRED)
+    due = Payment.objects.filter(status__in=open_statuses, **_due(now)).order_by("created_at")
+    return list(due.values_list("pk", flat=True)[:limit])
+
+
+def tips_to_reconcile(*, now: datetime, limit: int) -> list[int]:
+    """Ids of tips still awaiting their payment, old enough to ask about."""
+    due = Tip.objects.filter(status=TipStatus.PENDING, **_due(now)).order_by("created_at")
+    return list(due.values_list("pk", flat=True)[:limit])
 
 
 def reconcile_payment(*, payment_id: int) -> str:
@@ -60,14 +71,35 @@ def reconcile_payment(*, payment_id: int) -> str:
     return handle_webhook(notice=state.notice, provider=payment.provider).status
 
 
+def reconcile_tip(*, tip_id: int) -> str:
+    """Ask the provider for a tip's payment and apply a settled answer once; answers the tip's status."""
+    tip = Tip.objects.select_related("order").get(pk=tip_id)
+    gateway = queryable_gateway(tip.provider)
+    if tip.status != TipStatus.PENDING or gateway is None:
+        return tip.status
+    state = gateway.query_payment(merchant_ref=tip.provider_ref or tip.merchant_ref)
+    if state is None or not state.notice.settled:
+        return tip.status
+    return handle_tip_webhook(state.notice, tip.provider)
+
+
 def reconcile_open_payments(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Reconcile a batch of open payments; how many changed. A provider error skips that payment."""
+    """Reconcile a batch of open order payments and tips; how many changed. A provider error (or a
+    refused answer) skips that one: the next sweep asks again."""
+    now = now or timezone.now()
     changed = 0
-    for payment_id in payments_to_reconcile(now=now or timezone.now(), limit=limit):
-        before = Payment.objects.values_list("status", flat=True).get(pk=payment_id)
-        try:
-            after = reconcile_payment(payment_id=payment_id)
-        except (GatewayError, ApplicationError):
-            continue
-        changed += after != before
+    for payment_id in payments_to_reconcile(now=now, limit=limit):
+        changed += _changes(
+            Payment.objects.filter(pk=payment_id), partial(reconcile_payment, payment_id=payment_id)
+        )
+    for tip_id in tips_to_reconcile(now=now, limit=limit):
+        changed += _changes(Tip.objects.filter(pk=tip_id), partial(reconcile_tip, tip_id=tip_id))
     return changed
+
+
+def _changes(row: QuerySet[Any], reconcile: Callable[[], str]) -> bool:
+    before = row.values_list("status", flat=True).get()
+    try:
+        return reconcile() != before
+    except (GatewayError, ApplicationError):
+        return False

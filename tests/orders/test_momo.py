@@ -29,6 +29,8 @@ from orders.models import (
     PaymentAttemptStatus,
     PaymentStatus,
     RefusedNotice,
+    Tip,
+    TipStatus,
 )
 from orders.tasks import reconcile_gateway_payments
 from tests.orders.momo_provider import MomoProvider
@@ -321,6 +323,25 @@ def test_an_expired_payment_momo_reports_unpaid_is_asked_about_once(
     assert momo.state.calls.count("/v2/gateway/api/query") == 1
     assert Payment.objects.get(order=momo_order).status == PaymentAttemptStatus.FAILED
     assert charges(momo_order) == []
+
+
+def test_a_tip_whose_ipn_never_came_is_held_by_the_sweep_once(
+    placed_order: Order, momo: MomoProvider, customer_client: APIClient
+) -> None:
+    response = customer_client.post(
+        f"/api/v1/orders/{placed_order.pk}/tip", {"amount_vnd": 20_000}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    tip = Tip.objects.get(order=placed_order)
+    assert (tip.provider, tip.provider_ref) == ("momo", tip.merchant_ref)
+    momo.pay(tip.merchant_ref)
+    Tip.objects.filter(pk=tip.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+
+    assert reconcile_gateway_payments() == 1
+    assert post_ipn(momo.ipn(tip.merchant_ref)).status_code == 204
+
+    assert Tip.objects.get(pk=tip.pk).status == TipStatus.HELD
+    assert charges(placed_order) == [("tip", 20_000)]
 
 
 # --- refunds ---------------------------------------------------------------------------------------
