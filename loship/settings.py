@@ -207,6 +207,7 @@ CELERY_TASK_ANNOTATIONS = {
     "loship.events.tasks.relay_outbox": _SWEEP_LIMITS,
     "orders.tasks.sweep_deadlines": _SWEEP_LIMITS,
     "orders.tasks.release_scheduled_orders": _SWEEP_LIMITS,
+    "orders.tasks.reconcile_gateway_payments": _SWEEP_LIMITS,
     "notifications.tasks.sweep_deliveries": _SWEEP_LIMITS,
     "drivers.tasks.dispatch_round": {"soft_time_limit": 120, "time_limit": 150},
     "notifications.tasks.deliver": _EARLY_ACK,
@@ -242,6 +243,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "drivers-expire-offers": {"task": "drivers.tasks.expire_offers", "schedule": 5.0},
     "drivers-save-positions": {"task": "drivers.tasks.save_positions", "schedule": 10.0},
     "drivers-sync-carrying": {"task": "drivers.tasks.sync_carrying", "schedule": 10.0},
+    "orders-reconcile-payments": {
+        "task": "orders.tasks.reconcile_gateway_payments",
+        "schedule": env.float("PAYMENT_RECONCILE_SWEEP_SECONDS", default=60.0),
+    },
     "orders-release-scheduled": {
         "task": "orders.tasks.release_scheduled_orders",
         "schedule": env.float("SCHEDULED_RELEASE_SWEEP_SECONDS", default=15.0),
@@ -278,6 +283,30 @@ PAYMENT_SANDBOX_API_KEY = env.str("PAYMENT_SANDBOX_API_KEY", default="sandbox-ke
 PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="sandbox-secret" if DEBUG else "")
 PAYMENT_RETURN_URL = env.str("PAYMENT_RETURN_URL", default="loship://orders/{code}")
 PAYMENT_GATEWAY_TIMEOUT_SECONDS = env.float("PAYMENT_GATEWAY_TIMEOUT_SECONDS", default=5.0)
+# The provider new e-wallet payments are opened with: "sandbox" (the demo default) or "momo".
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="sandbox")
+if PAYMENT_PROVIDER not in ("sandbox", "momo"):
+    raise ImproperlyConfigured(f"PAYMENT_PROVIDER must be sandbox or momo, not {PAYMENT_PROVIDER!r}")
+# MoMo (orders/gateways/momo.py): the partner's keys come from the environment only, never the repo.
+# MOMO_ENDPOINT is https://test-payment.momo.vn for MoMo's test environment, https://payment.momo.vn
+# for production. MOMO_IPN_URL is the public URL of /api/v1/payments/momo/ipn. MoMo asks callers to
+# wait up to 30 s for its answers. A payment without its IPN after MOMO_QUERY_AFTER_SECONDS is asked
+# for by the reconciliation sweep, for up to MOMO_QUERY_WINDOW_HOURS after it was opened.
+MOMO_ENDPOINT = env.str("MOMO_ENDPOINT", default="https://test-payment.momo.vn")
+MOMO_PARTNER_CODE = env.str("MOMO_PARTNER_CODE", default="")
+MOMO_ACCESS_KEY = env.str("MOMO_ACCESS_KEY", default="")
+MOMO_SECRET_KEY = env.str("MOMO_SECRET_KEY", default="")
+MOMO_IPN_URL = env.str("MOMO_IPN_URL", default="")
+MOMO_REQUEST_TYPE = env.str("MOMO_REQUEST_TYPE", default="captureWallet")
+MOMO_TIMEOUT_SECONDS = env.float("MOMO_TIMEOUT_SECONDS", default=30.0)
+MOMO_QUERY_AFTER_SECONDS = env.int("MOMO_QUERY_AFTER_SECONDS", default=120)
+MOMO_QUERY_WINDOW_HOURS = env.int("MOMO_QUERY_WINDOW_HOURS", default=24)
+if PAYMENT_PROVIDER == "momo" and not (
+    MOMO_PARTNER_CODE and MOMO_ACCESS_KEY and MOMO_SECRET_KEY and MOMO_IPN_URL
+):
+    raise ImproperlyConfigured(
+        "PAYMENT_PROVIDER=momo needs MOMO_PARTNER_CODE, MOMO_ACCESS_KEY, MOMO_SECRET_KEY and MOMO_IPN_URL"
+    )
 
 # --- Drivers and dispatch ------------------------------------------------------------------------
 

@@ -407,6 +407,27 @@ class Payment(models.Model):
         return f"{self.provider} {self.provider_ref or '-'} ({self.status})"
 
 
+class RefusedNotice(models.Model):
+    """A verified gateway notification we refused to apply (its amount is not the payment's): kept for
+    ops to chase with the provider, once per (provider, event, reason) however often it is replayed."""
+
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=64, help_text="The provider's id of the event (MoMo: transId).")
+    merchant_ref = models.CharField(max_length=64)
+    reason = models.CharField(max_length=32)
+    expected_vnd = models.PositiveBigIntegerField()
+    received_vnd = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id", "reason"], name="refused_notice_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.merchant_ref}: {self.reason}"
+
+
 class LedgerKind(models.TextChoices):
     CHARGE = "charge", "E-wallet charge"
     REFUND = "refund", "E-wallet refund"
