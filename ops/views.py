@@ -131,7 +131,7 @@ def _chosen_merchant(request: HttpRequest) -> tuple[User, Merchant | None, list[
 def merchant_dashboard(request: HttpRequest) -> HttpResponse:
     """Merchant staff: their merchants only (`?merchant=<id>` picks one); ops may open any merchant.
     Today's figures, then the last 30 days as charts (one query each, see `ops.trends`)."""
-    _, merchant, choices = _chosen_merchant(request)
+    _user, merchant, choices = _chosen_merchant(request)
     today, _last_hour = selectors.today_and_last_hour()
     context: dict[str, Any] = {
         **admin.site.each_context(request),
