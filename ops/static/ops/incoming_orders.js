@@ -23,6 +23,7 @@
   }
 
   function beep() {
+    root.setAttribute("data-rings", String(Number(root.getAttribute("data-rings") || 0) + 1));
     try {
       var Context = window.AudioContext || window.webkitAudioContext;
       if (!Context) { return; }
