@@ -2,7 +2,7 @@
 days are Ho Chi Minh City's, one query per chart, and the page draws them."""
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
