@@ -1,12 +1,13 @@
 """The live streams: customer order stream, merchant stream and the ops city feed.
 
-Every stream: authenticate (JWT from `?token=` / `bearer.<token>` subprotocol, or for the ops feed the
-admin's session cookie), check the browser's origin, check the user may see the groups, join them,
-send the snapshot, then forward pushed events. Refusals are accepted and closed at once with a code
-the client can act on: 4401 (no or bad credentials), 4403 (not allowed, or a foreign origin), 1013
-(the channel layer is unreachable: retry). Heartbeats: the server sends `{"type": "heartbeat"}`
-every WEBSOCKET_HEARTBEAT_SECONDS; a client may send `{"type": "ping"}` (answered with `pong`) or
-`{"type": "snapshot"}` (answered with a fresh snapshot, e.g. after it saw a gap in `sequence`).
+Every stream: authenticate (JWT from `?token=` / `bearer.<token>` subprotocol, or for the ops feed and
+the merchant stream, which admin pages open, the admin's session cookie), check the browser's origin,
+check the user may see the groups, join them, send the snapshot, then forward pushed events. Refusals
+are accepted and closed at once with a code the client can act on: 4401 (no or bad credentials), 4403
+(not allowed, or a foreign origin), 1013 (the channel layer is unreachable: retry). Heartbeats: the
+server sends `{"type": "heartbeat"}` every WEBSOCKET_HEARTBEAT_SECONDS; a client may send
+`{"type": "ping"}` (answered with `pong`) or `{"type": "snapshot"}` (answered with a fresh snapshot,
+e.g. after it saw a gap in `sequence`).
 
 Joining, the 1013 refusal, de-duplication (an order event by its `sequence`, any other by its
 `event_id`) and sends that race a closing socket are shared with the driver stream: `loship/streams.py`.
@@ -198,9 +199,11 @@ class OrderStreamConsumer(StreamConsumer):
 
 
 class MerchantStreamConsumer(StreamConsumer):
-    """`/ws/merchants/<merchant_id>/`: new orders, cancellations, driver arrival (staff of the merchant)."""
+    """`/ws/merchants/<merchant_id>/`: new orders, cancellations, driver arrival (staff of the merchant,
+    and ops). The admin's incoming orders page may use its session cookie."""
 
     stream = "merchant"
+    accepts_session = True
 
     @property
     def merchant_id(self) -> int:
