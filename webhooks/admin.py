@@ -15,6 +15,7 @@ from webhooks.targets import TargetRefused, check
 
 
 class EndpointForm(forms.ModelForm[WebhookEndpoint]):
+    url = forms.URLField(max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         choices=[(topic, topic) for topic in EVENT_TYPES], widget=forms.CheckboxSelectMultiple
     )
