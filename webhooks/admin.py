@@ -4,6 +4,7 @@ message), enable a disabled one, read the delivery log and redeliver."""
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -23,6 +24,15 @@ class EndpointForm(forms.ModelForm[WebhookEndpoint]):
     class Meta:
         model = WebhookEndpoint
         fields = ["merchant", "url", "events", "description"]
+
+    def clean(self) -> dict[str, Any]:
+        """The per-merchant limit, said on the form (the service still counts it under a lock)."""
+        cleaned = super().clean() or {}
+        merchant = cleaned.get("merchant")
+        limit = settings.WEBHOOKS_MAX_ENDPOINTS_PER_MERCHANT
+        if self.instance.pk is None and merchant is not None and merchant.webhook_endpoints.count() >= limit:
+            raise forms.ValidationError(f"A merchant may have at most {limit} webhook endpoints.")
+        return cleaned
 
     def clean_url(self) -> str:
         url: str = self.cleaned_data["url"]
@@ -51,6 +61,10 @@ class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
     ]
     actions = ["enable", "roll_secret"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: WebhookEndpoint | None = None) -> list[str]:
+        """An endpoint stays with the merchant it was made for."""
+        return [*self.readonly_fields, *(["merchant"] if obj is not None else [])]
+
     def save_model(self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool) -> None:
         """A new endpoint goes through the service (the per-merchant limit, the sealed secret), whose
         secret is shown in this one message; a change saves what the form edits."""
@@ -59,17 +73,13 @@ class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
                 endpoint_id=obj.pk, url=obj.url, events=list(obj.events), description=obj.description
             )
             return
-        try:
-            endpoint, secret = services.register_endpoint(
-                merchant_id=obj.merchant_id,
-                url=obj.url,
-                events=list(obj.events),
-                description=obj.description,
-                created_by=request.user,
-            )
-        except ApplicationError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            raise
+        endpoint, secret = services.register_endpoint(
+            merchant_id=obj.merchant_id,
+            url=obj.url,
+            events=list(obj.events),
+            description=obj.description,
+            created_by=request.user,
+        )
         obj.pk = endpoint.pk
         obj.refresh_from_db()
         self.message_user(

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from django.utils import timezone
 from pytest_django.fixtures import SettingsWrapper
 
@@ -292,3 +293,18 @@ def test_the_backoff_doubles_up_to_its_cap_with_jitter(attempts: int) -> None:
 
     assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
     assert len(set(delays)) > 1
+
+
+def test_a_secret_no_configured_key_opens_fails_the_try_without_sending(
+    receiver: Receiver, register: Register, place_order: Callable[[], Order], settings: SettingsWrapper
+) -> None:
+    register(receiver.hook_url())
+    delivery = the_delivery(place_order())
+    settings.WEBHOOKS_SECRET_KEYS = [Fernet.generate_key().decode()]  # the sealing key was replaced
+
+    services.deliver(delivery_id=delivery.pk, attempts_seen=0)
+
+    delivery.refresh_from_db()
+    assert receiver.count() == 0
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
+    assert delivery.last_error == "the signing secret cannot be unsealed"
