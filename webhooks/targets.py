@@ -57,6 +57,12 @@ def is_public(address: IPAddress) -> bool:
     return address.is_global and not address.is_multicast
 
 
+def refused_addresses(addresses: tuple[IPAddress, ...]) -> list[str]:
+    """Those of a host's addresses a webhook may not go to; one is enough to refuse the host, since
+    the connection could land on any of them."""
+    return [str(address) for address in addresses if not _allowlisted(address) and not is_public(address)]
+
+
 def resolve(host: str, port: int) -> tuple[IPAddress, ...]:
     """Every address `host` resolves to now (a literal address is itself)."""
     try:
@@ -87,15 +93,10 @@ def check(url: str) -> Target:
     host = parts.hostname
     port = port or (443 if parts.scheme == "https" else 80)
     addresses = resolve(host, port)
-    allowlisted = [_allowlisted(address) for address in addresses]
-    refused = [
-        str(address)
-        for address, allowed in zip(addresses, allowlisted, strict=True)
-        if not allowed and not is_public(address)
-    ]
+    refused = refused_addresses(addresses)
     if refused:
         raise TargetRefused("webhook_target_refused", f"{host} resolves to non-public {', '.join(refused)}")
-    if parts.scheme == "http" and not all(allowlisted):
+    if parts.scheme == "http" and not all(_allowlisted(address) for address in addresses):
         raise TargetRefused("webhook_https_required", "webhooks are sent over https")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(scheme=parts.scheme, host=host, port=port, path=path, addresses=addresses)

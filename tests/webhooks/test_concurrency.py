@@ -1,5 +1,6 @@
-"""Registrations racing for a merchant's last endpoint slot: exactly one gets it (the merchant's row
-lock serializes the count), on real PostgreSQL connections in threads."""
+"""Races on real PostgreSQL connections in threads: registrations for a merchant's last endpoint slot
+(the merchant's row lock serializes the count), sweeps over the same due deliveries, two senders of
+one try (the row lock, skipped by the second)."""
 
 from datetime import timedelta
 from typing import Any
@@ -10,10 +11,12 @@ from django.utils import timezone
 from pytest_django.fixtures import SettingsWrapper
 
 from loship.errors import ApplicationError
+from loship.events.models import OutboxEvent
 from tests.concurrency import run_at_once
 from tests.orders.factories import make_merchant
+from tests.webhooks.receivers import Receiver
 from webhooks import services
-from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 
 @pytest.mark.django_db(transaction=True)
@@ -61,3 +64,30 @@ def test_racing_sweeps_queue_each_due_delivery_once() -> None:
     queued = run_at_once(3, lambda _: services.queue_due())
 
     assert sum(queued) == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_senders_of_the_same_try_post_it_once(
+    local_receivers: SettingsWrapper, receiver: Receiver
+) -> None:
+    merchant = make_merchant()
+    services.register_endpoint(merchant_id=merchant.pk, url=receiver.hook_url(), events=["order.placed"])
+    event = OutboxEvent(
+        event_id=uuid4(),
+        topic="order.placed",
+        aggregate_type="order",
+        aggregate_id="7",
+        payload={"order_id": 7, "merchant_id": merchant.pk, "payment_status": "unpaid"},
+    )
+    services.enqueue_event(event=event)
+    delivery = WebhookDelivery.objects.get()
+
+    outcomes = run_at_once(2, lambda _: services.deliver(delivery_id=delivery.pk, attempts_seen=0))
+
+    assert (
+        sorted(outcomes) == sorted([DeliveryStatus.DELIVERED, services.IN_FLIGHT])
+        or outcomes == [DeliveryStatus.DELIVERED] * 2
+    )
+    assert receiver.count() == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)
