@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "drivers",
     "notifications.apps.NotificationsConfig",
     "chat.apps.ChatConfig",
+    "webhooks.apps.WebhooksConfig",
     "research",
     "ops",
 ]
@@ -179,6 +180,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "drivers.tasks.*": {"queue": "dispatch"},
     "notifications.tasks.*": {"queue": "notifications"},
+    "webhooks.tasks.*": {"queue": "notifications"},
 }
 # A task is acknowledged after it ran, so a killed worker's task is delivered again; every task is
 # idempotent (docs/architecture.md, "The event path"). Long timers are database deadlines, never long
@@ -209,6 +211,7 @@ CELERY_TASK_ANNOTATIONS = {
     "orders.tasks.release_scheduled_orders": _SWEEP_LIMITS,
     "orders.tasks.reconcile_gateway_payments": _SWEEP_LIMITS,
     "notifications.tasks.sweep_deliveries": _SWEEP_LIMITS,
+    "webhooks.tasks.deliver": _EARLY_ACK,
     "drivers.tasks.dispatch_round": {"soft_time_limit": 120, "time_limit": 150},
     "notifications.tasks.deliver": _EARLY_ACK,
     "ops.tasks.check_headroom": _EARLY_ACK,
@@ -231,6 +234,9 @@ DISPATCH_ROUND_SECONDS = env.float("DISPATCH_ROUND_SECONDS", default=10.0)
 NOTIFICATIONS_SEND_GRACE_SECONDS = env.float("NOTIFICATIONS_SEND_GRACE_SECONDS", default=5.0)
 NOTIFICATIONS_SWEEP_SECONDS = env.float("NOTIFICATIONS_SWEEP_SECONDS", default=2.0)
 # Periodic sweeps. Deadlines live in the database; these only look for what is due.
+# Partner webhooks (webhooks/): a delivery is tried by a task after the relay writes it; the sweep
+# queues those past their deadline (a retry, a lost first try) every WEBHOOKS_SWEEP_SECONDS.
+WEBHOOKS_SWEEP_SECONDS = env.float("WEBHOOKS_SWEEP_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-catch-up": {"task": "loship.events.tasks.relay_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "orders-sweep-deadlines": {"task": "orders.tasks.sweep_deadlines", "schedule": 15.0},
@@ -238,6 +244,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "notifications.tasks.sweep_deliveries",
         "schedule": NOTIFICATIONS_SWEEP_SECONDS,
     },
+    "webhooks-queue-due": {"task": "webhooks.tasks.queue_due", "schedule": WEBHOOKS_SWEEP_SECONDS},
     "ops-check-headroom": {"task": "ops.tasks.check_headroom", "schedule": 30.0},
     "drivers-dispatch-round": {"task": "drivers.tasks.dispatch_round", "schedule": DISPATCH_ROUND_SECONDS},
     "drivers-expire-offers": {"task": "drivers.tasks.expire_offers", "schedule": 5.0},
@@ -568,3 +575,26 @@ LOGGING = {
         "celery": {"level": LOG_LEVEL},
     },
 }
+
+# --- Partner webhooks ------------------------------------------------------------------------------
+
+# A failed try is retried after BASE, 2xBASE, 4xBASE... seconds (capped at MAX, each with jitter) until
+# WINDOW seconds after the event, then given up. A first try not sent within GRACE seconds (its task
+# lost) is queued again by the sweep.
+WEBHOOKS_RETRY_BASE_SECONDS = env.float("WEBHOOKS_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOKS_RETRY_MAX_SECONDS = env.float("WEBHOOKS_RETRY_MAX_SECONDS", default=3600.0)
+WEBHOOKS_RETRY_WINDOW_SECONDS = env.float("WEBHOOKS_RETRY_WINDOW_SECONDS", default=24 * 3600.0)
+WEBHOOKS_SEND_GRACE_SECONDS = env.float("WEBHOOKS_SEND_GRACE_SECONDS", default=30.0)
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOKS_READ_TIMEOUT_SECONDS = env.float("WEBHOOKS_READ_TIMEOUT_SECONDS", default=10.0)
+# An endpoint that failed this many tries in a row, over at least this long without one success, is
+# disabled and its merchant told.
+WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=20)
+WEBHOOKS_DISABLE_AFTER_SECONDS = env.float("WEBHOOKS_DISABLE_AFTER_SECONDS", default=24 * 3600.0)
+WEBHOOKS_MAX_ENDPOINTS_PER_MERCHANT = env.int("WEBHOOKS_MAX_ENDPOINTS_PER_MERCHANT", default=5)
+# Networks a webhook may reach although they are not public (CIDRs): tests and local development, whose
+# receivers listen on 127.0.0.1. Empty in production: private, loopback and link-local are refused.
+WEBHOOKS_ALLOWED_NETWORKS = env.list("WEBHOOKS_ALLOWED_NETWORKS", default=[])
+# Fernet keys sealing the endpoints' signing secrets at rest, newest first (webhooks/sealing.py);
+# empty: one derived from SECRET_KEY.
+WEBHOOKS_SECRET_KEYS = env.list("WEBHOOKS_SECRET_KEYS", default=[])
