@@ -332,6 +332,10 @@ DRIVER_BASE_PAY_VND = env.int("DRIVER_BASE_PAY_VND", default=12000)
 DRIVER_PAY_PER_KM_VND = env.int("DRIVER_PAY_PER_KM_VND", default=3000)
 # A driver owing more cash on delivery than this gets no cash orders until they settle.
 DRIVER_CASH_LIMIT_VND = env.int("DRIVER_CASH_LIMIT_VND", default=2000000)
+
+# How old a count of the free drivers around a merchant may be when a quote or a placement promises a
+# delivery time (drivers/promises.py; 0: counted afresh each time, as the test suite does).
+PROMISE_SUPPLY_SECONDS = env.float("PROMISE_SUPPLY_SECONDS", default=5.0)
 # When set, delivery needs the customer's 4-digit code; otherwise a code, if sent, must match.
 DRIVER_DELIVERY_CODE_REQUIRED = env.bool("DRIVER_DELIVERY_CODE_REQUIRED", default=False)
 # Dispatch: an order enters the pool this many minutes before its food is ready.
