@@ -9,10 +9,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from drivers.selectors import largest_cash_balances
@@ -104,8 +106,9 @@ def order_action(request: HttpRequest, order_id: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("ops:dashboard"))
 
 
-def merchant_dashboard(request: HttpRequest) -> HttpResponse:
-    """Merchant staff: their merchants only (`?merchant=<id>` picks one); ops may open any merchant."""
+def merchant_of_request(request: HttpRequest) -> tuple[Merchant | None, QuerySet[Merchant]]:
+    """The merchant a merchant page shows (`?merchant=<id>`, else the first by name) and the merchants
+    the user may pick: staff their own (another is a 404), ops any."""
     user = request.user
     if not isinstance(user, User):
         raise PermissionDenied
@@ -119,6 +122,13 @@ def merchant_dashboard(request: HttpRequest) -> HttpResponse:
             raise Http404
     else:
         merchant = choices.order_by("name").first()
+    return merchant, choices
+
+
+def merchant_dashboard(request: HttpRequest) -> HttpResponse:
+    """Merchant staff: their merchants only (`?merchant=<id>` picks one); ops may open any merchant."""
+    merchant, choices = merchant_of_request(request)
+    user = request.user
     today, _ = selectors.today_and_last_hour()
     context: dict[str, Any] = {
         **admin.site.each_context(request),
@@ -126,5 +136,6 @@ def merchant_dashboard(request: HttpRequest) -> HttpResponse:
         "merchant": merchant,
         "merchant_choices": list(choices.order_by("name")[:50]) if not is_ops(user) else [],
         "figures": selectors.merchant_figures(merchant, today) if merchant else None,
+        "statement_link": gettext_lazy("Statement and CSV export"),
     }
     return render(request, "ops/merchant_dashboard.html", context)

@@ -15,6 +15,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(
         "merchant/orders/upcoming", views.MerchantUpcomingOrdersApi.as_view(), name="merchant-order-upcoming"
     ),
+    path(
+        "merchant/merchants/<int:pk>/statement",
+        views.MerchantStatementApi.as_view(),
+        name="merchant-statement",
+    ),
     path("merchant/orders/<int:pk>", views.MerchantOrderDetailApi.as_view(), name="merchant-order-detail"),
     path("merchant/orders/<int:pk>/accept", views.MerchantAcceptApi.as_view(), name="merchant-order-accept"),
     path("merchant/orders/<int:pk>/reject", views.MerchantRejectApi.as_view(), name="merchant-order-reject"),

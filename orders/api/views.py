@@ -22,13 +22,16 @@ from loship.errors import ApplicationError, CommonErrors
 from loship.idempotency.api import IDEMPOTENCY_KEY, once_per_key
 from loship.idempotency.services import MAX_KEY_LENGTH, request_hash
 from loship.pagination import CursorPagination, PageNumberPagination
+from merchants.models import Merchant
+from merchants.selectors import merchants_for_staff
 from orders import selectors, services
 from orders.api import serializers as s
-from orders.errors import PaymentErrors, TipErrors
+from orders.errors import CartErrors, PaymentErrors, TipErrors
 from orders.gateways import WebhookMalformed, WebhookSignatureInvalid, get_gateway
 from orders.gateways.routes import handler_for
 from orders.models import ActorRole, Order, PaymentMethod, Tip
 from orders.services.placement import Cart
+from orders.statements import current_month, merchant_statement
 from users.models import Address
 from users.permissions import IsMerchantStaff, IsOps, request_user
 
@@ -290,6 +293,30 @@ class MerchantOrderDetailApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         order = get_object_or_404(_merchant_orders(request), pk=pk)
         return Response(_detail(order))
+
+
+class MerchantStatementApi(APIView):
+    """A merchant's statement over a period (this month by default): one line per order, the totals
+    and the net payout, read from the ledger. Staff of another merchant get a 404."""
+
+    permission_classes = [IsMerchantStaff]
+
+    @extend_schema(
+        parameters=[s.StatementPeriodSerializer],
+        responses={200: s.StatementSerializer, **s.STATEMENT_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        user = request_user(request)
+        merchants = Merchant.objects.all() if user.is_ops else merchants_for_staff(user)
+        merchant = merchants.filter(pk=pk).first()
+        if merchant is None:
+            raise CartErrors.MERCHANT_NOT_FOUND()
+        period = s.StatementPeriodSerializer(data=request.query_params.dict())
+        period.is_valid(raise_exception=True)
+        this_month = current_month()
+        start = period.validated_data.get("start", this_month[0])
+        end = period.validated_data.get("end", this_month[1])
+        return Response(s.StatementSerializer(merchant_statement(merchant, start=start, end=end)).data)
 
 
 def _merchant_order(request: Request, pk: int) -> Order:

@@ -19,11 +19,13 @@ def book(
     reference: str,
     order: Order | None = None,
     driver_id: int | None = None,
+    merchant_id: int | None = None,
 ) -> LedgerEntry:
     """Record one movement of `amount_vnd` dong, in the caller's transaction."""
     return LedgerEntry.objects.create(
         order=order,
         driver_id=driver_id,
+        merchant_id=merchant_id,
         kind=kind,
         amount_vnd=amount_vnd,
         debit=debit,
