@@ -106,6 +106,17 @@ class ReasonInputSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=255)
 
 
+class RefundAfterDeliveryInputSerializer(StrictSerializer):
+    amount_vnd = serializers.IntegerField(min_value=1, help_text="Given back to the customer, in dong.")
+    reason = serializers.CharField(max_length=200)
+
+
+class RefundAfterDeliveryOutputSerializer(serializers.Serializer):
+    order_id = serializers.IntegerField()
+    refunded_vnd = serializers.IntegerField(help_text="Refunded after delivery so far, in dong.")
+    refundable_vnd = serializers.IntegerField(help_text="What may still be refunded, in dong.")
+
+
 class AcceptInputSerializer(StrictSerializer):
     prep_minutes = serializers.IntegerField(min_value=1, max_value=180)
 
@@ -659,6 +670,12 @@ REJECT_ERRORS = raises(*_STEP_REFUSALS)
 #: preparing and ready take no body, but refuse one they cannot read or with fields they do not know.
 BODYLESS_STEP_ERRORS = raises(*_STEP_REFUSALS, *BODY_REFUSALS)
 DELIVERY_FAILED_ERRORS = raises(*_STEP_REFUSALS)
+REFUND_AFTER_DELIVERY_ERRORS = raises(
+    SettlementErrors.NOT_DELIVERED,
+    SettlementErrors.EXCEEDS_REFUNDABLE,
+    CommonErrors.IDEMPOTENCY_KEY_REQUIRED,
+    *IDEMPOTENCY_REFUSALS,
+)
 STATEMENT_ERRORS = raises(CartErrors.MERCHANT_NOT_FOUND, SettlementErrors.PERIOD_INVALID, *BODY_REFUSALS)
 WEBHOOK_ERRORS = raises(
     PaymentErrors.SIGNATURE_INVALID,

@@ -34,6 +34,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("ops/orders/<int:pk>", views.OpsOrderDetailApi.as_view(), name="ops-order-detail"),
     path("ops/orders/<int:pk>/cancel", views.OpsOrderCancelApi.as_view(), name="ops-order-cancel"),
     path(
+        "ops/orders/<int:pk>/refund-after-delivery",
+        views.OpsRefundAfterDeliveryApi.as_view(),
+        name="ops-order-refund-after-delivery",
+    ),
+    path(
         "ops/orders/<int:pk>/delivery-failed",
         views.OpsDeliveryFailedApi.as_view(),
         name="ops-order-delivery-failed",

@@ -88,6 +88,12 @@ def _discount_funder(order: Order) -> str:
     return promotion.funded_by if promotion is not None else PromotionFunding.PLATFORM
 
 
+def refunded_after_delivery_vnd(order: Order) -> int:
+    """What has been refunded after delivery at the merchant's charge so far."""
+    refunds = LedgerEntry.objects.filter(order=order, kind=LedgerKind.MERCHANT_REFUND)
+    return int(refunds.aggregate(total=Sum("amount_vnd", default=0))["total"])
+
+
 def refundable_vnd(order: Order) -> int:
     """What may still be refunded to the customer at the merchant's charge (0 before delivery)."""
     booked = LedgerEntry.objects.filter(order=order, merchant_id=order.merchant_id)

@@ -373,3 +373,29 @@ def test_only_ops_may_change_a_merchants_commission_rate(menu: Menu, ops: User) 
 
     assert 'name="commission_bps"' not in staff_form
     assert 'name="commission_bps"' in ops_form
+
+
+def test_ops_refund_after_delivery_through_the_api_once_per_key(
+    place: Callable[..., Any], ops: User, menu: Menu
+) -> None:
+    order = placed(place)
+    deliver(order)
+    url = f"/api/v1/ops/orders/{order.pk}/refund-after-delivery"
+    client = authenticated_client(ops)
+    body = {"amount_vnd": 15_000, "reason": "thiếu trứng"}
+
+    first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="refund-1")
+    again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="refund-1")
+    keyless = client.post(url, body, format="json")
+    by_staff = authenticated_client(make_staff(menu.merchant)).post(
+        url, body, format="json", HTTP_IDEMPOTENCY_KEY="refund-2"
+    )
+
+    expected = {"order_id": order.pk, "refunded_vnd": 15_000, "refundable_vnd": 70_000}
+    assert (first.status_code, first.json()) == (201, expected)
+    assert (again.status_code, again.json()) == (200, expected)
+    assert keyless.status_code == 400
+    assert by_staff.status_code == 403
+    assert LedgerEntry.objects.filter(order=order, kind=LedgerKind.MERCHANT_REFUND).count() == 1
+    event = order.events.order_by("-version").first()
+    assert event is not None and (event.actor_id, event.actor_role) == (ops.pk, "ops")
