@@ -82,7 +82,7 @@ class Merchant(models.Model):
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(10_000)],
         help_text=_(
-            "The platform's commission on food sales, in basis points (2000 = 20%). Empty: the "
+            "The platform's commission on food sales, in basis points (2000 means 20 per cent). Empty: the "
             "platform default. A change applies to orders delivered from then on."
         ),
     )

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -507,7 +508,10 @@ class LedgerEntry(models.Model):
     debit = models.CharField(max_length=20, choices=LedgerAccount.choices)
     credit = models.CharField(max_length=20, choices=LedgerAccount.choices)
     reference = models.CharField(max_length=100)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="When the money moved: now, or the delivery's instant for the entries it books.",
+    )
 
     class Meta:
         ordering = ["id"]

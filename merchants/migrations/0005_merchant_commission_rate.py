@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='merchant',
             name='commission_bps',
-            field=models.PositiveSmallIntegerField(blank=True, help_text="The platform's commission on food sales, in basis points (2000 = 20%). Empty: the platform default. A change applies to orders delivered from then on.", null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(10000)], verbose_name='commission rate (basis points)'),
+            field=models.PositiveSmallIntegerField(blank=True, help_text="The platform's commission on food sales, in basis points (2000 means 20 per cent). Empty: the platform default. A change applies to orders delivered from then on.", null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(10000)], verbose_name='commission rate (basis points)'),
         ),
         migrations.AddConstraint(
             model_name='merchant',

@@ -11,6 +11,7 @@ cash collection) is shared out in the delivery's transaction, every entry naming
     ORDER_FEES      receivable -> fees                delivery, small-order and service fees
 
 so the receivable of a delivered order comes back to zero (subtotal + fees - discount = total). The
+entries carry the delivery's instant, so an order is never split across two statement periods. The
 rate is snapshot on the order (`Order.commission_bps`) and in the entry's amount: a rate changed by
 ops later never rewrites what was booked. Commission is charged on gross sales, before any discount.
 
@@ -60,6 +61,7 @@ def book_merchant_settlement(*, order: Order) -> None:
                 reference=f"{kind}:{order.code}",
                 order=order,
                 merchant_id=merchant_id,
+                at=order.delivered_at,
             )
 
     receivable, payable = LedgerAccount.ORDERS_RECEIVABLE, LedgerAccount.MERCHANT_PAYABLE

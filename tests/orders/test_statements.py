@@ -399,3 +399,15 @@ def test_ops_refund_after_delivery_through_the_api_once_per_key(
     assert LedgerEntry.objects.filter(order=order, kind=LedgerKind.MERCHANT_REFUND).count() == 1
     event = order.events.order_by("-version").first()
     assert event is not None and (event.actor_id, event.actor_role) == (ops.pk, "ops")
+
+
+def test_a_deliverys_entries_carry_its_instant_so_no_order_straddles_two_periods(
+    place: Callable[..., Any],
+) -> None:
+    order = placed(place)
+    deliver(order)
+    order.refresh_from_db()
+
+    booked = LedgerEntry.objects.filter(order=order, merchant__isnull=False)
+    assert set(booked.values_list("kind", flat=True)) == {"sale", "commission", "order_fees"}
+    assert set(booked.values_list("created_at", flat=True)) == {order.delivered_at}
