@@ -12,9 +12,10 @@ month. Hand-computed figures (the default cart is 85 000 of food; the tea cart 5
     D e-wallet, tip 20 000,      15%    85 000  12 750      -               -               85 000
       refunded in full after delivery
     E cash tea, partial refund   15%    50 000   7 500      -               -               20 000
+    F (delivered Feb 28) refunded on Mar 5     -            -               -                5 000
     --------------------------------------------------------------------------------------------
-                                        390 000 67 000      17 000          10 000          105 000
-    net payout = 390 000 - 67 000 - 17 000 - 105 000 = 201 000
+                                        390 000 67 000      17 000          10 000          110 000
+    net payout = 390 000 - 67 000 - 17 000 - 110 000 = 196 000
 
 Left out: a paid e-wallet order cancelled before delivery (refunded in full through the gateway: never
 a sale), the tip (the driver's), an order delivered at 23:59:59 on Feb 28 and one at 00:00 on Apr 1.
@@ -109,6 +110,10 @@ def march(place: Callable[..., Any], sandbox: SandboxProvider, menu: Menu, ops: 
     deliver(orders["before"])
     dated(orders["before"], at(2, 28, 23, 59, 59))
 
+    # A complaint about February's last order, settled on Mar 5: March's refund, February's sale.
+    services.refund_delivered_order(order_id=orders["before"].pk, amount_vnd=5_000, actor=ops, reason="late")
+    dated(orders["before"], at(3, 5), kinds=Q(kind=LedgerKind.MERCHANT_REFUND))
+
     orders["A"] = placed(place)
     deliver(orders["A"])
     dated(orders["A"], at(3, 1, 0, 0, 30))
@@ -166,10 +171,10 @@ def test_a_months_statement_reconciles_with_the_ledger_to_the_dong(
     assert totals.commission_vnd == 67_000
     assert totals.merchant_promo_vnd == 17_000
     assert totals.platform_promo_vnd == 10_000
-    assert totals.refunds_vnd == 105_000
-    assert totals.net_vnd == 390_000 - 67_000 - 17_000 - 105_000 == 201_000
-    assert statement.ledger_net_vnd == 201_000
-    assert merchant_payable_in(menu.merchant.pk, at(3, 1, 0), at(4, 1, 0)) == 201_000
+    assert totals.refunds_vnd == 110_000
+    assert totals.net_vnd == 390_000 - 67_000 - 17_000 - 110_000 == 196_000
+    assert statement.ledger_net_vnd == 196_000
+    assert merchant_payable_in(menu.merchant.pk, at(3, 1, 0), at(4, 1, 0)) == 196_000
     assert statement.reconciled
 
 
@@ -179,8 +184,11 @@ def test_each_order_is_on_its_own_line_with_the_rate_in_force_at_its_delivery(
     statement = merchant_statement(menu.merchant, start=MARCH[0], end=MARCH[1])
 
     lines = {line.order_code: line for line in statement.lines}
-    assert [line.order_code for line in statement.lines] == [march[k].code for k in "ABCDE"]
+    assert [line.order_code for line in statement.lines] == [march[k].code for k in ("before", *"ABCDE")]
+    february = lines[march["before"].code]
+    assert (february.gross_vnd, february.commission_vnd, february.refunds_vnd) == (0, 0, 5_000)
     assert {code: line.commission_bps for code, line in lines.items()} == {
+        march["before"].code: 2000,
         march["A"].code: 2000,
         march["B"].code: 2000,
         march["C"].code: 1500,
@@ -214,6 +222,7 @@ def test_the_days_either_side_hold_the_orders_just_outside(march: dict[str, Orde
     assert [line.order_code for line in february.lines] == [march["before"].code]
     assert [line.order_code for line in april.lines] == [march["after"].code]
     assert (february.totals.gross_vnd, february.totals.commission_vnd) == (85_000, 17_000)
+    assert february.totals.refunds_vnd == 0  # its refund was booked in March
     assert (april.totals.gross_vnd, april.totals.commission_vnd) == (85_000, 12_750)
     assert february.reconciled and april.reconciled
 
@@ -247,10 +256,11 @@ def test_the_csv_has_one_line_per_order_and_the_totals_in_whole_dong(
         "refunds_vnd",
         "net_vnd",
     ]
-    assert [row[0] for row in rows[1:]] == [*(march[k].code for k in "ABCDE"), "TOTAL"]
+    assert [row[0] for row in rows[1:]] == [*(march[k].code for k in ("before", *"ABCDE")), "TOTAL"]
     a_line = [march["A"].code, "2026-03-01T00:00:30+07:00", "cash", "2000"]
-    assert rows[1] == [*a_line, "85000", "17000", "0", "0", "0", "68000"]
-    assert rows[-1] == ["TOTAL", "", "", "", "390000", "67000", "17000", "10000", "105000", "201000"]
+    assert rows[2] == [*a_line, "85000", "17000", "0", "0", "0", "68000"]
+    assert rows[1][-2:] == ["5000", "-5000"]
+    assert rows[-1] == ["TOTAL", "", "", "", "390000", "67000", "17000", "10000", "110000", "196000"]
 
 
 def test_a_refund_beyond_what_the_merchant_was_credited_is_refused(
@@ -303,11 +313,11 @@ def test_staff_read_their_merchants_statement_through_the_api(march: dict[str, O
         "commission_vnd": 67_000,
         "merchant_promo_vnd": 17_000,
         "platform_promo_vnd": 10_000,
-        "refunds_vnd": 105_000,
-        "net_vnd": 201_000,
+        "refunds_vnd": 110_000,
+        "net_vnd": 196_000,
     }
-    assert body["ledger_net_vnd"] == 201_000 and body["reconciled"] is True
-    assert [line["order_code"] for line in body["lines"]] == [march[k].code for k in "ABCDE"]
+    assert body["ledger_net_vnd"] == 196_000 and body["reconciled"] is True
+    assert [line["order_code"] for line in body["lines"]] == [march[k].code for k in ("before", *"ABCDE")]
 
 
 def test_staff_of_another_merchant_get_not_found(menu: Menu, other_merchant_staff: User) -> None:
@@ -352,13 +362,13 @@ def test_the_admin_page_and_its_csv_for_staff_and_ops(march: dict[str, Order], m
 
     assert page.status_code == 200
     html = page.content.decode()
-    assert "201.000" in html and "390.000" in html
+    assert "196.000 ₫" in html and "390.000 ₫" in html
     assert exported["Content-Type"].startswith("text/csv")
     assert exported["Content-Disposition"].endswith('-2026-03-01-2026-03-31.csv"')
     assert (
-        exported.content.decode().strip().split("\n")[-1] == "TOTAL,,,,390000,67000,17000,10000,105000,201000"
+        exported.content.decode().strip().split("\n")[-1] == "TOTAL,,,,390000,67000,17000,10000,110000,196000"
     )
-    assert ops_page.status_code == 200 and "201.000" in ops_page.content.decode()
+    assert ops_page.status_code == 200 and "196.000 ₫" in ops_page.content.decode()
 
 
 def test_only_ops_may_change_a_merchants_commission_rate(menu: Menu, ops: User) -> None:
