@@ -284,6 +284,9 @@ ORDER_ETA_BUFFER_MINUTES = env.int("ORDER_ETA_BUFFER_MINUTES", default=10)
 TIP_MIN_VND = env.int("TIP_MIN_VND", default=1000)
 TIP_MAX_VND = env.int("TIP_MAX_VND", default=500000)
 TIP_WINDOW_HOURS = env.int("TIP_WINDOW_HOURS", default=24)
+# Commission on a merchant's food sales, in basis points (2000 = 20%), for merchants without their own
+# rate (`Merchant.commission_bps`); the rate in force at delivery is booked with the sale.
+MERCHANT_COMMISSION_BPS = env.int("MERCHANT_COMMISSION_BPS", default=2000)
 # E-wallet gateway (orders/gateways/). The sandbox provider speaks the protocol in orders/gateways/sandbox.py.
 PAYMENT_SANDBOX_URL = env.str("PAYMENT_SANDBOX_URL", default="http://127.0.0.1:8900")
 PAYMENT_SANDBOX_API_KEY = env.str("PAYMENT_SANDBOX_API_KEY", default="sandbox-key" if DEBUG else "")

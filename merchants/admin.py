@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Model, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from loship.errors import ApplicationError
 from merchants import services
@@ -252,7 +253,7 @@ class MerchantForm(forms.ModelForm[Merchant]):
         fields = [
             "name", "slug", "description", "phone", "address", "cover_image_url", "lat", "lng",
             "delivery_radius_m", "cuisines", "price_level", "min_order_vnd", "prep_minutes", "is_busy",
-            "is_active",
+            "is_active", "commission_bps",
         ]  # fmt: skip
 
 
@@ -277,12 +278,14 @@ class MerchantAdmin(ScopedModelAdmin):
         ("Location", {"fields": ("lat", "lng", "delivery_radius_m")}),
         ("Catalog", {"fields": ("cuisines", "price_level", "min_order_vnd", "prep_minutes")}),
         ("Status", {"fields": ("is_busy", "is_active", "rating_avg", "rating_count")}),
+        (_("Commission"), {"fields": ("commission_bps",)}),
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Merchant | None = None) -> list[str]:
         readonly = ["rating_avg", "rating_count"]
         if not _is_ops(request):
-            readonly += ["slug", "is_active"]
+            # The commission rate is agreed with ops: staff see it, only ops change it.
+            readonly += ["slug", "is_active", "commission_bps"]
         return readonly
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Merchant | None = None) -> dict[str, Any]:
