@@ -69,11 +69,12 @@ class MatchedDishSerializer(serializers.Serializer):
 
 
 class PhotoSerializer(serializers.Serializer):
-    """An uploaded photo's sized variants, made once when it was uploaded (merchants.photos)."""
+    """An uploaded photo's sized variants, made once when it was uploaded (merchants.photos). URLs are
+    absolute on S3 storage, site-relative (`/media/...`) on the filesystem; none is ever enlarged."""
 
-    thumbnail = serializers.URLField(help_text="240x240, cropped square")
-    list = serializers.URLField(help_text="800x600, cropped 4:3")
-    full = serializers.URLField(help_text="The whole photo within 1600x1600")
+    thumbnail = serializers.CharField(help_text="240x240, cropped square")
+    list = serializers.CharField(help_text="800x600, cropped 4:3")
+    full = serializers.CharField(help_text="The whole photo within 1600x1600")
 
 
 COVER_IMAGE_URL_HELP = "The uploaded cover's `full` variant if there is one, else the URL the merchant typed"
