@@ -54,6 +54,8 @@ def test_owner_uploads_a_dish_photo_and_the_api_serves_its_variants(
     shop: dict[str, Any], media_root: Path, api_client: APIClient
 ) -> None:
     item = shop["item"]
+    before = api_client.get(f"/api/v1/merchants/{item.merchant_id}").json()["menu"][0]["items"][0]
+    assert (before["photo"], before["image_url"]) == (None, "")  # and the page is cached now
     response = post_dish_photo(browser_for(shop["owner"]), item, photo_bytes(2400, 1800))
     assert response.status_code == 302, response.content[:2000]
 
