@@ -164,14 +164,19 @@ def prepare_photo(upload: IO[bytes] | File, *, size: int, limits: Limits | None 
         raise MerchantErrors.PHOTO_TOO_LARGE(max_mb=limits.max_bytes // (1024 * 1024))
     upload.seek(0)
     image = _open(cast(IO[bytes], upload), limits)
-    image_format = str(image.format)
-    icc_profile = image.info.get("icc_profile")
+    # A camera's multi-picture JPEG (MPO: the photo plus depth or preview frames) is a JPEG; the first
+    # frame is the photo.
+    image_format = "JPEG" if image.format == "MPO" else str(image.format)
     upright = _decoded(image)
+    # A colour profile describes the source's colour space: it stays only where the pixels stay in it
+    # (an RGB profile on RGB pixels), never on pixels converted from CMYK, grey or a palette.
+    icc_profile = image.info.get("icc_profile") if upright.mode in ("RGB", "RGBA") else None
+    original_profile = image.info.get("icc_profile")
     if image_format == "JPEG" and upright.mode not in ("RGB", "L"):
-        upright = upright.convert("RGB")
+        upright, original_profile = upright.convert("RGB"), None
     elif image_format != "JPEG" and upright.mode not in ("RGB", "RGBA", "L", "LA"):
-        upright = upright.convert("RGBA")
-    original = _encode(upright, image_format, icc_profile=icc_profile, quality=ORIGINAL_JPEG_QUALITY)
+        upright, original_profile = upright.convert("RGBA"), None
+    original = _encode(upright, image_format, icc_profile=original_profile, quality=ORIGINAL_JPEG_QUALITY)
     rgb = _rgb(upright)
     variants = {
         name: _encode(_sized(rgb, variant), "JPEG", icc_profile=icc_profile, quality=VARIANT_QUALITY)

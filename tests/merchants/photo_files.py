@@ -46,8 +46,10 @@ def photo_bytes(
         image = image.convert(mode)
     out = io.BytesIO()
     options: dict[str, Any] = {"exif": phone_exif(orientation=orientation)}
-    if image_format == "JPEG":
+    if image_format in ("JPEG", "MPO"):
         options["quality"] = 90
+    if image_format == "MPO":  # a multi-picture JPEG, as many phones and cameras write
+        options.update(save_all=True, append_images=[image.rotate(180)])
     image.save(out, format=image_format, **options)
     return out.getvalue()
 

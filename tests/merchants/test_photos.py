@@ -110,9 +110,15 @@ def test_exif_is_removed_from_every_stored_file_and_the_photo_is_turned_upright(
 
 @pytest.mark.parametrize(
     ("image_format", "mode", "extension"),
-    [("PNG", "RGBA", "png"), ("WEBP", "RGB", "webp"), ("JPEG", "L", "jpg")],
+    [
+        ("PNG", "RGBA", "png"),
+        ("WEBP", "RGB", "webp"),
+        ("JPEG", "L", "jpg"),
+        ("JPEG", "CMYK", "jpg"),
+        ("MPO", "RGB", "jpg"),
+    ],
 )
-def test_png_webp_and_greyscale_photos_are_accepted(
+def test_png_webp_greyscale_cmyk_and_multi_picture_photos_are_accepted(
     shop: dict[str, Any], media_root: Path, image_format: str, mode: str, extension: str
 ) -> None:
     data = photo_bytes(700, 700, image_format=image_format, mode=mode)
@@ -120,7 +126,9 @@ def test_png_webp_and_greyscale_photos_are_accepted(
     assert response.status_code == 302
     item = MenuItem.objects.get(pk=shop["item"].pk)
     assert item.photo.name.endswith(f"/original.{extension}")
-    assert Image.open(media_root / item.photo.name).format == image_format
+    assert Image.open(media_root / item.photo.name).format == (
+        "JPEG" if image_format == "MPO" else image_format
+    )
     assert Image.open(media_root / item.photo_variants["full"]).format == "JPEG"
 
 
