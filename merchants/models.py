@@ -25,6 +25,21 @@ from django.utils.translation import gettext_lazy as _
 from merchants.search import normalize
 
 
+def _leave_photo_columns(
+    instance: models.Model, photo_fields: tuple[str, str], kwargs: dict[str, Any]
+) -> None:
+    """Make a full save of an existing row write every column but the photo's: those change only
+    through `merchants.services` (under a row lock), so a form or inline holding a row read before an
+    upload never writes the replaced photo's names back over the new one."""
+    if instance._state.adding or kwargs.get("update_fields") is not None or kwargs.get("force_insert"):
+        return
+    kwargs["update_fields"] = [
+        field.name
+        for field in instance._meta.concrete_fields
+        if not field.primary_key and field.name not in photo_fields
+    ]
+
+
 class Cuisine(models.TextChoices):
     VIETNAMESE = "vietnamese", "Món Việt"
     NOODLES = "noodles", "Bún / Phở / Mì"
@@ -63,6 +78,10 @@ class Merchant(models.Model):
         default=1, validators=[MinValueValidator(1), MaxValueValidator(4)], help_text="1 (cheap) to 4."
     )
     cover_image_url = models.URLField(blank=True)
+    #: An uploaded cover (merchants.photos): the cleaned original, and its sized variants' storage
+    #: names. Set only through `services.set_cover_photo`; when set, it wins over `cover_image_url`.
+    cover_photo = models.ImageField(max_length=255, blank=True, editable=False, db_default="")
+    cover_photo_variants = models.JSONField(default=dict, db_default={}, blank=True, editable=False)
     min_order_vnd = models.PositiveBigIntegerField(default=0, help_text="Minimum subtotal, in dong.")
     delivery_radius_m = models.PositiveIntegerField(
         default=5_000, validators=[MinValueValidator(100), MaxValueValidator(50_000)]
@@ -113,6 +132,7 @@ class Merchant(models.Model):
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        _leave_photo_columns(self, ("cover_photo", "cover_photo_variants"), kwargs)
         self.search_text = normalize(" ".join([self.name, *self.cuisines]))
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"name", "cuisines"} & set(update_fields):
@@ -201,6 +221,9 @@ class MenuItem(models.Model):
     description = models.TextField(blank=True)
     price_vnd = models.PositiveBigIntegerField(validators=[MaxValueValidator(100_000_000)])
     image_url = models.URLField(blank=True)
+    #: An uploaded photo, as the merchant's cover (`set_dish_photo`); when set, it wins over `image_url`.
+    photo = models.ImageField(max_length=255, blank=True, editable=False, db_default="")
+    photo_variants = models.JSONField(default=dict, db_default={}, blank=True, editable=False)
     is_available = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
     search_text = models.TextField(blank=True, editable=False)
@@ -216,6 +239,7 @@ class MenuItem(models.Model):
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        _leave_photo_columns(self, ("photo", "photo_variants"), kwargs)
         self.search_text = normalize(self.name)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:
