@@ -18,9 +18,13 @@ from django.db import models
 from django.db.models import Model, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from loship.errors import ApplicationError
 from merchants import services
+from merchants.admin_menu import MenuPages
 from merchants.models import (
     MANAGING_ROLES,
     ClosedDate,
@@ -266,7 +270,10 @@ def _set_busy_all(queryset: QuerySet[Merchant], *, is_busy: bool) -> None:
 class MerchantAdmin(ScopedModelAdmin):
     merchant_lookup = "pk"
     form = MerchantForm
-    list_display = ["name", "address", "price_level", "rating_avg", "rating_count", "is_busy", "is_active"]
+    change_form_template = "admin/merchants/merchant/change_form.html"
+    list_display = [
+        "name", "address", "price_level", "rating_avg", "rating_count", "is_busy", "is_active", "menu_link",
+    ]  # fmt: skip
     list_filter = ["is_busy", "is_active", "price_level"]
     search_fields = ["name", "slug", "address", "search_text"]
     prepopulated_fields = {"slug": ("name",)}
@@ -278,6 +285,14 @@ class MerchantAdmin(ScopedModelAdmin):
         ("Catalog", {"fields": ("cuisines", "price_level", "min_order_vnd", "prep_minutes")}),
         ("Status", {"fields": ("is_busy", "is_active", "rating_avg", "rating_count")}),
     )
+
+    def get_urls(self) -> list[URLPattern]:
+        return [*MenuPages(self).urls(), *super().get_urls()]
+
+    @admin.display(description=_("Menu"))
+    def menu_link(self, merchant: Merchant) -> str:
+        url = reverse("admin:merchants_merchant_menu", args=[merchant.pk])
+        return format_html('<a class="menu-link" href="{}">{}</a>', url, _("Menu: import, export, order"))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Merchant | None = None) -> list[str]:
         readonly = ["rating_avg", "rating_count"]
