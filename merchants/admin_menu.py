@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from loship.errors import ApplicationError, CommonErrors, error_body
 from merchants import services_menu
 from merchants.menu_plan import Action, Missing, export_rows, load_menu
-from merchants.menu_sheet import Sheet, SheetError, SheetRow, read_sheet, write_csv, write_xlsx
+from merchants.menu_sheet import Sheet, SheetError, SheetRow, format_vnd, read_sheet, write_csv, write_xlsx
 from merchants.models import Merchant
 
 if TYPE_CHECKING:
@@ -98,11 +98,14 @@ class MenuPages:
     def menu(self, request: HttpRequest, merchant_id: int) -> HttpResponse:
         merchant = self._merchant(request, merchant_id, manage=False)
         menu = load_menu(merchant.pk)
+        rows = [{"item": item, "price": f"{format_vnd(item.price_vnd)} ₫"} for item in menu.items]
         sections = [
-            {"category": category, "items": [i for i in menu.items if i.category_id == category.pk]}
+            {"category": category, "rows": [row for row in rows if row["item"].category_id == category.pk]}
             for category in menu.categories
         ]
-        sections.append({"category": None, "items": [i for i in menu.items if i.category_id is None]})
+        uncategorized = [row for row in rows if row["item"].category_id is None]
+        if uncategorized:
+            sections.append({"category": None, "rows": uncategorized})
         context = self._context(
             request, merchant, sections=sections, title=_("Menu of %(name)s") % {"name": merchant.name}
         )

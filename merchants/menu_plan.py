@@ -513,9 +513,17 @@ def _diff(label: str, before: Any, after: Any, show: Callable[[Any], str] = str)
 
 
 def _needs_renumber(rows: Sequence[Any | None]) -> bool:
-    """A list needs new positions if it gains a row or its sheet order is not its current order."""
+    """A list needs new positions if it gains a row (None) or its sheet order is not its current one."""
     existing = [row for row in rows if row is not None]
     return len(existing) != len(rows) or existing != sorted(existing, key=_by_position)
+
+
+def _reordered(rows: Sequence[Any | None]) -> bool:
+    """Whether a customer would see a new order: rows swapped, or a new row (None) placed before an
+    existing one (new rows at the end only extend the list)."""
+    existing = [row for row in rows if row is not None]
+    first_new = next((index for index, row in enumerate(rows) if row is None), len(rows))
+    return existing != sorted(existing, key=_by_position) or any(row is not None for row in rows[first_new:])
 
 
 def _set_positions(model: type[Model], pks: Sequence[int]) -> Write:
@@ -558,9 +566,10 @@ class _Planner:
                 self.add(Action.CHANGE, _("Category"), name, _diff(_("name"), category.name, name))
                 self.write(_update(category, name=name))
         if _needs_renumber(matched) and any(matched):
-            self.add(Action.REORDER, _("Order of the categories"), "")
+            if _reordered(matched):
+                self.add(Action.REORDER, _("Order of the categories"), "")
             left = [category.pk for category in self.current.categories if category in existing.values()]
-            self.write(_set_positions(MenuCategory, [c.pk for c in matched if c] + left))
+            self.write(_renumber(MenuCategory, [f"category:{name_key(name)}" for name in wanted], left))
         self.missing_categories = list(existing.values())
 
     def missing_rows(self, what: str, rows: Sequence[Any], *, hideable: bool) -> None:
@@ -619,13 +628,14 @@ class _Planner:
             self.groups(dish, item)
         for pairs in lists.values():
             items = [item for _dish, item in pairs]
-            if _needs_renumber(items) and any(items):
+            if _needs_renumber(items) and any(items) and _reordered(items):
                 title = (
                     names.get(pairs[0][1].category_id or 0, "")
                     if pairs[0][1] and pairs[0][0].category is None
                     else pairs[0][0].category
                 )
                 self.add(Action.REORDER, _("Order of the dishes"), title or _("No category"))
+            if _needs_renumber(items) and any(items):
                 self.write(_renumber_dishes([f"dish:{dish.row}" for dish, _item in pairs]))
         seen = {dish.match.pk for dish in wanted if dish.match is not None}
         self.missing_rows(
@@ -668,7 +678,8 @@ class _Planner:
                     self.write(_update(group, **fields))
             self.options(wanted, group, key, label)
         if _needs_renumber(matched) and any(matched):
-            self.add(Action.REORDER, _("Order of the option groups"), dish.name)
+            if _reordered(matched):
+                self.add(Action.REORDER, _("Order of the option groups"), dish.name)
             left = [g.pk for g in existing.values()]
             self.write(
                 _renumber(OptionGroup, [f"group:{dish.row}:{n}" for n in range(len(dish.groups))], left)
@@ -712,7 +723,8 @@ class _Planner:
                 self.add(Action.CHANGE, _("Option"), name, details)
                 self.write(_update(option, **fields))
         if _needs_renumber(matched) and any(matched):
-            self.add(Action.REORDER, _("Order of the options"), label)
+            if _reordered(matched):
+                self.add(Action.REORDER, _("Order of the options"), label)
             left = [o.pk for o in existing.values()]
             self.write(_renumber(Option, [f"{group_key}:{n}" for n in range(len(wanted.options))], left))
         self.missing_rows(

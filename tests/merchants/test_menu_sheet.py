@@ -317,3 +317,15 @@ def test_the_menu_page_links_from_the_merchant(shop: dict[str, Any]) -> None:
     page = client.get(f"/admin/merchants/merchant/{merchant.pk}/menu/").content.decode()
     assert 'id="category-list"' in page and "Phở bò tái" in page and 'id="save-order"' in page
     assert Option.objects.filter(group__item__merchant=merchant).count() == 3
+
+
+def test_the_sheet_order_becomes_the_menu_order(shop: dict[str, Any]) -> None:
+    client, merchant, menu = browser_for(shop["owner"]), shop["merchant"], shop["menu"]
+    rows = csv_rows(export(client, merchant, "csv"))
+    tea = next(index for index, row in enumerate(rows) if row[2] == "Trà đá")
+    rows[tea], rows[tea + 1] = rows[tea + 1], rows[tea]  # coffee above tea
+    preview = upload(client, merchant, csv_bytes(rows), "menu.csv")
+    assert change_rows(preview) == [("reorder", "Đồ uống")]
+    apply(client, merchant, token_of(preview))
+    drinks = MenuItem.objects.filter(category=menu["drinks"]).order_by("position", "pk")
+    assert list(drinks.values_list("name", flat=True)) == ["Cà phê sữa", "Trà đá"]
