@@ -98,12 +98,12 @@ class MenuPages:
     def menu(self, request: HttpRequest, merchant_id: int) -> HttpResponse:
         merchant = self._merchant(request, merchant_id, manage=False)
         menu = load_menu(merchant.pk)
-        rows = [{"item": item, "price": f"{format_vnd(item.price_vnd)} ₫"} for item in menu.items]
+        rows = [(item, f"{format_vnd(item.price_vnd)} ₫") for item in menu.items]
         sections = [
-            {"category": category, "rows": [row for row in rows if row["item"].category_id == category.pk]}
+            {"category": category, "rows": [row for row in rows if row[0].category_id == category.pk]}
             for category in menu.categories
         ]
-        uncategorized = [row for row in rows if row["item"].category_id is None]
+        uncategorized = [row for row in rows if row[0].category_id is None]
         if uncategorized:
             sections.append({"category": None, "rows": uncategorized})
         context = self._context(

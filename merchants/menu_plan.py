@@ -278,20 +278,20 @@ class _Reader:
         if not row.get("price"):
             self.error(row, _("The dish “%(dish)s” has no price.") % {"dish": name})
             return
+        dish_id = row.get("dish_id")
+        if dish_id and not dish_id.isdigit():
+            self.error(row, _("“%(value)s” is not a dish ID.") % {"value": dish_id})
+            return
         try:
             price = parse_price(row.get("price"))
             available = parse_flag(row.get("available"), default=None)
-            dish_id = int(row.get("dish_id")) if row.get("dish_id") else None
         except ValueError as error:
-            message = str(error)
-            if "invalid literal" in message:
-                message = _("“%(value)s” is not a dish ID.") % {"value": row.get("dish_id")}
-            self.error(row, message)
+            self.error(row, str(error))
             return
         self.dishes.append(
             WantedDish(
                 row=row.number,
-                dish_id=dish_id,
+                dish_id=int(dish_id) if dish_id else None,
                 category=category,
                 name=name,
                 description=row.get("description") if "description" in self.columns else None,
