@@ -329,3 +329,32 @@ def test_the_sheet_order_becomes_the_menu_order(shop: dict[str, Any]) -> None:
     apply(client, merchant, token_of(preview))
     drinks = MenuItem.objects.filter(category=menu["drinks"]).order_by("position", "pk")
     assert list(drinks.values_list("name", flat=True)) == ["Cà phê sữa", "Trà đá"]
+
+
+def test_an_edited_xlsx_reads_number_cells_and_reports_its_rows(shop: dict[str, Any]) -> None:
+    client, merchant, menu = browser_for(shop["owner"]), shop["merchant"], shop["menu"]
+    workbook = load_workbook(io.BytesIO(export(client, merchant, "xlsx")))
+    sheet = workbook.worksheets[0]
+    names = {
+        sheet.cell(row=n, column=3).value: n
+        for n in range(2, sheet.max_row + 1)
+        if sheet.cell(row=n, column=5).value
+    }
+    sheet.cell(row=names["Trà đá"], column=5).value = 6_000
+    sheet.cell(row=names["Phở gà"], column=5).value = 52.0  # "52.000" typed where "." is the decimal point
+    edited = io.BytesIO()
+    workbook.save(edited)
+
+    refused = upload(client, merchant, edited.getvalue(), "menu.xlsx")
+    assert refused.status_code == 400
+    assert list(error_rows(refused)) == [names["Phở gà"]]
+    assert "52.000" in error_rows(refused)[names["Phở gà"]]
+
+    sheet.cell(row=names["Phở gà"], column=5).value = 52_000
+    edited = io.BytesIO()
+    workbook.save(edited)
+    preview = upload(client, merchant, edited.getvalue(), "menu.xlsx")
+    assert sorted(change_rows(preview)) == [("change", "Phở gà"), ("change", "Trà đá")]
+    apply(client, merchant, token_of(preview))
+    assert MenuItem.objects.get(pk=menu["tea"].pk).price_vnd == 6_000
+    assert MenuItem.objects.get(pk=menu["chicken"].pk).price_vnd == 52_000
