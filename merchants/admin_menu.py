@@ -24,7 +24,16 @@ from django.utils.translation import gettext_lazy as _
 from loship.errors import ApplicationError, CommonErrors, error_body
 from merchants import services_menu
 from merchants.menu_plan import Action, Missing, export_rows, load_menu
-from merchants.menu_sheet import Sheet, SheetError, SheetRow, format_vnd, read_sheet, write_csv, write_xlsx
+from merchants.menu_sheet import (
+    MAX_FILE_BYTES,
+    Sheet,
+    SheetError,
+    SheetRow,
+    format_vnd,
+    read_sheet,
+    write_csv,
+    write_xlsx,
+)
 from merchants.models import Merchant
 
 if TYPE_CHECKING:
@@ -140,6 +149,8 @@ class MenuPages:
             messages.error(request, _("Choose a .csv or .xlsx file to upload."))
             return HttpResponseRedirect(reverse("admin:merchants_merchant_menu", args=[merchant.pk]))
         try:
+            if upload.size is not None and upload.size > MAX_FILE_BYTES:
+                raise SheetError(_("The file is larger than 5 MB."))
             sheet = read_sheet(upload.read(), upload.name or "")
         except SheetError as error:
             messages.error(request, str(error))
