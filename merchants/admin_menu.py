@@ -23,7 +23,8 @@ from django.utils.translation import gettext_lazy as _
 
 from loship.errors import ApplicationError, CommonErrors, error_body
 from merchants import services_menu
-from merchants.menu_plan import Action, Missing, export_rows, load_menu
+from merchants.menu_current import export_rows, load_menu
+from merchants.menu_plan import Action, Missing
 from merchants.menu_sheet import (
     MAX_FILE_BYTES,
     Sheet,

@@ -17,7 +17,8 @@ from django.db import transaction
 
 from merchants.cache import invalidate_merchant
 from merchants.errors import MerchantErrors
-from merchants.menu_plan import Missing, Plan, load_menu, plan_menu
+from merchants.menu_current import load_menu
+from merchants.menu_plan import Missing, Plan, plan_menu
 from merchants.menu_sheet import Sheet
 from merchants.models import MenuCategory, MenuItem, Merchant
 from merchants.services import _menu_changed

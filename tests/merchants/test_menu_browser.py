@@ -10,7 +10,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from merchants.menu_plan import export_rows, load_menu
+from merchants.menu_current import export_rows, load_menu
 from merchants.menu_sheet import write_csv
 from merchants.models import MenuItem
 from tests.factories import DEFAULT_PASSWORD

@@ -10,7 +10,8 @@ from django.db import connection
 
 from loship.errors import ApplicationError
 from merchants import services, services_menu
-from merchants.menu_plan import Missing, export_rows, load_menu
+from merchants.menu_current import export_rows, load_menu
+from merchants.menu_plan import Missing
 from merchants.menu_sheet import read_sheet, write_csv
 from merchants.models import MenuItem, Merchant
 from tests.concurrency import race
