@@ -256,7 +256,7 @@ class MerchantForm(forms.ModelForm[Merchant]):
         fields = [
             "name", "slug", "description", "phone", "address", "cover_image_url", "lat", "lng",
             "delivery_radius_m", "cuisines", "price_level", "min_order_vnd", "prep_minutes", "is_busy",
-            "is_active",
+            "is_active", "commission_bps",
         ]  # fmt: skip
 
 
@@ -284,6 +284,7 @@ class MerchantAdmin(ScopedModelAdmin):
         ("Location", {"fields": ("lat", "lng", "delivery_radius_m")}),
         ("Catalog", {"fields": ("cuisines", "price_level", "min_order_vnd", "prep_minutes")}),
         ("Status", {"fields": ("is_busy", "is_active", "rating_avg", "rating_count")}),
+        (_("Commission"), {"fields": ("commission_bps",)}),
     )
 
     def get_urls(self) -> list[URLPattern]:
@@ -297,7 +298,8 @@ class MerchantAdmin(ScopedModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Merchant | None = None) -> list[str]:
         readonly = ["rating_avg", "rating_count"]
         if not _is_ops(request):
-            readonly += ["slug", "is_active"]
+            # The commission rate is agreed with ops: staff see it, only ops change it.
+            readonly += ["slug", "is_active", "commission_bps"]
         return readonly
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Merchant | None = None) -> dict[str, Any]:

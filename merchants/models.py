@@ -20,6 +20,7 @@ from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from merchants.search import normalize
 
@@ -75,6 +76,16 @@ class Merchant(models.Model):
     rating_sum = models.PositiveBigIntegerField(default=0)
     rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0"))
     search_text = models.TextField(blank=True, editable=False)
+    commission_bps = models.PositiveSmallIntegerField(
+        _("commission rate (basis points)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(10_000)],
+        help_text=_(
+            "The platform's commission on food sales, in basis points (2000 means 20 per cent). Empty: the "
+            "platform default. A change applies to orders delivered from then on."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -93,6 +104,9 @@ class Merchant(models.Model):
             models.CheckConstraint(
                 condition=models.Q(price_level__gte=1, price_level__lte=4), name="merchant_price_level"
             ),
+            models.CheckConstraint(
+                condition=models.Q(commission_bps__lte=10_000), name="merchant_commission_bps_range"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -104,6 +118,11 @@ class Merchant(models.Model):
         if update_fields is not None and {"name", "cuisines"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
+
+    @property
+    def commission_rate_bps(self) -> int:
+        """The commission rate in force now: the merchant's own, else the platform default."""
+        return settings.MERCHANT_COMMISSION_BPS if self.commission_bps is None else self.commission_bps
 
     def clean(self) -> None:
         unknown = sorted(set(self.cuisines) - set(Cuisine.values))

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from drivers.selectors import largest_cash_balances
@@ -23,11 +24,15 @@ from ops import actions, drivers_board, selectors
 from ops.charts import bar_chart
 from ops.headroom import current_readings, lowest_headroom
 from ops.heartbeat import heartbeats
+from ops.merchant_charts import trend_charts
 from ops.models import HeadroomAlert
+from ops.trends import merchant_trends
 from users.models import User
 from users.permissions import is_ops
 
 OPS_FEED_PATH = "/ws/ops/city/"
+#: How many merchants the merchant pages' picker lists (any other opens by `?merchant=<id>`).
+MERCHANT_CHOICES = 200
 
 
 def _ops_user(request: HttpRequest) -> User:
@@ -104,8 +109,9 @@ def order_action(request: HttpRequest, order_id: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("ops:dashboard"))
 
 
-def merchant_dashboard(request: HttpRequest) -> HttpResponse:
-    """Merchant staff: their merchants only (`?merchant=<id>` picks one); ops may open any merchant."""
+def chosen_merchant(request: HttpRequest) -> tuple[User, Merchant | None, list[Merchant]]:
+    """The merchant a merchant page shows (`?merchant=<id>`, else the first by name) and the ones the
+    user may pick from: staff their own merchants (another is a 404, none a 403), ops any."""
     user = request.user
     if not isinstance(user, User):
         raise PermissionDenied
@@ -119,12 +125,53 @@ def merchant_dashboard(request: HttpRequest) -> HttpResponse:
             raise Http404
     else:
         merchant = choices.order_by("name").first()
-    today, _ = selectors.today_and_last_hour()
+    return user, merchant, list(choices.order_by("name", "pk")[:MERCHANT_CHOICES])
+
+
+def merchant_dashboard(request: HttpRequest) -> HttpResponse:
+    """Merchant staff: their merchants only (`?merchant=<id>` picks one); ops may open any merchant.
+    Today's figures, then the last 30 days as charts (one query each, see `ops.trends`)."""
+    _user, merchant, choices = chosen_merchant(request)
+    today, _last_hour = selectors.today_and_last_hour()
     context: dict[str, Any] = {
         **admin.site.each_context(request),
-        "title": "Merchant dashboard",
+        "title": _("Merchant dashboard"),
         "merchant": merchant,
-        "merchant_choices": list(choices.order_by("name")[:50]) if not is_ops(user) else [],
+        "merchant_choices": choices,
         "figures": selectors.merchant_figures(merchant, today) if merchant else None,
+        **(trend_charts(merchant_trends(merchant)) if merchant else {}),
+        "statement_link": _("Statement and CSV export"),
     }
     return render(request, "ops/merchant_dashboard.html", context)
+
+
+def _orders_context(user: User, merchant: Merchant) -> dict[str, Any]:
+    return {
+        "merchant": merchant,
+        "orders": list(selectors.todays_merchant_orders(merchant)),
+        # The tablet's rule: staff answer their merchants' orders; ops (not staff there) watch.
+        "may_answer": merchants_for_staff(user).filter(pk=merchant.pk).exists(),
+    }
+
+
+def merchant_orders(request: HttpRequest) -> HttpResponse:
+    """Today's orders of one merchant, kept live by the merchant stream; staff answer them here
+    through the tablet's own views (`ops.answers`)."""
+    user, merchant, choices = chosen_merchant(request)
+    context: dict[str, Any] = {
+        **admin.site.each_context(request),
+        "title": _("Incoming orders"),
+        "merchant_choices": choices,
+        "merchant": merchant,
+        **(_orders_context(user, merchant) if merchant else {}),
+    }
+    return render(request, "ops/merchant_orders.html", context)
+
+
+def merchant_order_rows(request: HttpRequest) -> HttpResponse:
+    """The page's table rows, as a reload would draw them: the page fetches them when the stream says
+    something changed (or on reconnecting), so what it shows is always what the database holds."""
+    user, merchant, _choices = chosen_merchant(request)
+    if merchant is None:
+        raise Http404
+    return render(request, "ops/merchant_order_rows.html", _orders_context(user, merchant))

@@ -22,6 +22,7 @@ from orders.models import (
     Promotion,
     PromotionRedemption,
     Rating,
+    RefusedNotice,
     Tip,
 )
 from orders.selectors import orders_for_merchant_staff
@@ -69,7 +70,7 @@ class OrderEventInline(ReadOnlyInline):
 
 class LedgerEntryInline(ReadOnlyInline):
     model = LedgerEntry
-    fields = ("kind", "amount_vnd", "debit", "credit", "driver", "reference", "created_at")
+    fields = ("kind", "amount_vnd", "debit", "credit", "driver", "merchant", "reference", "created_at")
     readonly_fields = fields
 
 
@@ -220,8 +221,8 @@ class ReadOnlyOpsAdmin(OpsOnlyAdmin):
 @admin.register(Promotion)
 class PromotionAdmin(OpsOnlyAdmin):
     list_display = ["code", "kind", "value", "max_discount_vnd", "used_count", "usage_limit", "merchant",
-                    "starts_at", "ends_at", "is_active"]  # fmt: skip
-    list_filter = ["kind", "is_active"]
+                    "funded_by", "starts_at", "ends_at", "is_active"]  # fmt: skip
+    list_filter = ["kind", "funded_by", "is_active"]
     search_fields = ["code", "description"]
     readonly_fields = ["used_count", "created_at"]
     raw_id_fields = ["merchant"]
@@ -246,11 +247,28 @@ class PaymentAdmin(ReadOnlyOpsAdmin):
     search_fields = ["order__code", "provider_ref"]
 
 
+@admin.register(RefusedNotice)
+class RefusedNoticeAdmin(ReadOnlyOpsAdmin):
+    list_display = [
+        "merchant_ref",
+        "provider",
+        "event_id",
+        "reason",
+        "expected_vnd",
+        "received_vnd",
+        "created_at",
+    ]
+    list_filter = ["provider", "reason"]
+    search_fields = ["merchant_ref", "event_id"]
+
+
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyOpsAdmin):
-    list_display = ["order", "driver", "kind", "amount_vnd", "debit", "credit", "reference", "created_at"]
+    list_display = ["order", "driver", "merchant", "kind", "amount_vnd", "debit", "credit", "reference",
+                    "created_at"]  # fmt: skip
     list_filter = ["kind", "debit", "credit"]
     search_fields = ["order__code", "driver__phone", "reference"]
+    list_select_related = ["order", "driver", "merchant"]
 
 
 @admin.register(Tip)

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class OrderStatus(models.TextChoices):
@@ -129,6 +131,11 @@ class Order(models.Model):
 
     payment_method = models.CharField(max_length=10, choices=PaymentMethod.choices)
     payment_status = models.CharField(max_length=16, choices=PaymentStatus.choices)
+    commission_bps = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The merchant's commission rate in force at delivery, booked with the sale.",
+    )
 
     prep_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     eta = models.DateTimeField(null=True, blank=True, help_text="Estimated delivery time.")
@@ -300,10 +307,20 @@ class PromotionKind(models.TextChoices):
     FIXED = "fixed", "Fixed amount"
 
 
+class PromotionFunding(models.TextChoices):
+    """Who pays for the discount: the platform (the merchant is paid the full price) or the merchant
+    (the discount comes off its payout)."""
+
+    PLATFORM = "platform", _("Platform")
+    MERCHANT = "merchant", _("Merchant")
+
+
 class Promotion(models.Model):
     """A promo code: merchant-specific when `merchant` is set, platform-wide otherwise.
 
     `used_count` counts live redemptions; it is changed only under a row lock on this promotion.
+    `funded_by` says who pays the discount; only a merchant-specific promotion may be merchant-funded,
+    and what an order's discount cost whom is booked in the ledger at delivery.
     """
 
     code = models.CharField(max_length=32, unique=True, help_text="Stored upper-case.")
@@ -320,6 +337,13 @@ class Promotion(models.Model):
     merchant = models.ForeignKey(
         "merchants.Merchant", on_delete=models.CASCADE, null=True, blank=True, related_name="promotions"
     )
+    funded_by = models.CharField(
+        _("funded by"),
+        max_length=10,
+        choices=PromotionFunding.choices,
+        default=PromotionFunding.PLATFORM,
+        help_text=_("Who pays the discount: the platform, or the merchant (off its payout)."),
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -328,6 +352,10 @@ class Promotion(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(kind="percent") | Q(value__gte=1, value__lte=100), name="promotion_percent_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(funded_by="platform") | Q(merchant__isnull=False),
+                name="promotion_merchant_funded_has_merchant",
             ),
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="promotion_window"),
             models.CheckConstraint(
@@ -407,6 +435,27 @@ class Payment(models.Model):
         return f"{self.provider} {self.provider_ref or '-'} ({self.status})"
 
 
+class RefusedNotice(models.Model):
+    """A verified gateway notification we refused to apply (its amount is not the payment's): kept for
+    ops to chase with the provider, once per (provider, event, reason) however often it is replayed."""
+
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=64, help_text="The provider's id of the event (MoMo: transId).")
+    merchant_ref = models.CharField(max_length=64)
+    reason = models.CharField(max_length=32)
+    expected_vnd = models.PositiveBigIntegerField()
+    received_vnd = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id", "reason"], name="refused_notice_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.merchant_ref}: {self.reason}"
+
+
 class LedgerKind(models.TextChoices):
     CHARGE = "charge", "E-wallet charge"
     REFUND = "refund", "E-wallet refund"
@@ -416,6 +465,12 @@ class LedgerKind(models.TextChoices):
     TIP_REFUND = "tip_refund", "Tip refunded"
     CASH_SETTLED = "cash_settled", "Driver's cash paid in at a hub"
     CASH_TOPUP = "cash_topup", "Driver's cash paid by e-wallet top-up"
+    SALE = "sale", "Food sale owed to the merchant"
+    COMMISSION = "commission", "Commission on the sale"
+    MERCHANT_PROMO = "merchant_promo", "Discount funded by the merchant"
+    PLATFORM_PROMO = "platform_promo", "Discount funded by the platform"
+    ORDER_FEES = "order_fees", "Delivery and service fees"
+    MERCHANT_REFUND = "merchant_refund", "Refund after delivery, charged to the merchant"
 
 
 class LedgerAccount(models.TextChoices):
@@ -426,10 +481,16 @@ class LedgerAccount(models.TextChoices):
     TIPS_HELD = "tips_held", "Tips paid, not yet the driver's"
     DRIVER_EARNINGS = "driver_earnings", "Owed to drivers (earnings)"
     HUB_CASH = "hub_cash", "Cash paid in at hubs"
+    MERCHANT_PAYABLE = "merchant_payable", "Owed to merchants"
+    COMMISSION_REVENUE = "commission", "Commission earned"
+    PROMOTIONS_EXPENSE = "promotions", "Discounts paid by the platform"
+    FEES_REVENUE = "fees", "Delivery and service fees earned"
 
 
 #: Accounts kept per driver: an entry moving one of them names the driver (`LedgerEntry.driver`).
 DRIVER_ACCOUNTS = (LedgerAccount.DRIVER_CASH, LedgerAccount.DRIVER_EARNINGS)
+#: Accounts kept per merchant: an entry moving one of them names the merchant (`LedgerEntry.merchant`).
+MERCHANT_ACCOUNTS = (LedgerAccount.MERCHANT_PAYABLE,)
 
 
 class LedgerEntry(models.Model):
@@ -439,7 +500,9 @@ class LedgerEntry(models.Model):
 
     `(kind, reference)` is unique, so a replayed webhook or a retried task cannot book twice. An entry
     that moves a driver's account (`DRIVER_ACCOUNTS`) names the driver; a driver's cash settlement has
-    no order.
+    no order. An entry that moves a merchant's account (`MERCHANT_ACCOUNTS`) names the merchant, and so
+    do the platform's side of a delivered order's settlement (its promotion and fees), so a merchant's
+    statement is a read of its entries.
     """
 
     order = models.ForeignKey(
@@ -453,18 +516,34 @@ class LedgerEntry(models.Model):
         related_name="+",
         help_text="The driver whose cash or earnings the entry moves.",
     )
+    merchant = models.ForeignKey(
+        "merchants.Merchant",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The merchant whose sale, commission, promotion or refund the entry books.",
+    )
     kind = models.CharField(max_length=16, choices=LedgerKind.choices)
     amount_vnd = models.PositiveBigIntegerField()
     debit = models.CharField(max_length=20, choices=LedgerAccount.choices)
     credit = models.CharField(max_length=20, choices=LedgerAccount.choices)
     reference = models.CharField(max_length=100)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="When the money moved: now, or the delivery's instant for the entries it books.",
+    )
 
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "ledger entries"
         indexes = [
             models.Index(fields=["driver", "debit", "credit"], name="ledger_driver_accounts"),
+            models.Index(
+                fields=["merchant", "created_at"],
+                condition=Q(merchant__isnull=False),
+                name="ledger_merchant_period",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["kind", "reference"], name="ledger_kind_reference"),
@@ -473,6 +552,11 @@ class LedgerEntry(models.Model):
                 condition=Q(driver__isnull=False)
                 | (~Q(debit__in=DRIVER_ACCOUNTS) & ~Q(credit__in=DRIVER_ACCOUNTS)),
                 name="ledger_driver_account_named",
+            ),
+            models.CheckConstraint(
+                condition=Q(merchant__isnull=False)
+                | (~Q(debit__in=MERCHANT_ACCOUNTS) & ~Q(credit__in=MERCHANT_ACCOUNTS)),
+                name="ledger_merchant_account_named",
             ),
             models.CheckConstraint(
                 condition=Q(order__isnull=False) | Q(driver__isnull=False), name="ledger_has_subject"

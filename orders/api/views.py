@@ -19,16 +19,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from loship.errors import ApplicationError, CommonErrors
-from loship.idempotency.api import IDEMPOTENCY_KEY, once_per_key
+from loship.idempotency.api import IDEMPOTENCY_KEY, idempotency_key, once_per_key
 from loship.idempotency.services import MAX_KEY_LENGTH, request_hash
 from loship.pagination import CursorPagination, PageNumberPagination
+from merchants.models import Merchant
+from merchants.selectors import merchants_for_staff
 from orders import selectors, services
 from orders.api import serializers as s
-from orders.errors import PaymentErrors, TipErrors
-from orders.gateways import WebhookMalformed, WebhookSignatureInvalid, get_gateway
+from orders.errors import CartErrors, PaymentErrors, TipErrors
+from orders.gateways import WebhookMalformed, WebhookNotice, WebhookSignatureInvalid, get_gateway
 from orders.gateways.routes import handler_for
 from orders.models import ActorRole, Order, PaymentMethod, Tip
 from orders.services.placement import Cart
+from orders.services.settlement import refundable_vnd, refunded_after_delivery_vnd
+from orders.statements import current_month, merchant_statement
 from users.models import Address
 from users.permissions import IsMerchantStaff, IsOps, request_user
 
@@ -292,6 +296,30 @@ class MerchantOrderDetailApi(APIView):
         return Response(_detail(order))
 
 
+class MerchantStatementApi(APIView):
+    """A merchant's statement over a period (this month by default): one line per order, the totals
+    and the net payout, read from the ledger. Staff of another merchant get a 404."""
+
+    permission_classes = [IsMerchantStaff]
+
+    @extend_schema(
+        parameters=[s.StatementPeriodSerializer],
+        responses={200: s.StatementSerializer, **s.STATEMENT_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        user = request_user(request)
+        merchants = Merchant.objects.all() if user.is_ops else merchants_for_staff(user)
+        merchant = merchants.filter(pk=pk).first()
+        if merchant is None:
+            raise CartErrors.MERCHANT_NOT_FOUND()
+        period = s.StatementPeriodSerializer(data=request.query_params.dict())
+        period.is_valid(raise_exception=True)
+        this_month = current_month()
+        start = period.validated_data.get("start", this_month[0])
+        end = period.validated_data.get("end", this_month[1])
+        return Response(s.StatementSerializer(merchant_statement(merchant, start=start, end=end)).data)
+
+
 def _merchant_order(request: Request, pk: int) -> Order:
     return get_object_or_404(_merchant_orders(request), pk=pk)
 
@@ -418,6 +446,44 @@ class OpsOrderCancelApi(APIView):
         return Response(_detail(order))
 
 
+class OpsRefundAfterDeliveryApi(APIView):
+    """Give part or all of a delivered order's food back to the customer, at the merchant's charge.
+    Two refunds are two requests: the Idempotency-Key makes a retried request the same refund."""
+
+    permission_classes = [IsOps]
+
+    @extend_schema(
+        request=s.RefundAfterDeliveryInputSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)],
+        responses={
+            201: s.RefundAfterDeliveryOutputSerializer,
+            200: s.RefundAfterDeliveryOutputSerializer,
+            **s.REFUND_AFTER_DELIVERY_ERRORS,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        if idempotency_key(request) is None:
+            raise CommonErrors.IDEMPOTENCY_KEY_REQUIRED()
+        order = get_object_or_404(Order, pk=pk)
+        data = s.RefundAfterDeliveryInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        refunded = once_per_key(
+            request,
+            lambda: services.refund_delivered_order(
+                order_id=order.pk, actor=request_user(request), **data.validated_data
+            ).pk,
+        )
+        body = {
+            "order_id": order.pk,
+            "refunded_vnd": refunded_after_delivery_vnd(order),
+            "refundable_vnd": refundable_vnd(order),
+        }
+        return Response(
+            s.RefundAfterDeliveryOutputSerializer(body).data,
+            status=status.HTTP_200_OK if refunded.replayed else status.HTTP_201_CREATED,
+        )
+
+
 class OpsDeliveryFailedApi(APIView):
     replays_safely = True
     permission_classes = [IsOps]
@@ -439,6 +505,27 @@ class OpsDeliveryFailedApi(APIView):
 # --- Gateway webhook -----------------------------------------------------------------------------
 
 
+def _verified_notice(request: Request, provider: str) -> tuple[WebhookNotice, str]:
+    """The provider's verified notification and the provider's name, or the one error shape
+    (`webhook_signature_invalid` 401, `webhook_malformed` 400) with nothing written."""
+    gateway = get_gateway(provider)
+    try:
+        return gateway.parse_webhook(body=request.body, headers=request.headers), gateway.name
+    except WebhookSignatureInvalid:
+        raise PaymentErrors.SIGNATURE_INVALID() from None
+    except WebhookMalformed:
+        raise PaymentErrors.WEBHOOK_MALFORMED() from None
+
+
+def _apply_notice(notice: WebhookNotice, provider: str) -> str:
+    """Apply a verified notice once: a tip's or a top-up's goes to the handler its prefix names, an
+    order's payment to `handle_webhook`. Answers the paid thing's status."""
+    handler = handler_for(notice.merchant_ref)
+    if handler is not None:
+        return handler(notice, provider)
+    return services.handle_webhook(notice=notice, provider=provider).status
+
+
 class SandboxWebhookApi(APIView):
     """The sandbox provider's payment notifications: HMAC-signed; a replay has no second effect. An
     order's payment is applied here; a tip's or a top-up's goes to the handler its prefix names."""
@@ -448,15 +535,22 @@ class SandboxWebhookApi(APIView):
 
     @extend_schema(request=None, responses={200: s.WebhookAckSerializer, **s.WEBHOOK_ERRORS})
     def post(self, request: Request) -> Response:
-        gateway = get_gateway("sandbox")
-        try:
-            notice = gateway.parse_webhook(body=request.body, headers=request.headers)
-        except WebhookSignatureInvalid:
-            raise PaymentErrors.SIGNATURE_INVALID() from None
-        except WebhookMalformed:
-            raise PaymentErrors.WEBHOOK_MALFORMED() from None
-        handler = handler_for(notice.merchant_ref)
-        if handler is not None:
-            return Response({"status": handler(notice, gateway.name)})
-        payment = services.handle_webhook(notice=notice, provider=gateway.name)
-        return Response({"status": payment.status})
+        notice, provider = _verified_notice(request, "sandbox")
+        return Response({"status": _apply_notice(notice, provider)})
+
+
+class MomoIpnApi(APIView):
+    """MoMo's IPN (instant payment notification): public, but only a body signed with our partner's
+    secret key is read. Applied once (MoMo retries; a duplicate changes nothing); an amount that is not
+    the payment's is refused and recorded. Answered with 204, as MoMo asks; a result MoMo still waits
+    on (the customer has not confirmed yet) is acknowledged and changes nothing."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(request=None, responses={204: None, **s.WEBHOOK_ERRORS})
+    def post(self, request: Request) -> Response:
+        notice, provider = _verified_notice(request, "momo")
+        if notice.settled:
+            _apply_notice(notice, provider)
+        return Response(status=status.HTTP_204_NO_CONTENT)
