@@ -22,11 +22,13 @@ from django.db import models
 from django.db.models import Model, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from loship.errors import ApplicationError
 from merchants import services
+from merchants.admin_menu import MenuPages
 from merchants.models import (
     MANAGING_ROLES,
     ClosedDate,
@@ -330,7 +332,10 @@ class MerchantAdmin(PhotoAdmin):
     merchant_lookup = "pk"
     form = MerchantForm
     photo_variants_field = "cover_photo_variants"
-    list_display = ["name", "address", "price_level", "rating_avg", "rating_count", "is_busy", "is_active"]
+    change_form_template = "admin/merchants/merchant/change_form.html"
+    list_display = [
+        "name", "address", "price_level", "rating_avg", "rating_count", "is_busy", "is_active", "menu_link",
+    ]  # fmt: skip
     list_filter = ["is_busy", "is_active", "price_level"]
     search_fields = ["name", "slug", "address", "search_text"]
     prepopulated_fields = {"slug": ("name",)}
@@ -347,6 +352,14 @@ class MerchantAdmin(PhotoAdmin):
         ("Status", {"fields": ("is_busy", "is_active", "rating_avg", "rating_count")}),
         (_("Commission"), {"fields": ("commission_bps",)}),
     )
+
+    def get_urls(self) -> list[URLPattern]:
+        return [*MenuPages(self).urls(), *super().get_urls()]
+
+    @admin.display(description=_("Menu"))
+    def menu_link(self, merchant: Merchant) -> str:
+        url = reverse("admin:merchants_merchant_menu", args=[merchant.pk])
+        return format_html('<a class="menu-link" href="{}">{}</a>', url, _("Menu: import, export, order"))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Merchant | None = None) -> list[str]:
         readonly = ["rating_avg", "rating_count", "photo_preview"]

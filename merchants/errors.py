@@ -64,3 +64,27 @@ class MerchantErrors:
             en="The photo is too big: {max_side} px a side and {max_megapixels} megapixels at most.",
         ),
     )
+    MENU_CHANGED_SINCE_PREVIEW = ErrorSpec(
+        "menu_changed_since_preview",
+        409,
+        Text(
+            vi="Thực đơn đã thay đổi sau khi xem trước: hãy tải tệp lên và xem trước lại.",
+            en="The menu changed since the preview: upload the sheet and preview it again.",
+        ),
+    )
+    MENU_SHEET_INVALID = ErrorSpec(
+        "menu_sheet_invalid",
+        400,
+        Text(
+            vi="Tệp thực đơn có dòng lỗi; không có gì được thay đổi.",
+            en="The menu sheet has errors; nothing changed.",
+        ),
+    )
+    MENU_ORDER_INVALID = ErrorSpec(
+        "menu_order_invalid",
+        400,
+        Text(
+            vi="Thứ tự gửi lên không khớp với thực đơn của cửa hàng.",
+            en="The order sent does not match the merchant's menu.",
+        ),
+    )
