@@ -19,6 +19,7 @@ from django.db.models import Model, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
 
+from loship.admin_money import MoneyAdmin
 from loship.errors import ApplicationError
 from merchants import services
 from merchants.models import (
@@ -113,7 +114,7 @@ URL_FIELDS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
 }
 
 
-class ScopedModelAdmin(MerchantScoped, admin.ModelAdmin[Any]):
+class ScopedModelAdmin(MoneyAdmin, MerchantScoped, admin.ModelAdmin[Any]):
     #: The lookup from this model to its merchant's id.
     merchant_lookup = "merchant_id"
     list_per_page = 50
@@ -170,7 +171,7 @@ def _scoped_choices(field_name: str, request: HttpRequest) -> QuerySet[Any] | No
     }.get(field_name)
 
 
-class ScopedInline(MerchantScoped):
+class ScopedInline(MoneyAdmin, MerchantScoped):
     """Inlines follow the parent: seen with it, edited by its owner or managers."""
 
     extra = 0

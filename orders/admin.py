@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from loship.admin_money import MoneyAdmin
 from loship.errors import ApplicationError
 from orders import services
 from orders.models import (
@@ -38,7 +39,7 @@ def _is_merchant_staff(request: HttpRequest) -> bool:
     return isinstance(user, User) and user.is_active and user.is_staff and user.has_role(Role.MERCHANT_STAFF)
 
 
-class ReadOnlyInline(admin.TabularInline[Any, Order]):
+class ReadOnlyInline(MoneyAdmin, admin.TabularInline[Any, Order]):
     extra = 0
     can_delete = False
 
@@ -97,7 +98,7 @@ class ScheduledFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin[Order]):
+class OrderAdmin(MoneyAdmin, admin.ModelAdmin[Order]):
     list_display = [
         "code",
         "status",
@@ -198,7 +199,7 @@ class OrderAdmin(admin.ModelAdmin[Order]):
             self.message_user(request, f"{done} order(s) updated.", messages.SUCCESS)
 
 
-class OpsOnlyAdmin(admin.ModelAdmin[Any]):
+class OpsOnlyAdmin(MoneyAdmin, admin.ModelAdmin[Any]):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _is_ops(request)
 
