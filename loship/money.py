@@ -29,7 +29,7 @@ def parse_vnd(text: str) -> int:
     cleaned = _CURRENCY.sub("", str(text)).replace("\u00a0", " ").strip()
     negative = cleaned.startswith("-")
     cleaned = cleaned.removeprefix("-").strip()
-    if not cleaned or not _GROUPED.fullmatch(cleaned) and not cleaned.isdigit():
+    if not (_GROUPED.fullmatch(cleaned) or (cleaned.isascii() and cleaned.isdigit())):
         raise ValueError(f"not an amount of dong: {text!r}")
     amount = int(re.sub(r"[.,\s]", "", cleaned))
     return -amount if negative else amount
