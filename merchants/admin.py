@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Model, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from loship.admin_money import MoneyAdmin
 from loship.errors import ApplicationError
@@ -275,9 +276,9 @@ class MerchantAdmin(ScopedModelAdmin):
     actions = ["mark_busy", "mark_not_busy"]
     fieldsets = (
         (None, {"fields": ("name", "slug", "description", "phone", "address", "cover_image_url")}),
-        ("Location", {"fields": ("lat", "lng", "delivery_radius_m")}),
-        ("Catalog", {"fields": ("cuisines", "price_level", "min_order_vnd", "prep_minutes")}),
-        ("Status", {"fields": ("is_busy", "is_active", "rating_avg", "rating_count")}),
+        (_("Location"), {"fields": ("lat", "lng", "delivery_radius_m")}),
+        (_("Catalog"), {"fields": ("cuisines", "price_level", "min_order_vnd", "prep_minutes")}),
+        (_("Status"), {"fields": ("is_busy", "is_active", "rating_avg", "rating_count")}),
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Merchant | None = None) -> list[str]:
@@ -295,15 +296,15 @@ class MerchantAdmin(ScopedModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return _is_ops(request)
 
-    @admin.action(description="Mark busy / temporarily closed")
+    @admin.action(description=_("Mark busy / temporarily closed"))
     def mark_busy(self, request: HttpRequest, queryset: QuerySet[Merchant]) -> None:
         _set_busy_all(queryset, is_busy=True)
-        self.message_user(request, "Đã chuyển sang bận / Marked busy.", messages.SUCCESS)
+        self.message_user(request, _("Marked busy."), messages.SUCCESS)
 
-    @admin.action(description="Open for orders again (not busy)")
+    @admin.action(description=_("Open for orders again (not busy)"))
     def mark_not_busy(self, request: HttpRequest, queryset: QuerySet[Merchant]) -> None:
         _set_busy_all(queryset, is_busy=False)
-        self.message_user(request, "Đã mở nhận đơn / Taking orders again.", messages.SUCCESS)
+        self.message_user(request, _("Taking orders again."), messages.SUCCESS)
 
 
 class AvailabilityAdmin(ScopedModelAdmin):
@@ -314,15 +315,15 @@ class AvailabilityAdmin(ScopedModelAdmin):
     def set_availability(self, *, ids: list[int], is_available: bool) -> int:
         raise NotImplementedError
 
-    @admin.action(description="Mark sold out")
+    @admin.action(description=_("Mark sold out"))
     def mark_sold_out(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         changed = self.set_availability(ids=list(queryset.values_list("pk", flat=True)), is_available=False)
-        self.message_user(request, f"Đã báo hết {changed} / {changed} marked sold out.", messages.SUCCESS)
+        self.message_user(request, _("%(count)d marked sold out.") % {"count": changed}, messages.SUCCESS)
 
-    @admin.action(description="Mark back in stock")
+    @admin.action(description=_("Mark back in stock"))
     def mark_back_in_stock(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         changed = self.set_availability(ids=list(queryset.values_list("pk", flat=True)), is_available=True)
-        self.message_user(request, f"Đã mở bán lại {changed} / {changed} back in stock.", messages.SUCCESS)
+        self.message_user(request, _("%(count)d back in stock.") % {"count": changed}, messages.SUCCESS)
 
 
 @admin.register(MenuItem)
@@ -391,7 +392,7 @@ class OptionAdmin(AvailabilityAdmin):
     def set_availability(self, *, ids: list[int], is_available: bool) -> int:
         return services.set_options_availability(option_ids=ids, is_available=is_available)
 
-    @admin.display(description="item")
+    @admin.display(description=_("item"))
     def item_name(self, option: Option) -> str:
         return option.group.item.name
 
@@ -431,7 +432,7 @@ class FavouriteAdmin(admin.ModelAdmin[Any]):
     date_hierarchy = "created_at"
     show_full_result_count = False
 
-    @admin.display(description="favourite")
+    @admin.display(description=_("favourite"))
     def target(self, obj: Model) -> str:
         raise NotImplementedError
 
@@ -456,7 +457,7 @@ class FavouriteMerchantAdmin(FavouriteAdmin):
     list_select_related = ["user", "merchant"]
     search_fields = ["user__phone", "merchant__name"]
 
-    @admin.display(description="merchant", ordering="merchant__name")
+    @admin.display(description=_("merchant"), ordering="merchant__name")
     def target(self, obj: Model) -> str:
         assert isinstance(obj, FavouriteMerchant)
         return obj.merchant.name
@@ -467,7 +468,7 @@ class FavouriteDishAdmin(FavouriteAdmin):
     list_select_related = ["user", "item", "item__merchant"]
     search_fields = ["user__phone", "item__name", "item__merchant__name"]
 
-    @admin.display(description="dish", ordering="item__name")
+    @admin.display(description=_("dish"), ordering="item__name")
     def target(self, obj: Model) -> str:
         assert isinstance(obj, FavouriteDish)
         return f"{obj.item.name} ({obj.item.merchant.name})"
