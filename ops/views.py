@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from drivers.selectors import largest_cash_balances
@@ -47,22 +47,22 @@ def ops_dashboard(request: HttpRequest) -> HttpResponse:
     busy = selectors.busy_driver_ids()  # one read for the counts and the drivers' rows
     context: dict[str, Any] = {
         **admin.site.each_context(request),
-        "title": _("Ops dashboard"),
+        "title": gettext("Ops dashboard"),
         "now": now,
         "windows": [
-            (_("Today"), selectors.order_figures(today)),
-            (_("Last hour"), selectors.order_figures(last_hour)),
+            (gettext("Today"), selectors.order_figures(today)),
+            (gettext("Last hour"), selectors.order_figures(last_hour)),
         ],
         "unassigned": selectors.unassigned_orders().count(),
         "drivers": drivers_board.driver_counts(busy),
         "driver_rows": drivers_board.driver_rows(busy=busy),
         "orders_chart": bar_chart(
             [(slot.strftime("%H:%M"), n) for slot, n in quarter_hours],
-            title=_("Orders per 15 minutes"),
+            title=gettext("Orders per 15 minutes"),
             label_every=4,
         ),
         "delivery_chart": bar_chart(
-            selectors.delivery_time_distribution(today), title=_("Click-to-door minutes")
+            selectors.delivery_time_distribution(today), title=gettext("Click-to-door minutes")
         ),
         "readings": readings,
         "lowest": lowest_headroom(readings),
@@ -88,7 +88,9 @@ def order_action(request: HttpRequest, order_id: int) -> HttpResponse:
     try:
         if action == "cancel":
             actions.cancel_with_refund(actor=user, order_id=order_id, reason=reason)
-            messages.success(request, _("Order %(id)s cancelled (refunded if paid).") % {"id": order_id})
+            messages.success(
+                request, gettext("Order %(id)s cancelled (refunded if paid).") % {"id": order_id}
+            )
         elif action == "reassign":
             driver_id = request.POST.get("driver_id", "").strip()
             actions.reassign(
@@ -97,11 +99,13 @@ def order_action(request: HttpRequest, order_id: int) -> HttpResponse:
                 driver_id=int(driver_id) if driver_id.isdigit() else None,
                 reason=reason,
             )
-            messages.success(request, _("Order %(id)s reassigned.") % {"id": order_id})
+            messages.success(request, gettext("Order %(id)s reassigned.") % {"id": order_id})
         else:
-            messages.error(request, _("Unknown action."))
+            messages.error(request, gettext("Unknown action."))
     except ApplicationError as error:
-        messages.error(request, _("Order %(id)s: %(message)s") % {"id": order_id, "message": error.message})
+        messages.error(
+            request, gettext("Order %(id)s: %(message)s") % {"id": order_id, "message": error.message}
+        )
     return HttpResponseRedirect(reverse("ops:dashboard"))
 
 
@@ -123,7 +127,7 @@ def merchant_dashboard(request: HttpRequest) -> HttpResponse:
     today, _ = selectors.today_and_last_hour()
     context: dict[str, Any] = {
         **admin.site.each_context(request),
-        "title": _("Merchant dashboard"),
+        "title": gettext("Merchant dashboard"),
         "merchant": merchant,
         "merchant_choices": list(choices.order_by("name")[:50]) if not is_ops(user) else [],
         "figures": selectors.merchant_figures(merchant, today) if merchant else None,

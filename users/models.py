@@ -50,7 +50,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(blank=True, verbose_name=_("email"))
     full_name = models.CharField(max_length=150, blank=True, verbose_name=_("full name"))
     roles = ArrayField(
-        models.CharField(max_length=20, choices=Role.choices), default=list, blank=True, verbose_name=_("roles")
+        models.CharField(max_length=20, choices=Role.choices),
+        default=list,
+        blank=True,
+        verbose_name=_("roles"),
     )
     language = models.CharField(
         max_length=2, choices=Language.choices, default=Language.VIETNAMESE, verbose_name=_("language")
