@@ -71,9 +71,9 @@ def money_display(field: models.Field[Any, Any]) -> Callable[[Any], str]:
     return cell
 
 
-def _swapping_readonly(method: Callable[..., Sequence[Any]]) -> Callable[..., Sequence[Any]]:
+def _swapping_readonly(method: Callable[..., Sequence[Any]]) -> Callable[..., list[Any]]:
     @functools.wraps(method)
-    def get_readonly_fields(self: "MoneyAdmin", request: HttpRequest, obj: Any = None) -> Sequence[Any]:
+    def get_readonly_fields(self: "MoneyAdmin", request: HttpRequest, obj: Any = None) -> list[Any]:
         return self._swap(method(self, request, obj))
 
     return get_readonly_fields
@@ -91,7 +91,7 @@ class MoneyAdmin:
 
     def _money_fields(self) -> dict[str, models.Field[Any, Any]]:
         model: type[models.Model] = getattr(self, "model")  # noqa: B009 (set by Django's admin classes)
-        return {f.name: f for f in model._meta.get_fields() if is_money_field(f)}
+        return {f.name: f for f in model._meta.fields if is_money_field(f)}
 
     def __getattr__(self, name: str) -> Any:
         # Django looks display names up on the admin (`lookup_field`, the checks): `total_vnd__vnd`.
@@ -115,7 +115,7 @@ class MoneyAdmin:
         money = set(self._money_fields())
         if not money:
             return set()
-        if obj is not None and not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
+        if obj is not None and not self.has_change_permission(request, obj):
             return money
         readonly = self.get_readonly_fields(request, obj)
         return {name.removesuffix(DISPLAY_SUFFIX) for name in readonly if name.endswith(DISPLAY_SUFFIX)}
@@ -125,29 +125,29 @@ class MoneyAdmin:
             return db_field.formfield(form_class=VndField, **kwargs)
         return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
 
-    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
         names = super().get_list_display(request)  # type: ignore[misc]
         editable = set(getattr(self, "list_editable", ()))
         return self._swap(names, only=set(self._money_fields()) - editable)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[Any]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return self._swap(super().get_readonly_fields(request, obj))  # type: ignore[misc]
 
-    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Sequence[Any] | None:
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> list[Any] | None:
         # A money field shown by its display function is no form field, under either name.
         shown = self._shown_read_only(request, obj)
         excluded = super().get_exclude(request, obj)  # type: ignore[misc]
         if not shown:
-            return excluded
+            return None if excluded is None else list(excluded)
         form_meta = getattr(getattr(self, "form", None), "_meta", None)
         base = excluded if excluded is not None else getattr(form_meta, "exclude", None) or ()
         return [*base, *sorted(shown), *sorted(self._swap(list(shown)))]
 
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         fieldsets = super().get_fieldsets(request, obj)  # type: ignore[misc]
         shown = self._shown_read_only(request, obj)
         if not shown:
-            return fieldsets
+            return list(fieldsets)
         return [
             (
                 name,
@@ -156,7 +156,7 @@ class MoneyAdmin:
             for name, options in fieldsets
         ]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[Any]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         fields = list(super().get_fields(request, obj))  # type: ignore[misc]
         shown = self._shown_read_only(request, obj)
         if not shown:
