@@ -11,7 +11,7 @@ from django.test import Client
 from merchants.models import MenuItem
 from orders.models import Order
 from tests.merchants.factories import make_item, make_merchant, make_ops, make_staff
-from tests.merchants.test_admin import browser_for, item_post
+from tests.merchants.test_admin import browser_for, item_post, merchant_post
 from tests.ops.factories import make_order
 from users.models import User
 
@@ -117,3 +117,43 @@ def test_order_money_and_times_read_in_dong_and_ho_chi_minh_time(pho: dict[str, 
     assert "1.526.000 ₫" in page
     # 17:05 UTC is 00:05 the next day in Ho Chi Minh City.
     assert "00:05" in page and Order.objects.get(pk=order.pk).created_at.hour == 17
+
+
+def test_staff_who_may_only_look_see_the_price_formatted_and_no_input(pho: dict[str, Any]) -> None:
+    staff = make_staff(pho["merchant"], role="staff")
+    page = browser_for(staff).get(f"/admin/merchants/menuitem/{pho['item'].pk}/change/").content.decode()
+    assert "55.000 ₫" in page
+    assert 'name="price_vnd"' not in page
+
+
+def test_an_option_price_is_typed_in_the_dish_form_inline_as_people_type_it(pho: dict[str, Any]) -> None:
+    merchant = pho["merchant"]
+    response = browser_for(make_ops()).post(
+        f"/admin/merchants/merchant/{merchant.pk}/change/",
+        merchant_post(
+            merchant,
+            **{
+                "slug": merchant.slug,
+                "items-TOTAL_FORMS": 1,
+                "items-INITIAL_FORMS": 1,
+                "items-0-id": pho["item"].pk,
+                "items-0-merchant": merchant.pk,
+                "items-0-name": "Phở bò tái",
+                "items-0-price_vnd": "65.000 ₫",
+                "items-0-is_available": "on",
+                "items-0-position": 0,
+                "min_order_vnd": "30.000",
+            },
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert MenuItem.objects.get(pk=pho["item"].pk).price_vnd == 65_000
+    merchant.refresh_from_db()
+    assert merchant.min_order_vnd == 30_000
+
+
+def test_the_login_page_language_can_be_switched_before_signing_in() -> None:
+    browser = Client()
+    switched = browser.post("/admin/language/", {"language": "en", "next": "/admin/login/"})
+    assert switched["Location"] == "/admin/login/"
+    assert "Loship administration" in browser.get("/admin/login/").content.decode()
