@@ -20,7 +20,7 @@ from drivers.models import (
 )
 from loship.timefmt import iso_or_none
 from orders.models import LedgerEntry, LedgerKind, Order
-from orders.selectors import order_snapshot
+from orders.selectors import read_order_snapshot
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -56,9 +56,10 @@ def visible_order(driver_id: int, order_id: int, *, now: datetime | None = None)
 
 def driver_order_view(order: Order) -> dict[str, Any]:
     """What a driver sees of an order: the snapshot without the customer's delivery code."""
-    snapshot = order_snapshot(order)
-    snapshot["customer_phone"] = order.customer_phone
-    return snapshot
+    snapshot = read_order_snapshot(order.pk)
+    if snapshot is None:  # orders are never deleted (PROTECT); a gone row is a bug, not a 404
+        raise Order.DoesNotExist(order.pk)
+    return {**snapshot.body, "customer_phone": order.customer_phone}
 
 
 def daily_summary(driver_id: int, day: date) -> dict[str, Any]:

@@ -56,6 +56,25 @@ def _redact_argument(value: Any) -> Any:
     return value if cleaned == text else cleaned
 
 
+#: What the WebSocket protocol under uvicorn writes on uvicorn's error logger for every socket.
+_PER_SOCKET_LINES = frozenset({"connection open", "connection closed"})
+
+
+class NoWebSocketAccessFilter(logging.Filter):
+    """Drops the lines uvicorn writes on its error logger for every socket, whatever `--no-access-log`
+    says: the handshake's access line (`<client> - "WebSocket <path>" [accepted]`, `403`, ...) and the
+    protocol's "connection open" / "connection closed". The `ws` process opens thousands of sockets a
+    second when a deploy reconnects them, and these lines cost a tenth of an open; sockets are counted
+    by the `loship_websocket_connections` gauge instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.msg
+        return not (
+            isinstance(message, str)
+            and (message.startswith('%s - "WebSocket %s"') or message in _PER_SOCKET_LINES)
+        )
+
+
 class RedactSecretsFilter(logging.Filter):
     """Removes token values (`token=...`, `Bearer ...`, `access`/`refresh`, any JWT) from a record's
     message and arguments.

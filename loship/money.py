@@ -15,11 +15,13 @@ _CURRENCY = re.compile(r"(₫|vnđ|vnd|đồng|dong|đ|d)", re.IGNORECASE)
 _GROUPED = re.compile(r"\d{1,3}(?:([.,\s])\d{3})?(?:\1\d{3})*")
 
 
-def format_vnd(amount: int | None, *, symbol: bool = True) -> str:
-    """`55000` -> `55.000 ₫`; `None` -> `""` (an empty cell, not "0 ₫")."""
+def format_vnd(amount: float | None, *, symbol: bool = True) -> str:
+    """`55000` -> `55.000 ₫`; `None` -> `""` (an empty cell, not "0 ₫"). An average (a float) is rounded
+    to the dong."""
     if amount is None:
         return ""
-    digits = f"{abs(int(amount)):,}".replace(",", ".")
+    amount = round(amount)
+    digits = f"{abs(amount):,}".replace(",", ".")
     sign = "-" if amount < 0 else ""
     return f"{sign}{digits} {SYMBOL}" if symbol else f"{sign}{digits}"
 

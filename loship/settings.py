@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "drivers",
     "notifications.apps.NotificationsConfig",
     "chat.apps.ChatConfig",
+    "webhooks.apps.WebhooksConfig",
     "research",
     "ops",
 ]
@@ -159,7 +160,7 @@ CACHES = {
 
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "loship.channel_layer.RedisChannelLayer",
         "CONFIG": {
             "hosts": [REDIS_URL],
             "prefix": "loship:asgi",
@@ -181,6 +182,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "drivers.tasks.*": {"queue": "dispatch"},
     "notifications.tasks.*": {"queue": "notifications"},
+    "webhooks.tasks.*": {"queue": "notifications"},
 }
 # A task is acknowledged after it ran, so a killed worker's task is delivered again; every task is
 # idempotent (docs/architecture.md, "The event path"). Long timers are database deadlines, never long
@@ -209,7 +211,9 @@ CELERY_TASK_ANNOTATIONS = {
     "loship.events.tasks.relay_outbox": _SWEEP_LIMITS,
     "orders.tasks.sweep_deadlines": _SWEEP_LIMITS,
     "orders.tasks.release_scheduled_orders": _SWEEP_LIMITS,
+    "orders.tasks.reconcile_gateway_payments": _SWEEP_LIMITS,
     "notifications.tasks.sweep_deliveries": _SWEEP_LIMITS,
+    "webhooks.tasks.deliver": _EARLY_ACK,
     "drivers.tasks.dispatch_round": {"soft_time_limit": 120, "time_limit": 150},
     "notifications.tasks.deliver": _EARLY_ACK,
     "ops.tasks.check_headroom": _EARLY_ACK,
@@ -232,6 +236,9 @@ DISPATCH_ROUND_SECONDS = env.float("DISPATCH_ROUND_SECONDS", default=10.0)
 NOTIFICATIONS_SEND_GRACE_SECONDS = env.float("NOTIFICATIONS_SEND_GRACE_SECONDS", default=5.0)
 NOTIFICATIONS_SWEEP_SECONDS = env.float("NOTIFICATIONS_SWEEP_SECONDS", default=2.0)
 # Periodic sweeps. Deadlines live in the database; these only look for what is due.
+# Partner webhooks (webhooks/): a delivery is tried by a task after the relay writes it; the sweep
+# queues those past their deadline (a retry, a lost first try) every WEBHOOKS_SWEEP_SECONDS.
+WEBHOOKS_SWEEP_SECONDS = env.float("WEBHOOKS_SWEEP_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-catch-up": {"task": "loship.events.tasks.relay_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "orders-sweep-deadlines": {"task": "orders.tasks.sweep_deadlines", "schedule": 15.0},
@@ -239,11 +246,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "notifications.tasks.sweep_deliveries",
         "schedule": NOTIFICATIONS_SWEEP_SECONDS,
     },
+    "webhooks-queue-due": {"task": "webhooks.tasks.queue_due", "schedule": WEBHOOKS_SWEEP_SECONDS},
     "ops-check-headroom": {"task": "ops.tasks.check_headroom", "schedule": 30.0},
     "drivers-dispatch-round": {"task": "drivers.tasks.dispatch_round", "schedule": DISPATCH_ROUND_SECONDS},
     "drivers-expire-offers": {"task": "drivers.tasks.expire_offers", "schedule": 5.0},
     "drivers-save-positions": {"task": "drivers.tasks.save_positions", "schedule": 10.0},
     "drivers-sync-carrying": {"task": "drivers.tasks.sync_carrying", "schedule": 10.0},
+    "orders-reconcile-payments": {
+        "task": "orders.tasks.reconcile_gateway_payments",
+        "schedule": env.float("PAYMENT_RECONCILE_SWEEP_SECONDS", default=60.0),
+    },
     "orders-release-scheduled": {
         "task": "orders.tasks.release_scheduled_orders",
         "schedule": env.float("SCHEDULED_RELEASE_SWEEP_SECONDS", default=15.0),
@@ -280,6 +292,30 @@ PAYMENT_SANDBOX_API_KEY = env.str("PAYMENT_SANDBOX_API_KEY", default="sandbox-ke
 PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="sandbox-secret" if DEBUG else "")
 PAYMENT_RETURN_URL = env.str("PAYMENT_RETURN_URL", default="loship://orders/{code}")
 PAYMENT_GATEWAY_TIMEOUT_SECONDS = env.float("PAYMENT_GATEWAY_TIMEOUT_SECONDS", default=5.0)
+# The provider new e-wallet payments are opened with: "sandbox" (the demo default) or "momo".
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="sandbox")
+if PAYMENT_PROVIDER not in ("sandbox", "momo"):
+    raise ImproperlyConfigured(f"PAYMENT_PROVIDER must be sandbox or momo, not {PAYMENT_PROVIDER!r}")
+# MoMo (orders/gateways/momo.py): the partner's keys come from the environment only, never the repo.
+# MOMO_ENDPOINT is https://test-payment.momo.vn for MoMo's test environment, https://payment.momo.vn
+# for production. MOMO_IPN_URL is the public URL of /api/v1/payments/momo/ipn. MoMo asks callers to
+# wait up to 30 s for its answers. A payment without its IPN after MOMO_QUERY_AFTER_SECONDS is asked
+# for by the reconciliation sweep, for up to MOMO_QUERY_WINDOW_HOURS after it was opened.
+MOMO_ENDPOINT = env.str("MOMO_ENDPOINT", default="https://test-payment.momo.vn")
+MOMO_PARTNER_CODE = env.str("MOMO_PARTNER_CODE", default="")
+MOMO_ACCESS_KEY = env.str("MOMO_ACCESS_KEY", default="")
+MOMO_SECRET_KEY = env.str("MOMO_SECRET_KEY", default="")
+MOMO_IPN_URL = env.str("MOMO_IPN_URL", default="")
+MOMO_REQUEST_TYPE = env.str("MOMO_REQUEST_TYPE", default="captureWallet")
+MOMO_TIMEOUT_SECONDS = env.float("MOMO_TIMEOUT_SECONDS", default=30.0)
+MOMO_QUERY_AFTER_SECONDS = env.int("MOMO_QUERY_AFTER_SECONDS", default=120)
+MOMO_QUERY_WINDOW_HOURS = env.int("MOMO_QUERY_WINDOW_HOURS", default=24)
+if PAYMENT_PROVIDER == "momo" and not (
+    MOMO_PARTNER_CODE and MOMO_ACCESS_KEY and MOMO_SECRET_KEY and MOMO_IPN_URL
+):
+    raise ImproperlyConfigured(
+        "PAYMENT_PROVIDER=momo needs MOMO_PARTNER_CODE, MOMO_ACCESS_KEY, MOMO_SECRET_KEY and MOMO_IPN_URL"
+    )
 
 # --- Drivers and dispatch ------------------------------------------------------------------------
 
@@ -546,3 +582,26 @@ LOGGING = {
         "celery": {"level": LOG_LEVEL},
     },
 }
+
+# --- Partner webhooks ------------------------------------------------------------------------------
+
+# A failed try is retried after BASE, 2xBASE, 4xBASE... seconds (capped at MAX, each with jitter) until
+# WINDOW seconds after the event, then given up. A first try not sent within GRACE seconds (its task
+# lost) is queued again by the sweep.
+WEBHOOKS_RETRY_BASE_SECONDS = env.float("WEBHOOKS_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOKS_RETRY_MAX_SECONDS = env.float("WEBHOOKS_RETRY_MAX_SECONDS", default=3600.0)
+WEBHOOKS_RETRY_WINDOW_SECONDS = env.float("WEBHOOKS_RETRY_WINDOW_SECONDS", default=24 * 3600.0)
+WEBHOOKS_SEND_GRACE_SECONDS = env.float("WEBHOOKS_SEND_GRACE_SECONDS", default=30.0)
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOKS_READ_TIMEOUT_SECONDS = env.float("WEBHOOKS_READ_TIMEOUT_SECONDS", default=10.0)
+# An endpoint that failed this many tries in a row, over at least this long without one success, is
+# disabled and its merchant told.
+WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=20)
+WEBHOOKS_DISABLE_AFTER_SECONDS = env.float("WEBHOOKS_DISABLE_AFTER_SECONDS", default=24 * 3600.0)
+WEBHOOKS_MAX_ENDPOINTS_PER_MERCHANT = env.int("WEBHOOKS_MAX_ENDPOINTS_PER_MERCHANT", default=5)
+# Networks a webhook may reach although they are not public (CIDRs): tests and local development, whose
+# receivers listen on 127.0.0.1. Empty in production: private, loopback and link-local are refused.
+WEBHOOKS_ALLOWED_NETWORKS = env.list("WEBHOOKS_ALLOWED_NETWORKS", default=[])
+# Fernet keys sealing the endpoints' signing secrets at rest, newest first (webhooks/sealing.py);
+# empty: one derived from SECRET_KEY.
+WEBHOOKS_SECRET_KEYS = env.list("WEBHOOKS_SECRET_KEYS", default=[])

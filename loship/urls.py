@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("drivers.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("chat.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]
 
 urlpatterns = [

@@ -103,6 +103,15 @@ TEMPLATES: dict[str, Template] = {
         Text(vi="Đơn {code} đã bị huỷ", en="Order {code} was cancelled"),
         Text(vi="Không cần chuẩn bị đơn {code} nữa.", en="No need to prepare order {code} any more."),
     ),
+    "merchant.webhook_disabled": Template(
+        Text(vi="Webhook đã bị tắt", en="A webhook was disabled"),
+        Text(
+            vi="Không gửi được tới {url} sau {failures} lần liên tiếp trong {hours} giờ nên webhook đã "
+            "bị tắt. Hãy kiểm tra máy chủ nhận rồi bật lại.",
+            en="Deliveries to {url} failed {failures} times in a row over {hours} hours, so the webhook "
+            "was disabled. Check the receiving server, then enable it again.",
+        ),
+    ),
     # To a driver (the drivers app may call notify for offers)
     "driver.offer": Template(
         Text(vi="Có đơn giao mới", en="New delivery offer"),

@@ -288,3 +288,21 @@ def merchant_figures(merchant: Merchant, today: Window) -> MerchantFigures:
             .values_list("name", flat=True)
         ),
     )
+
+
+def todays_merchant_orders(merchant: Merchant, now: datetime | None = None) -> QuerySet[Order]:
+    """The merchant's orders of the local day, newest first, with their lines (one more query): placed
+    today, or scheduled for today (placed on an earlier day, due now). Unpaid e-wallet orders are not
+    the merchant's business yet."""
+    today, _ = today_and_last_hour(now)
+    tomorrow = today.start + timedelta(days=1)
+    return (
+        Order.objects.filter(merchant=merchant)
+        .filter(
+            Q(created_at__gte=today.start, created_at__lt=tomorrow)
+            | Q(scheduled_for__gte=today.start, scheduled_for__lt=tomorrow)
+        )
+        .exclude(payment_status__in=HIDDEN_FROM_MERCHANT)
+        .prefetch_related("lines")
+        .order_by("-created_at", "-id")
+    )

@@ -24,6 +24,7 @@ from orders.models import (
     Promotion,
     PromotionRedemption,
     Rating,
+    RefusedNotice,
     Tip,
 )
 from orders.selectors import orders_for_merchant_staff
@@ -246,6 +247,21 @@ class PaymentAdmin(ReadOnlyOpsAdmin):
     list_display = ["order", "provider", "provider_ref", "amount_vnd", "status", "created_at", "confirmed_at"]
     list_filter = ["provider", "status"]
     search_fields = ["order__code", "provider_ref"]
+
+
+@admin.register(RefusedNotice)
+class RefusedNoticeAdmin(ReadOnlyOpsAdmin):
+    list_display = [
+        "merchant_ref",
+        "provider",
+        "event_id",
+        "reason",
+        "expected_vnd",
+        "received_vnd",
+        "created_at",
+    ]
+    list_filter = ["provider", "reason"]
+    search_fields = ["merchant_ref", "event_id"]
 
 
 @admin.register(LedgerEntry)

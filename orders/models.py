@@ -511,6 +511,33 @@ class Payment(models.Model):
         return f"{self.provider} {self.provider_ref or '-'} ({self.status})"
 
 
+class RefusedNotice(models.Model):
+    """A verified gateway notification we refused to apply (its amount is not the payment's): kept for
+    ops to chase with the provider, once per (provider, event, reason) however often it is replayed."""
+
+    provider = models.CharField(max_length=20, verbose_name=_("provider"))
+    event_id = models.CharField(
+        max_length=64,
+        help_text=_("The provider's id of the event (MoMo: transId)."),
+        verbose_name=_("event id"),
+    )
+    merchant_ref = models.CharField(max_length=64, verbose_name=_("merchant ref"))
+    reason = models.CharField(max_length=32, verbose_name=_("reason"))
+    expected_vnd = models.PositiveBigIntegerField(verbose_name=_("expected vnd"))
+    received_vnd = models.BigIntegerField(verbose_name=_("received vnd"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("refused notice")
+        verbose_name_plural = _("refused notices")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id", "reason"], name="refused_notice_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.merchant_ref}: {self.reason}"
+
+
 class LedgerKind(models.TextChoices):
     CHARGE = "charge", _("E-wallet charge")
     REFUND = "refund", _("E-wallet refund")

@@ -1,11 +1,13 @@
 """Reads of orders shared by the API, the admin, the live streams and the drivers app."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Model, Prefetch, Q, QuerySet
+from django.db.models.base import ModelState
 
 from loship.timefmt import iso, iso_or_none
 from merchants.models import Merchant
@@ -34,21 +36,101 @@ def order_event_payload(order: Order, *, reason: str = "") -> dict[str, Any]:
     }
 
 
-def order_snapshot(order: Order) -> dict[str, Any]:
-    """Everything a live client needs to redraw the order after (re)connecting: the event payload
-    plus the merchant, the drop-off, the lines and the timeline. Reads the lines and events fresh."""
-    merchant = order.merchant
-    lines = OrderLine.objects.filter(order_id=order.pk).order_by("id")
-    events = OrderEvent.objects.filter(order_id=order.pk).order_by("version")
-    return {
+_BIGINT_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSnapshot:
+    """An order as a live client redraws it (`body`), with what a stream checks before sending it: the
+    order (the columns the body shows; the rest load on access) and its customer (id, `is_active`,
+    `roles`, `is_superuser`; the rest load on access)."""
+
+    order: Order
+    customer: User
+    body: dict[str, Any]
+
+
+# What the snapshot reads of the order and its customer, in the models' field order (`from_db` maps
+# values to fields in that order and defers the rest).
+_SNAPSHOT_ORDER_COLUMNS = tuple(
+    field.attname
+    for field in Order._meta.concrete_fields
+    if field.attname
+    in {"id", "code", "status", "version", "customer_id", "merchant_id", "driver_id", "eta", "promised_at"}
+    | {"scheduled_for", "total_vnd", "status_reason", "payment_method", "payment_status", "prep_minutes"}
+    | {"delivery_address", "delivery_lat", "delivery_lng", "delivery_note", "subtotal_vnd"}
+    | {"delivery_fee_vnd", "created_at"}
+)
+_SNAPSHOT_CUSTOMER_COLUMNS = tuple(
+    field.attname
+    for field in User._meta.concrete_fields
+    if field.attname in {"id", "is_active", "roles", "is_superuser"}
+)
+# Table and column names come from the models; only %(order_id)s carries request data.
+_SNAPSHOT_TEMPLATE = """
+SELECT {order_columns}, {customer_columns},
+  m.name, m.lat, m.lng, m.address, m.phone,
+  (SELECT json_agg(json_build_array(l.name, l.quantity, l.unit_price_vnd, l.options, l.note) ORDER BY l.id)
+     FROM {lines} l WHERE l.order_id = o.id),
+  (SELECT json_agg(json_build_array(e.version, e.kind, e.to_status, e.created_at) ORDER BY e.version)
+     FROM {events} e WHERE e.order_id = o.id)
+FROM {orders} o
+JOIN {merchants} m ON m.id = o.merchant_id
+JOIN {users} c ON c.id = o.customer_id
+WHERE o.id = %(order_id)s
+"""
+_SNAPSHOT_SQL = _SNAPSHOT_TEMPLATE.format(
+    order_columns=", ".join(f"o.{column}" for column in _SNAPSHOT_ORDER_COLUMNS),
+    customer_columns=", ".join(f"c.{column}" for column in _SNAPSHOT_CUSTOMER_COLUMNS),
+    lines=OrderLine._meta.db_table,
+    events=OrderEvent._meta.db_table,
+    orders=Order._meta.db_table,
+    merchants=Merchant._meta.db_table,
+    users=User._meta.db_table,
+)
+
+
+M = TypeVar("M", bound=Model)
+
+
+def _loaded(model: type[M], attnames: tuple[str, ...], values: Sequence[Any]) -> M:
+    """An instance of `model` as `Model.from_db` makes it from these columns (the others deferred:
+    they load on access), without running `__init__` over every field of the model: on a stream's
+    open that costs more than building the snapshot."""
+    instance = model.__new__(model)
+    instance.__dict__.update(zip(attnames, values, strict=True))
+    instance._state = ModelState()
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
+
+
+def read_order_snapshot(order_id: int) -> OrderSnapshot | None:
+    """Everything a live client needs to redraw the order after (re)connecting: the event payload plus
+    the merchant, the drop-off, the lines and the timeline, read fresh in one statement (a stream's
+    open is this read: the ORM's three statements cost several times the rest of it). None when there
+    is no such order; who may see it is the caller's check."""
+    if not 0 < order_id <= _BIGINT_MAX:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_SNAPSHOT_SQL, {"order_id": order_id})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(_SNAPSHOT_ORDER_COLUMNS)
+    end = split + len(_SNAPSHOT_CUSTOMER_COLUMNS)
+    order = _loaded(Order, _SNAPSHOT_ORDER_COLUMNS, row[:split])
+    customer = _loaded(User, _SNAPSHOT_CUSTOMER_COLUMNS, row[split:end])
+    name, lat, lng, address, phone, lines, events = row[end:]
+    body = {
         **order_event_payload(order, reason=order.status_reason),
         "merchant": {
-            "id": merchant.pk,
-            "name": merchant.name,
-            "lat": str(merchant.lat),
-            "lng": str(merchant.lng),
-            "address": merchant.address,
-            "phone": merchant.phone,
+            "id": order.merchant_id,
+            "name": name,
+            "lat": str(lat),
+            "lng": str(lng),
+            "address": address,
+            "phone": phone,
         },
         "delivery": {
             "address": order.delivery_address,
@@ -62,24 +144,20 @@ def order_snapshot(order: Order) -> dict[str, Any]:
         "created_at": iso(order.created_at),
         "lines": [
             {
-                "name": line.name,
-                "quantity": line.quantity,
-                "unit_price_vnd": line.unit_price_vnd,
-                "options": [option["name"] for option in line.options],
-                "note": line.note,
+                "name": line_name,
+                "quantity": quantity,
+                "unit_price_vnd": unit_price,
+                "options": [option["name"] for option in options],
+                "note": note,
             }
-            for line in lines
+            for line_name, quantity, unit_price, options, note in lines or []
         ],
         "timeline": [
-            {
-                "version": event.version,
-                "kind": event.kind,
-                "status": event.to_status,
-                "at": iso(event.created_at),
-            }
-            for event in events
+            {"version": version, "kind": kind, "status": status, "at": iso(datetime.fromisoformat(at))}
+            for version, kind, status, at in events or []
         ],
     }
+    return OrderSnapshot(order=order, customer=customer, body=body)
 
 
 def orders_for_customer(user: User) -> QuerySet[Order]:
@@ -188,7 +266,6 @@ _DETAIL_SQL = _DETAIL_TEMPLATE.format(
     users=User._meta.db_table,
     payments=Payment._meta.db_table,
 )
-_BIGINT_MAX = 2**63 - 1
 
 
 def order_detail(order_id: int) -> OrderDetail | None:

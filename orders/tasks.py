@@ -84,6 +84,14 @@ def refund_tip(tip_id: int) -> None:
     services.refund_tip(tip_id=tip_id)
 
 
+@shared_task(name="orders.tasks.reconcile_gateway_payments", ignore_result=True)
+def reconcile_gateway_payments() -> int:
+    """Ask the provider about payments whose notification has not come (idempotent; safe at once)."""
+    from orders import services
+
+    return services.reconcile_open_payments(limit=SWEEP_BATCH)
+
+
 #: Sweeps of one beat tick stop after this many batches; the next tick goes on.
 RELEASE_BATCHES_PER_TICK = 20
 

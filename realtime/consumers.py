@@ -1,12 +1,13 @@
 """The live streams: customer order stream, merchant stream and the ops city feed.
 
-Every stream: authenticate (JWT from `?token=` / `bearer.<token>` subprotocol, or for the ops feed the
-admin's session cookie), check the browser's origin, check the user may see the groups, join them,
-send the snapshot, then forward pushed events. Refusals are accepted and closed at once with a code
-the client can act on: 4401 (no or bad credentials), 4403 (not allowed, or a foreign origin), 1013
-(the channel layer is unreachable: retry). Heartbeats: the server sends `{"type": "heartbeat"}`
-every WEBSOCKET_HEARTBEAT_SECONDS; a client may send `{"type": "ping"}` (answered with `pong`) or
-`{"type": "snapshot"}` (answered with a fresh snapshot, e.g. after it saw a gap in `sequence`).
+Every stream: authenticate (JWT from `?token=` / `bearer.<token>` subprotocol, or for the ops feed and
+the merchant stream, which admin pages open, the admin's session cookie), check the browser's origin,
+check the user may see the groups, join them, send the snapshot, then forward pushed events. Refusals
+are accepted and closed at once with a code the client can act on: 4401 (no or bad credentials), 4403
+(not allowed, or a foreign origin), 1013 (the channel layer is unreachable: retry). Heartbeats: the
+server sends `{"type": "heartbeat"}` every WEBSOCKET_HEARTBEAT_SECONDS; a client may send
+`{"type": "ping"}` (answered with `pong`) or `{"type": "snapshot"}` (answered with a fresh snapshot,
+e.g. after it saw a gap in `sequence`).
 
 Joining, the 1013 refusal, de-duplication (an order event by its `sequence`, any other by its
 `event_id`) and sends that race a closing socket are shared with the driver stream: `loship/streams.py`.
@@ -25,6 +26,7 @@ from loship.push import OPS_GROUP, merchant_group, order_group
 from loship.streams import Dedup, LiveStream, in_database_thread
 from loship.timefmt import iso
 from orders.models import ORDER_TOPIC_PREFIX
+from orders.selectors import read_order_snapshot
 from realtime import snapshots
 from users.sockets import BEARER_SUBPROTOCOL_PREFIX, authenticate
 
@@ -166,24 +168,24 @@ class OrderStreamConsumer(StreamConsumer):
         return [order_group(self.order_id)]
 
     def open_stream(self) -> dict[str, Any] | int:
-        """The order's customer and ops may watch. One query reads the order with its merchant and
+        """The order's customer and ops may watch. One statement reads the snapshot with the order's
         customer, and the customer's own token is checked against that row, so only another watcher
         (ops) costs a user lookup."""
-        order = snapshots.order_for_stream(self.order_id)
-        user = self.signed_in(loaded=order.customer if order else None)
+        snapshot = read_order_snapshot(self.order_id)
+        user = self.signed_in(loaded=snapshot.customer if snapshot else None)
         if user is None:
             return CLOSE_UNAUTHENTICATED
-        if order is None or (order.customer_id != user.pk and not user.is_ops):
+        if snapshot is None or (snapshot.customer.pk != user.pk and not user.is_ops):
             return CLOSE_FORBIDDEN
-        if order.customer_id == user.pk:  # the order's chat pushes to the phone while this is closed
-            self.presence = [presence.order_customer(order.pk, user.pk)]
-        return snapshots.order_stream_snapshot(order)
+        if snapshot.customer.pk == user.pk:  # the order's chat pushes to the phone while this is closed
+            self.presence = [presence.order_customer(self.order_id, user.pk)]
+        return snapshots.order_stream_snapshot(snapshot)
 
     def read_snapshot(self) -> dict[str, Any]:
-        order = snapshots.order_for_stream(self.order_id)
-        if order is None:
+        snapshot = read_order_snapshot(self.order_id)
+        if snapshot is None:
             return {"type": "error", "code": "order_not_found"}
-        return snapshots.order_stream_snapshot(order)
+        return snapshots.order_stream_snapshot(snapshot)
 
     async def stream_event(self, message: dict[str, Any]) -> None:
         """A gap in the order's sequence (a lost push) is healed with a fresh snapshot."""
@@ -197,9 +199,11 @@ class OrderStreamConsumer(StreamConsumer):
 
 
 class MerchantStreamConsumer(StreamConsumer):
-    """`/ws/merchants/<merchant_id>/`: new orders, cancellations, driver arrival (staff of the merchant)."""
+    """`/ws/merchants/<merchant_id>/`: new orders, cancellations, driver arrival (staff of the merchant,
+    and ops). The admin's incoming orders page may use its session cookie."""
 
     stream = "merchant"
+    accepts_session = True
 
     @property
     def merchant_id(self) -> int:

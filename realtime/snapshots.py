@@ -10,19 +10,15 @@ from loship.push import last_position
 from loship.timefmt import iso_or_none
 from merchants.selectors import merchants_for_staff
 from orders.models import HIDDEN_FROM_MERCHANT, TERMINAL_STATUSES, Order
-from orders.selectors import order_event_payload, order_snapshot
+from orders.selectors import OrderSnapshot, order_event_payload
 from users.models import User
 
 #: Open orders listed in a merchant or ops snapshot (newest first).
 SNAPSHOT_ORDER_LIMIT = 500
 
 
-def order_for_stream(order_id: int) -> Order | None:
-    """The order with its merchant and customer, in one query."""
-    return Order.objects.select_related("merchant", "customer").filter(pk=order_id).first()
-
-
-def order_stream_snapshot(order: Order) -> dict[str, Any]:
+def order_stream_snapshot(snapshot: OrderSnapshot) -> dict[str, Any]:
+    order = snapshot.order
     return {
         "type": "order.snapshot",
         "order_id": order.pk,
@@ -30,7 +26,7 @@ def order_stream_snapshot(order: Order) -> dict[str, Any]:
         "status": order.status,
         "eta": iso_or_none(order.eta),
         "promised_at": iso_or_none(order.promised_at),
-        "order": order_snapshot(order),
+        "order": snapshot.body,
         "driver_position": last_position(order.pk),
     }
 

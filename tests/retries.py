@@ -14,6 +14,7 @@ PROJECT_APPS = (
     "drivers",
     "notifications",
     "chat",
+    "webhooks",
     "ops",
 )
 

@@ -30,9 +30,9 @@ from drivers.selectors import cash_state, takes_cash_orders
 from drivers.tasks import request_round
 from loship.errors import ApplicationError
 from orders.errors import PaymentErrors
-from orders.gateways import WebhookNotice
+from orders.gateways import WebhookNotice, configured_provider
 from orders.models import LedgerAccount, LedgerKind
-from orders.services import book, open_at_gateway
+from orders.services import book, open_at_gateway, refuse_amount_mismatch
 from users.errors import UserErrors
 from users.models import User
 
@@ -123,7 +123,7 @@ def start_cash_topup(*, driver: User, amount_vnd: int) -> CashSettlement:
             method=SettlementMethod.WALLET,
             status=SettlementStatus.PENDING,
             amount_vnd=amount_vnd,
-            provider="sandbox",
+            provider=configured_provider(),
         )
     try:
         return open_at_gateway(
@@ -153,7 +153,7 @@ def handle_topup_webhook(notice: WebhookNotice, provider: str) -> str:
     if settlement is None:
         raise PaymentErrors.PAYMENT_NOT_FOUND()
     if notice.amount_vnd != settlement.amount_vnd:
-        raise PaymentErrors.AMOUNT_MISMATCH()
+        raise refuse_amount_mismatch(notice=notice, provider=provider, expected_vnd=settlement.amount_vnd)
     with transaction.atomic():
         profile = _lock_profile(settlement.driver_id)
         settlement = CashSettlement.objects.select_for_update().get(pk=settlement.pk)

@@ -34,4 +34,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="ops-order-delivery-failed",
     ),
     path("payments/sandbox/webhook", views.SandboxWebhookApi.as_view(), name="payment-webhook-sandbox"),
+    path("payments/momo/ipn", views.MomoIpnApi.as_view(), name="payment-ipn-momo"),
 ]

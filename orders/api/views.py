@@ -25,7 +25,7 @@ from loship.pagination import CursorPagination, PageNumberPagination
 from orders import selectors, services
 from orders.api import serializers as s
 from orders.errors import PaymentErrors, TipErrors
-from orders.gateways import WebhookMalformed, WebhookSignatureInvalid, get_gateway
+from orders.gateways import WebhookMalformed, WebhookNotice, WebhookSignatureInvalid, get_gateway
 from orders.gateways.routes import handler_for
 from orders.models import ActorRole, Order, PaymentMethod, Tip
 from orders.services.placement import Cart
@@ -439,6 +439,27 @@ class OpsDeliveryFailedApi(APIView):
 # --- Gateway webhook -----------------------------------------------------------------------------
 
 
+def _verified_notice(request: Request, provider: str) -> tuple[WebhookNotice, str]:
+    """The provider's verified notification and the provider's name, or the one error shape
+    (`webhook_signature_invalid` 401, `webhook_malformed` 400) with nothing written."""
+    gateway = get_gateway(provider)
+    try:
+        return gateway.parse_webhook(body=request.body, headers=request.headers), gateway.name
+    except WebhookSignatureInvalid:
+        raise PaymentErrors.SIGNATURE_INVALID() from None
+    except WebhookMalformed:
+        raise PaymentErrors.WEBHOOK_MALFORMED() from None
+
+
+def _apply_notice(notice: WebhookNotice, provider: str) -> str:
+    """Apply a verified notice once: a tip's or a top-up's goes to the handler its prefix names, an
+    order's payment to `handle_webhook`. Answers the paid thing's status."""
+    handler = handler_for(notice.merchant_ref)
+    if handler is not None:
+        return handler(notice, provider)
+    return services.handle_webhook(notice=notice, provider=provider).status
+
+
 class SandboxWebhookApi(APIView):
     """The sandbox provider's payment notifications: HMAC-signed; a replay has no second effect. An
     order's payment is applied here; a tip's or a top-up's goes to the handler its prefix names."""
@@ -448,15 +469,22 @@ class SandboxWebhookApi(APIView):
 
     @extend_schema(request=None, responses={200: s.WebhookAckSerializer, **s.WEBHOOK_ERRORS})
     def post(self, request: Request) -> Response:
-        gateway = get_gateway("sandbox")
-        try:
-            notice = gateway.parse_webhook(body=request.body, headers=request.headers)
-        except WebhookSignatureInvalid:
-            raise PaymentErrors.SIGNATURE_INVALID() from None
-        except WebhookMalformed:
-            raise PaymentErrors.WEBHOOK_MALFORMED() from None
-        handler = handler_for(notice.merchant_ref)
-        if handler is not None:
-            return Response({"status": handler(notice, gateway.name)})
-        payment = services.handle_webhook(notice=notice, provider=gateway.name)
-        return Response({"status": payment.status})
+        notice, provider = _verified_notice(request, "sandbox")
+        return Response({"status": _apply_notice(notice, provider)})
+
+
+class MomoIpnApi(APIView):
+    """MoMo's IPN (instant payment notification): public, but only a body signed with our partner's
+    secret key is read. Applied once (MoMo retries; a duplicate changes nothing); an amount that is not
+    the payment's is refused and recorded. Answered with 204, as MoMo asks; a result MoMo still waits
+    on (the customer has not confirmed yet) is acknowledged and changes nothing."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(request=None, responses={204: None, **s.WEBHOOK_ERRORS})
+    def post(self, request: Request) -> Response:
+        notice, provider = _verified_notice(request, "momo")
+        if notice.settled:
+            _apply_notice(notice, provider)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -9,6 +9,11 @@ class GatewayError(Exception):
     """The provider could not be reached or refused the call; the caller may retry later."""
 
 
+class RefundRefused(GatewayError):
+    """The provider answered and refused the refund (not refundable, already refunded, over the paid
+    amount); retrying the same call will not change its mind."""
+
+
 class WebhookSignatureInvalid(Exception):
     """The notification is not from the provider (bad or missing signature, stale timestamp)."""
 
@@ -33,6 +38,18 @@ class WebhookNotice:
     merchant_ref: str
     succeeded: bool
     amount_vnd: int
+    #: False while the provider still waits for the customer: the notice changes nothing yet.
+    settled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentState:
+    """What the provider says of a payment when asked (for a payment whose notification never came):
+    a settled state is applied exactly like the notification would have been."""
+
+    notice: WebhookNotice
+    #: Refunds already made of this payment, by our `refund_ref`: the provider's refund id.
+    refunds: Mapping[str, str]
 
 
 class PaymentGateway(Protocol):
@@ -50,4 +67,12 @@ class PaymentGateway(Protocol):
 
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> WebhookNotice:
         """Verify and read a notification, or raise WebhookSignatureInvalid / WebhookMalformed."""
+        ...
+
+
+class QueryableGateway(PaymentGateway, Protocol):
+    """A gateway that answers the state of a payment by our reference (MoMo does; the sandbox does not)."""
+
+    def query_payment(self, *, merchant_ref: str) -> PaymentState | None:
+        """The payment's state at the provider; None if the provider never saw it."""
         ...

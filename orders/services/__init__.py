@@ -7,11 +7,12 @@ calls), built on `transitions` (row lock, history row, outbox event); `promotion
 confirm or fail by webhook, expire) and `refunds` (settle a closed order's payment, refund it);
 `ratings`; `tips` (give, pay, pay out at delivery, refund); `ledger` (book a money movement, read a
 balance) and `gateway_payments` (open a payment at the gateway for an order, a tip or a driver's
-top-up). The gateways' HTTP clients are in `orders.gateways`.
+top-up; record a refused notice); `reconciliation` (settle a payment whose notification never came
+by asking the provider). The gateways' HTTP clients are in `orders.gateways`.
 """
 
 from orders.services.checkout import checkout
-from orders.services.gateway_payments import open_at_gateway
+from orders.services.gateway_payments import open_at_gateway, refuse_amount_mismatch
 from orders.services.ledger import account_balance, book
 from orders.services.lifecycle import (
     accept_order,
@@ -30,6 +31,7 @@ from orders.services.lifecycle import (
 from orders.services.payments import expire_unpaid_order, handle_webhook, start_payment
 from orders.services.placement import Cart, CartLine, Placement, Quote, place_order, quote_cart, reorder_cart
 from orders.services.ratings import rate_order
+from orders.services.reconciliation import reconcile_open_payments, reconcile_payment
 from orders.services.refunds import refund_payment
 from orders.services.tips import give_tip, handle_tip_webhook, refund_tip, start_tip_payment
 
@@ -58,8 +60,11 @@ __all__ = [
     "place_order",
     "quote_cart",
     "rate_order",
+    "reconcile_open_payments",
+    "reconcile_payment",
     "refund_payment",
     "refund_tip",
+    "refuse_amount_mismatch",
     "reject_order",
     "reorder_cart",
     "start_payment",

@@ -7,8 +7,10 @@ from typing import TypeVar
 from django.conf import settings
 from django.db import models
 
+from loship.errors import ApplicationError
 from orders.errors import PaymentErrors
-from orders.gateways import GatewayError, get_gateway
+from orders.gateways import GatewayError, WebhookNotice, get_gateway
+from orders.models import RefusedNotice
 
 logger = logging.getLogger(__name__)
 
@@ -36,3 +38,32 @@ def open_at_gateway(
     )
     row.refresh_from_db()
     return row
+
+
+def refuse_amount_mismatch(*, notice: WebhookNotice, provider: str, expected_vnd: int) -> ApplicationError:
+    """Record a notice whose amount is not the payment's (once per event) and return the 400
+    `payment_amount_mismatch` to raise: nothing is paid."""
+    logger.warning(
+        "payments: %s notice %s for %s carries %s VND, expected %s",
+        provider,
+        notice.event_id,
+        notice.merchant_ref,
+        notice.amount_vnd,
+        expected_vnd,
+    )
+    RefusedNotice.objects.bulk_create(
+        [
+            RefusedNotice(
+                provider=provider,
+                event_id=notice.event_id,
+                merchant_ref=notice.merchant_ref,
+                reason="amount_mismatch",
+                expected_vnd=expected_vnd,
+                received_vnd=notice.amount_vnd,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return PaymentErrors.AMOUNT_MISMATCH(
+        extra={"expected_vnd": expected_vnd, "received_vnd": notice.amount_vnd}
+    )

@@ -26,7 +26,7 @@ from orders.models import (
     PaymentAttemptStatus,
     PaymentStatus,
 )
-from orders.services.gateway_payments import open_at_gateway
+from orders.services.gateway_payments import open_at_gateway, refuse_amount_mismatch
 from orders.services.lifecycle import cancel_order
 from orders.services.refunds import refund_after_commit
 from orders.services.transitions import (
@@ -72,7 +72,7 @@ def handle_webhook(*, notice: WebhookNotice, provider: str) -> Payment:
     if payment is None:
         raise PaymentErrors.PAYMENT_NOT_FOUND()
     if notice.amount_vnd != payment.amount_vnd:
-        raise PaymentErrors.AMOUNT_MISMATCH()
+        raise refuse_amount_mismatch(notice=notice, provider=provider, expected_vnd=payment.amount_vnd)
     with transaction.atomic():
         order = lock_order(payment.order_id)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)

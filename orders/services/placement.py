@@ -22,6 +22,7 @@ from loship.idempotency.services import RECORD_RESULT_SQL, earlier_use
 from merchants.geo import delivery_distance
 from merchants.models import Merchant
 from orders.errors import CartErrors, PromoErrors
+from orders.gateways import configured_provider
 from orders.models import (
     ActorRole,
     Order,
@@ -380,7 +381,7 @@ def _create_order(*, customer: User, quote: Quote, claim: Claim, key_id: int, no
         inserts.append([redemption_for(promotion=promotion, order=order, discount_vnd=priced.discount_vnd)])
         updates.append(count_use_sql(promotion))
     if not is_cash:
-        inserts.append([Payment(order=order, provider="sandbox", amount_vnd=order.total_vnd)])
+        inserts.append([Payment(order=order, provider=configured_provider(), amount_vnd=order.total_vnd)])
     try:
         write_batch(inserts=inserts, updates=updates)
     except IntegrityError as error:

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from loship.celery import queue_best_effort
 from orders.errors import PaymentErrors, TipErrors
-from orders.gateways import WebhookNotice, get_gateway
+from orders.gateways import WebhookNotice, configured_provider, get_gateway
 from orders.models import (
     TIP_REF_PREFIX,
     ActorRole,
@@ -32,7 +32,7 @@ from orders.models import (
     Tip,
     TipStatus,
 )
-from orders.services.gateway_payments import open_at_gateway
+from orders.services.gateway_payments import open_at_gateway, refuse_amount_mismatch
 from orders.services.ledger import book
 from orders.services.transitions import lock_order, record_change
 from orders.tasks import refund_tip as refund_tip_task
@@ -81,7 +81,9 @@ def give_tip(
     window = timedelta(hours=settings.TIP_WINDOW_HOURS)
     if order.delivered_at is not None and order.delivered_at + window < now:
         raise TipErrors.WINDOW_CLOSED(hours=settings.TIP_WINDOW_HOURS)
-    tip = Tip.objects.create(order=order, customer=customer, amount_vnd=amount_vnd, provider="sandbox")
+    tip = Tip.objects.create(
+        order=order, customer=customer, amount_vnd=amount_vnd, provider=configured_provider()
+    )
     _announce(order, reason="tip_given", actor=customer)
     return tip, True
 
@@ -111,7 +113,7 @@ def handle_tip_webhook(notice: WebhookNotice, provider: str) -> str:
     if tip is None:
         raise PaymentErrors.PAYMENT_NOT_FOUND()
     if notice.amount_vnd != tip.amount_vnd:
-        raise PaymentErrors.AMOUNT_MISMATCH()
+        raise refuse_amount_mismatch(notice=notice, provider=provider, expected_vnd=tip.amount_vnd)
     with transaction.atomic():
         order = lock_order(tip.order_id)
         tip = Tip.objects.select_for_update().get(pk=tip.pk)

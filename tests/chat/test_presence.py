@@ -36,6 +36,33 @@ def test_a_subject_is_present_while_any_of_its_sockets_is_open() -> None:
     assert asyncio.run(scenario()) == [False, True, True, False]
 
 
+def test_sockets_arriving_at_once_are_written_together_and_each_is_present() -> None:
+    """Two hundred sockets reconnecting at the same moment: one or two pipelines write every claim
+    (the first arrival's turn may come before the others have queued), and each arrival returns once
+    its claim is in."""
+    subjects = [presence.order_customer(order, 9) for order in range(200)]
+    writes: list[int] = []
+
+    async def scenario() -> list[bool]:
+        book = presence.book()
+        write = book._write
+
+        async def counted(claims: list[tuple[str, str]]) -> None:
+            writes.append(len(claims))
+            await write(claims)
+
+        book._write = counted  # type: ignore[method-assign]
+        await asyncio.gather(*(book.arrive([subject], f"socket-{n}") for n, subject in enumerate(subjects)))
+        present = [presence.is_present(subject) for subject in subjects]
+        for n, subject in enumerate(subjects):
+            await book.depart([subject], f"socket-{n}")
+        return present
+
+    assert asyncio.run(scenario()) == [True] * 200
+    assert sum(writes) == 200 and len([size for size in writes if size]) <= 2
+    assert not any(presence.is_present(subject) for subject in subjects)
+
+
 def test_claims_are_renewed_while_held_and_run_out_when_no_longer_renewed(settings: Any) -> None:
     settings.PRESENCE_SECONDS = 0.6
     held, dropped = presence.order_customer(1, 2), presence.order_customer(1, 3)

@@ -2,16 +2,21 @@
 
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
+
+from ops.selectors import LOCAL_TZ
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_FLAGS = [
@@ -68,3 +73,11 @@ def screenshot(driver: WebDriver, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
+
+
+def wait_out_local_midnight(margin: timedelta = timedelta(minutes=5)) -> None:
+    """ "Today" is Ho Chi Minh City's day: in its first minutes (17:00 UTC) orders placed minutes ago
+    would fall on the day before, so a test about today's orders waits until they cannot."""
+    local = timezone.localtime(timezone.now(), LOCAL_TZ)
+    since_midnight = local - local.replace(hour=0, minute=0, second=0, microsecond=0)
+    time.sleep(max(0.0, (margin - since_midnight).total_seconds()))

@@ -1,7 +1,6 @@
 """Headless Chromium against a real uvicorn and Celery worker: ops and merchant staff log into the admin,
 the dashboards show the figures of the data, and the live board changes when an order is placed."""
 
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -13,11 +12,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from merchants.models import MenuItem, Merchant
-from ops.selectors import LOCAL_TZ
 from ops.services import check_headroom, record_capacity
 from orders.models import OrderStatus
 from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.ops.browser import admin_login, chromium, screenshot, text_of
+from tests.ops.browser import admin_login, chromium, screenshot, text_of, wait_out_local_midnight
 from tests.ops.factories import make_order
 from tests.orders.factories import cart_body, make_menu, make_staff
 from tests.processes import LiveServer
@@ -35,13 +33,8 @@ def server(asgi_server_factory: Any) -> LiveServer:
 @pytest.fixture
 def city(transactional_db: None) -> dict[str, Any]:
     """Placed in the last minutes (so "today" holds them): two delivered orders (2 minutes
-    click-to-door each, both on time), one cancelled; merchant rated 4.2; tea sold out.
-
-    "Today" is Ho Chi Minh City's day: in its first minutes (17:00 UTC) the orders would fall on the
-    day before, so the fixture waits until they cannot."""
-    since_midnight = timezone.localtime(timezone.now(), LOCAL_TZ)
-    since_midnight -= since_midnight.replace(hour=0, minute=0, second=0, microsecond=0)
-    time.sleep(max(0.0, (timedelta(minutes=5) - since_midnight).total_seconds()))
+    click-to-door each, both on time), one cancelled; merchant rated 4.2; tea sold out."""
+    wait_out_local_midnight()
     now = timezone.now()
     menu = make_menu()
     merchant = menu.merchant

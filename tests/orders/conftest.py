@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from orders.models import Order
 from tests.conftest import authenticated_client
 from tests.orders.factories import Menu, cart_body, make_menu
+from tests.orders.momo_provider import MomoProvider
 from tests.orders.sandbox_provider import SandboxProvider
 
 
@@ -50,5 +51,20 @@ def sandbox(settings: SettingsWrapper) -> Iterator[SandboxProvider]:
     settings.PAYMENT_SANDBOX_URL = provider.url
     settings.PAYMENT_SANDBOX_API_KEY = provider.state.api_key
     settings.PAYMENT_SANDBOX_SECRET = provider.state.secret
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def momo(settings: SettingsWrapper) -> Iterator[MomoProvider]:
+    """A local MoMo, with MoMo as the configured provider and the client pointed at it."""
+    provider = MomoProvider().start()
+    settings.PAYMENT_PROVIDER = "momo"
+    settings.MOMO_ENDPOINT = provider.url
+    settings.MOMO_PARTNER_CODE = provider.state.partner_code
+    settings.MOMO_ACCESS_KEY = provider.state.access_key
+    settings.MOMO_SECRET_KEY = provider.state.secret_key
+    settings.MOMO_IPN_URL = "https://api.loship.example/api/v1/payments/momo/ipn"
+    settings.MOMO_TIMEOUT_SECONDS = 2.0
     yield provider
     provider.stop()

@@ -5,10 +5,10 @@ import json
 import threading
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from orders.gateways.sandbox import sign, signed_headers
+from tests.orders.local_provider import JsonHandler, LocalProvider
 
 
 @dataclass
@@ -23,23 +23,12 @@ class SandboxState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class SandboxProvider:
+class SandboxProvider(LocalProvider):
     def __init__(self, *, api_key: str = "test-key", secret: str = "test-secret") -> None:  # noqa: S107
         self.state = SandboxState(api_key=api_key, secret=secret)
         state = self.state
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
+        class Handler(JsonHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 timestamp = self.headers.get("X-Sandbox-Timestamp", "")
@@ -89,17 +78,7 @@ class SandboxProvider:
                 )  # fmt: skip
                 return self._answer(200, refund)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self) -> "SandboxProvider":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
 
     def webhook(
         self, payment_id: str, *, succeeded: bool = True, amount: int | None = None, secret: str | None = None

@@ -18,6 +18,7 @@ IDEMPOTENT_TASKS = {
     "orders.tasks.refund_payment",  # the gateway refund is idempotent per refund_ref
     "orders.tasks.refund_tip",  # the same, per the tip's refund_ref, and re-checked under the order's lock
     "orders.tasks.release_scheduled_orders",  # claims due orders under SKIP LOCKED; released ones skipped
+    "orders.tasks.reconcile_gateway_payments",  # a provider answer is applied like its notice, under locks
     "drivers.tasks.dispatch_round",  # offers made under locks, one active offer per order
     "drivers.tasks.expire_offers",
     "drivers.tasks.save_positions",

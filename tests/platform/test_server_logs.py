@@ -16,7 +16,7 @@ from gunicorn.glogging import SafeAtoms
 from websockets.sync.client import connect
 
 from drivers import services as driver_services
-from loship.logformat import RedactSecretsFilter
+from loship.logformat import NoWebSocketAccessFilter, RedactSecretsFilter
 from loship.observability import REQUEST_ID_META, RequestIdFilter, request_id_var
 from orders import services as order_services
 from tests.drivers.conftest import make_driver
@@ -60,8 +60,9 @@ def start(process: LiveProcess, registry: list[LiveProcess]) -> None:
 def test_server_and_worker_lines_are_json_utc_carry_the_request_id_and_no_token(
     _process_registry: list[LiveProcess], tmp_path: Path
 ) -> None:
-    # The production command lines: uvicorn with the project's log config at INFO (so the WebSocket
-    # handshake line, which names the URL, is written), a quiet worker (no banner).
+    # The production command lines: uvicorn with the project's log config at INFO (uvicorn would write
+    # a WebSocket handshake line naming the URL, token and all: the config drops it), a quiet worker
+    # (no banner).
     server = LiveServer(env=process_env(env=JSON_LOGS), log_path=tmp_path / "uvicorn.log")
     server.args[server.args.index("warning")] = "info"
     server.args += ["--log-config", "loship/server_logging.json"]
@@ -133,7 +134,24 @@ def test_server_and_worker_lines_are_json_utc_carry_the_request_id_and_no_token(
     assert refusals["req-404-api"]["message"].startswith("Not Found: /api/v1/orders/999999999")
     assert refusals["req-404-url"]["message"].startswith("Not Found: /nowhere")
     handshakes = [line["message"] for line in lines if "WebSocket /ws/orders/" in line["message"]]
-    assert len(handshakes) == 2 and any("token=[redacted]" in message for message in handshakes)
+    assert handshakes == []
+
+
+@pytest.mark.parametrize(
+    ("message", "kept"),
+    [
+        ('%s - "WebSocket %s" [accepted]', False),
+        ('%s - "WebSocket %s" 403', False),
+        ('%s - "WebSocket %s" %d', False),
+        ("connection open", False),
+        ("connection closed", False),
+        ("Uvicorn running on %s://%s:%d (Press CTRL+C to quit)", True),
+        ("Exception in ASGI application\n", True),
+    ],
+)
+def test_uvicorn_s_per_socket_access_lines_are_dropped_and_nothing_else(message: str, kept: bool) -> None:
+    record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, message, (), None)
+    assert NoWebSocketAccessFilter().filter(record) is kept
 
 
 def test_a_refusal_logged_after_the_middleware_returned_carries_the_requests_id() -> None:

@@ -18,6 +18,7 @@ from loship.events.models import OutboxEvent
 from loship.events.relay import publish_pending
 from loship.push import stream_body
 from orders.models import Order
+from orders.selectors import read_order_snapshot
 from orders.services import lifecycle
 from realtime import snapshots
 from tests.conftest import authenticated_client
@@ -92,7 +93,9 @@ def test_no_stream_body_or_snapshot_carries_another_offset(place_order: Callable
     bodies: dict[str, Any] = {
         event.topic: stream_body(event) for event in OutboxEvent.objects.order_by("created_at", "id")
     }
-    bodies["order.snapshot"] = snapshots.order_stream_snapshot(order)
+    order_snapshot = read_order_snapshot(order.pk)
+    assert order_snapshot is not None
+    bodies["order.snapshot"] = snapshots.order_stream_snapshot(order_snapshot)
     bodies["merchant.snapshot"] = snapshots.merchant_stream_snapshot(order.merchant_id)
     bodies["ops.snapshot"] = snapshots.ops_stream_snapshot()
     bodies["driver.snapshot"] = driver_snapshot(driver_services.ensure_profile(user=driver))

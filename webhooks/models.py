@@ -1,0 +1,93 @@
+"""Partner webhooks: a merchant's endpoints (a POS system, an integrator) and the log of what was sent
+to them, one row per (endpoint, outbox event).
+
+The delivery row is the durable copy of a send, like a notification's delivery attempt: the exact
+body is stored once, retried from `next_attempt_at` until `give_up_at` (24 hours after the event,
+or after a manual redelivery), and its last try's answer is kept for the log.
+"""
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+from merchants.models import Merchant
+from orders.models import OrderEventKind
+
+#: The events a partner may subscribe to: every order event's outbox topic.
+EVENT_TYPES: tuple[str, ...] = tuple(kind.topic for kind in OrderEventKind)
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of a merchant's partner and the order events it wants, signed with its own secret.
+
+    `sealed_secret` is the signing secret encrypted (webhooks/sealing.py); the secret itself is shown
+    once, when the endpoint is made. `consecutive_failures` counts failed tries in a row since
+    `failing_since`; a streak long and old enough disables the endpoint (`disabled_at`)."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=500)
+    events = ArrayField(models.CharField(max_length=64), help_text="Order event types, e.g. order.placed.")
+    description = models.CharField(max_length=200, blank=True)
+    sealed_secret = models.TextField(editable=False)
+    is_active = models.BooleanField(default=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=255, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["merchant"], condition=Q(is_active=True), name="webhook_active")]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.merchant_id})"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed (gave up)"
+    CANCELLED = "cancelled", "Cancelled (endpoint disabled)"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: the body as sent, where its tries stand, and the last answer."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event_id = models.UUIDField(help_text="The outbox event; receivers deduplicate by it.")
+    topic = models.CharField(max_length=64)
+    order_id = models.BigIntegerField()
+    sequence = models.PositiveIntegerField(default=0, help_text="The order's version in this event.")
+    body = models.TextField(help_text="The JSON sent, the same bytes on every try.")
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    give_up_at = models.DateTimeField()
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status="pending"), name="webhook_pending_due"
+            ),
+            models.Index(fields=["endpoint", "-created_at", "-id"], name="webhook_delivery_log"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event_id"], name="webhook_delivery_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} -> endpoint {self.endpoint_id} ({self.status})"
