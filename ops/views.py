@@ -62,11 +62,11 @@ def ops_dashboard(request: HttpRequest) -> HttpResponse:
         "driver_rows": drivers_board.driver_rows(busy=busy),
         "orders_chart": bar_chart(
             [(slot.strftime("%H:%M"), n) for slot, n in quarter_hours],
-            title=_("Orders per 15 minutes"),
+            title=str(_("Orders per 15 minutes")),
             label_every=4,
         ),
         "delivery_chart": bar_chart(
-            selectors.delivery_time_distribution(today), title=_("Click-to-door minutes")
+            selectors.delivery_time_distribution(today), title=str(_("Click-to-door minutes"))
         ),
         "readings": readings,
         "lowest": lowest_headroom(readings),
