@@ -2,7 +2,6 @@
 Loship, in Vietnamese, with money as `55.000 ₫`; a price typed `60.000` is saved as 60000; each switches
 to English in the header, and the choice follows them to another browser. Screenshots in test-artifacts/."""
 
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -13,11 +12,10 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from merchants.models import MenuItem
-from ops.selectors import LOCAL_TZ
 from orders.models import OrderStatus
 from tests.factories import DEFAULT_PASSWORD
 from tests.merchants.factories import make_item, make_merchant, make_ops, make_staff
-from tests.ops.browser import admin_login, chromium, screenshot, text_of
+from tests.ops.browser import admin_login, chromium, screenshot, text_of, wait_out_local_midnight
 from tests.ops.factories import make_order
 from tests.processes import LiveServer
 from users.models import User
@@ -35,9 +33,7 @@ def server(asgi_server_factory: Any) -> LiveServer:
 def pho(transactional_db: None) -> dict[str, Any]:
     """Phở Cô Ba: a 55.000 ₫ dish and, delivered minutes ago, 1.526.000 ₫ of orders today (Ho Chi Minh
     City's day: in its first minutes the fixture waits, so the orders cannot fall on the day before)."""
-    since_midnight = timezone.localtime(timezone.now(), LOCAL_TZ)
-    since_midnight -= since_midnight.replace(hour=0, minute=0, second=0, microsecond=0)
-    time.sleep(max(0.0, (timedelta(minutes=3) - since_midnight).total_seconds()))
+    wait_out_local_midnight(timedelta(minutes=3))
     merchant = make_merchant(name="Phở Cô Ba")
     item = make_item(merchant, "Phở bò tái", price_vnd=55_000)
     now = timezone.now()
