@@ -2,15 +2,21 @@
 
 - `live_supply`: the free drivers around a merchant, from the live positions in Redis (drivers not
   carrying food), counted by the same pure function the MDRP replay uses
-  (`drivers.dispatch.promise.free_supply`). Installed as the orders app's supply source at start-up.
+  (`drivers.dispatch.promise.free_supply`).
+- `recent_supply`: `live_supply` kept per process and merchant for PROMISE_SUPPLY_SECONDS, installed
+  as the orders app's supply source at start-up. Every quote and every placement asks for it, and
+  two Redis round trips a time were a fifth of a placement; drivers move on a scale of minutes, so
+  a count a few seconds old promises as well.
 - `promised_after_assignment` and `promised_after_pickup`: the promise once the dispatcher's plan is
   known, handed to the orders transitions with the ETA.
 """
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 import redis
+from django.conf import settings
 
 from drivers import location
 from drivers.dispatch.entities import AvailableDriver
@@ -50,9 +56,30 @@ def live_supply(lat: float, lng: float, now: datetime) -> Supply:
     return free_supply(point(lat, lng), drivers, 0.0, TRAVEL)
 
 
+#: (merchant latitude, longitude) -> (monotonic time counted, the supply then).
+_recent: dict[tuple[float, float], tuple[float, Supply]] = {}
+_RECENT_KEPT = 20_000
+
+
+def recent_supply(lat: float, lng: float, now: datetime) -> Supply:
+    """`live_supply` around (lat, lng), counted at most PROMISE_SUPPLY_SECONDS ago in this process."""
+    seconds = float(settings.PROMISE_SUPPLY_SECONDS)
+    if seconds <= 0:
+        return live_supply(lat, lng, now)
+    clock = time.monotonic()
+    kept = _recent.get((lat, lng))
+    if kept is not None and clock - kept[0] < seconds:
+        return kept[1]
+    supply = live_supply(lat, lng, now)
+    if len(_recent) >= _RECENT_KEPT:
+        _recent.clear()
+    _recent[(lat, lng)] = (clock, supply)
+    return supply
+
+
 def install() -> None:
-    """Make `live_supply` the orders app's source of free drivers (DriversConfig.ready())."""
-    use_supply_source(live_supply)
+    """Make `recent_supply` the orders app's source of free drivers (DriversConfig.ready())."""
+    use_supply_source(recent_supply)
 
 
 def promised_after_assignment(*, now: datetime, dropoff_eta: datetime) -> datetime:

@@ -6,6 +6,7 @@ sets DEBUG=1 and points DATABASE_URL / REDIS_URL at the embedded servers when th
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
@@ -286,6 +287,9 @@ ORDER_ETA_BUFFER_MINUTES = env.int("ORDER_ETA_BUFFER_MINUTES", default=10)
 TIP_MIN_VND = env.int("TIP_MIN_VND", default=1000)
 TIP_MAX_VND = env.int("TIP_MAX_VND", default=500000)
 TIP_WINDOW_HOURS = env.int("TIP_WINDOW_HOURS", default=24)
+# Commission on a merchant's food sales, in basis points (2000 = 20%), for merchants without their own
+# rate (`Merchant.commission_bps`); the rate in force at delivery is booked with the sale.
+MERCHANT_COMMISSION_BPS = env.int("MERCHANT_COMMISSION_BPS", default=2000)
 # E-wallet gateway (orders/gateways/). The sandbox provider speaks the protocol in orders/gateways/sandbox.py.
 PAYMENT_SANDBOX_URL = env.str("PAYMENT_SANDBOX_URL", default="http://127.0.0.1:8900")
 PAYMENT_SANDBOX_API_KEY = env.str("PAYMENT_SANDBOX_API_KEY", default="sandbox-key" if DEBUG else "")
@@ -334,6 +338,10 @@ DRIVER_BASE_PAY_VND = env.int("DRIVER_BASE_PAY_VND", default=12000)
 DRIVER_PAY_PER_KM_VND = env.int("DRIVER_PAY_PER_KM_VND", default=3000)
 # A driver owing more cash on delivery than this gets no cash orders until they settle.
 DRIVER_CASH_LIMIT_VND = env.int("DRIVER_CASH_LIMIT_VND", default=2000000)
+
+# How old a count of the free drivers around a merchant may be when a quote or a placement promises a
+# delivery time (drivers/promises.py; 0: counted afresh each time, as the test suite does).
+PROMISE_SUPPLY_SECONDS = env.float("PROMISE_SUPPLY_SECONDS", default=5.0)
 # When set, delivery needs the customer's 4-digit code; otherwise a code, if sent, must match.
 DRIVER_DELIVERY_CODE_REQUIRED = env.bool("DRIVER_DELIVERY_CODE_REQUIRED", default=False)
 # Dispatch: an order enters the pool this many minutes before its food is ready.
@@ -449,7 +457,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         # Production serves hashed files collected by `collectstatic`; dev and tests serve sources.
@@ -459,6 +467,37 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not env.bool("STATIC_MANIFEST", default=not DEBUG)
+
+# Uploaded photos (merchants/photos.py) go to MEDIA_ROOT, or to an S3-compatible bucket (AWS S3,
+# MinIO, Cloudflare R2, DigitalOcean Spaces...) when MEDIA_S3_BUCKET is set. The keys come from the
+# environment only; without them boto3 looks for an instance role. Photos are public: by default
+# URLs are unsigned (a public-read bucket or a CDN in front, MEDIA_S3_CUSTOM_DOMAIN). Signed URLs
+# (MEDIA_S3_SIGNED_URLS) must outlive the cached merchant page and list (merchants/cache.py).
+MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
+if MEDIA_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": env.str("MEDIA_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("MEDIA_S3_REGION", default="") or None,
+            "access_key": env.str("MEDIA_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("MEDIA_S3_SECRET_ACCESS_KEY", default="") or None,
+            "custom_domain": env.str("MEDIA_S3_CUSTOM_DOMAIN", default="") or None,
+            "url_protocol": env.str("MEDIA_S3_URL_PROTOCOL", default="https:"),
+            "addressing_style": env.str("MEDIA_S3_ADDRESSING_STYLE", default="") or None,
+            "querystring_auth": env.bool("MEDIA_S3_SIGNED_URLS", default=False),
+            "querystring_expire": env.int("MEDIA_S3_SIGNED_URL_SECONDS", default=3600),
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+# An upload's limits: the file's size, each side's length, and the pixel count that guards against
+# decompression bombs (checked from the header, before any pixel is decoded).
+PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
+PHOTO_MIN_SIDE = env.int("PHOTO_MIN_SIDE", default=320)
+PHOTO_MAX_SIDE = env.int("PHOTO_MAX_SIDE", default=10_000)
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=50_000_000)
 
 # --- Email -------------------------------------------------------------------------------------
 

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -27,6 +29,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("metrics", metrics_view.metrics, name="metrics"),
 ]
+# Uploaded photos on the filesystem, served by Django in development only (DEBUG; `static` adds nothing
+# otherwise). Production serves them from the bucket or the web server, never from Django.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler400 = "loship.errors.bad_request"
 handler404 = "loship.errors.json_not_found"

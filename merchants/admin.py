@@ -6,6 +6,10 @@ foreign-key choice too, and an object URL of another merchant is a 404 (a 403 wh
 permission on a known object). Owners and managers edit the profile, hours and menu; plain staff see
 them and use the availability actions. Availability changes go through `merchants.services`, form
 edits save rows directly and the cached merchant page follows through signals (`merchants.signals`).
+
+A dish photo and a shop cover are uploaded on the dish's and the merchant's forms: the file is checked
+and resized while the form is cleaned (`merchants.photos`), so a bad file is refused beside the field
+with the reason, and stored through `services.set_dish_photo` / `set_cover_photo` once the row is saved.
 """
 
 from collections.abc import Mapping
@@ -18,11 +22,14 @@ from django.db import models
 from django.db.models import Model, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from loship.admin_money import MoneyAdmin
 from loship.errors import ApplicationError
 from merchants import services
+from merchants.admin_menu import MenuPages
 from merchants.models import (
     MANAGING_ROLES,
     ClosedDate,
@@ -37,6 +44,7 @@ from merchants.models import (
     OptionGroup,
     StaffMembership,
 )
+from merchants.photos import Limits, PreparedPhoto, prepare_photo, variant_urls
 from users.models import Role, User
 from users.permissions import is_ops
 
@@ -243,7 +251,63 @@ class OptionInline(ScopedInline, admin.TabularInline[Option, OptionGroup]):
     fields = ["name", "price_delta_vnd", "is_available", "position"]
 
 
-class MerchantForm(forms.ModelForm[Merchant]):
+class PhotoForm(forms.ModelForm[Any]):
+    """A photo upload beside the model's fields. The file is checked, cleaned and resized here, so a
+    bad one is refused with the reason next to the field; `PhotoAdmin.save_model` stores it."""
+
+    photo_upload = forms.FileField(
+        required=False,
+        label=_("Upload a photo"),
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+    remove_photo = forms.BooleanField(required=False, label=_("Remove the uploaded photo"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limits = Limits.from_settings()
+        self.fields["photo_upload"].help_text = _(
+            "JPEG, PNG or WebP, up to %(max_mb)s MB, at least %(min_side)s px on each side. Location and "
+            "camera data are removed. An uploaded photo is shown instead of the image URL."
+        ) % {"max_mb": limits.max_bytes // (1024 * 1024), "min_side": limits.min_side}
+
+    def clean_photo_upload(self) -> PreparedPhoto | None:
+        upload = self.cleaned_data.get("photo_upload")
+        if not upload:
+            return None
+        try:
+            return prepare_photo(upload, size=upload.size)
+        except ApplicationError as error:
+            raise ValidationError(error.message, code=error.code) from None
+
+
+class PhotoAdmin(ScopedModelAdmin):
+    """Stores the photo a `PhotoForm` prepared, after the row itself is saved, and shows the current one."""
+
+    photo_variants_field = ""
+
+    def set_photo(self, *, pk: int, photo: PreparedPhoto | None) -> None:
+        raise NotImplementedError
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        photo = form.cleaned_data.get("photo_upload")
+        if photo is not None or form.cleaned_data.get("remove_photo"):
+            self.set_photo(pk=obj.pk, photo=photo)
+
+    @admin.display(description=_("Current photo"))
+    def photo_preview(self, obj: Model | None) -> str:
+        urls = variant_urls(getattr(obj, self.photo_variants_field, None))
+        if urls is None:
+            return str(_("No photo uploaded"))
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="" width="120" height="120" '
+            'class="loship-photo-preview"></a>',
+            urls["full"],
+            urls["thumbnail"],
+        )
+
+
+class MerchantForm(PhotoForm):
     cuisines = forms.MultipleChoiceField(
         choices=Cuisine.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
@@ -254,7 +318,7 @@ class MerchantForm(forms.ModelForm[Merchant]):
         fields = [
             "name", "slug", "description", "phone", "address", "cover_image_url", "lat", "lng",
             "delivery_radius_m", "cuisines", "price_level", "min_order_vnd", "prep_minutes", "is_busy",
-            "is_active",
+            "is_active", "commission_bps",
         ]  # fmt: skip
 
 
@@ -265,26 +329,44 @@ def _set_busy_all(queryset: QuerySet[Merchant], *, is_busy: bool) -> None:
 
 
 @admin.register(Merchant)
-class MerchantAdmin(ScopedModelAdmin):
+class MerchantAdmin(PhotoAdmin):
     merchant_lookup = "pk"
     form = MerchantForm
-    list_display = ["name", "address", "price_level", "rating_avg", "rating_count", "is_busy", "is_active"]
+    photo_variants_field = "cover_photo_variants"
+    change_form_template = "admin/merchants/merchant/change_form.html"
+    list_display = [
+        "name", "address", "price_level", "rating_avg", "rating_count", "is_busy", "is_active", "menu_link",
+    ]  # fmt: skip
     list_filter = ["is_busy", "is_active", "price_level"]
     search_fields = ["name", "slug", "address", "search_text"]
     prepopulated_fields = {"slug": ("name",)}
     inlines = [OpeningHoursInline, ClosedDateInline, MenuCategoryInline, MenuItemInline]
     actions = ["mark_busy", "mark_not_busy"]
     fieldsets = (
-        (None, {"fields": ("name", "slug", "description", "phone", "address", "cover_image_url")}),
+        (None, {"fields": ("name", "slug", "description", "phone", "address")}),
+        (
+            _("Cover photo"),
+            {"fields": ("photo_preview", "photo_upload", "remove_photo", "cover_image_url")},
+        ),
         (_("Location"), {"fields": ("lat", "lng", "delivery_radius_m")}),
         (_("Catalog"), {"fields": ("cuisines", "price_level", "min_order_vnd", "prep_minutes")}),
         (_("Status"), {"fields": ("is_busy", "is_active", "rating_avg", "rating_count")}),
+        (_("Commission"), {"fields": ("commission_bps",)}),
     )
 
+    def get_urls(self) -> list[URLPattern]:
+        return [*MenuPages(self).urls(), *super().get_urls()]
+
+    @admin.display(description=_("Menu"))
+    def menu_link(self, merchant: Merchant) -> str:
+        url = reverse("admin:merchants_merchant_menu", args=[merchant.pk])
+        return format_html('<a class="menu-link" href="{}">{}</a>', url, _("Menu: import, export, order"))
+
     def get_readonly_fields(self, request: HttpRequest, obj: Merchant | None = None) -> list[str]:
-        readonly = ["rating_avg", "rating_count"]
+        readonly = ["rating_avg", "rating_count", "photo_preview"]
         if not _is_ops(request):
-            readonly += ["slug", "is_active"]
+            # The commission rate is agreed with ops: staff see it, only ops change it.
+            readonly += ["slug", "is_active", "commission_bps"]
         return readonly
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Merchant | None = None) -> dict[str, Any]:
@@ -295,6 +377,9 @@ class MerchantAdmin(ScopedModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return _is_ops(request)
+
+    def set_photo(self, *, pk: int, photo: PreparedPhoto | None) -> None:
+        services.set_cover_photo(merchant_id=pk, photo=photo)
 
     @admin.action(description=_("Mark busy / temporarily closed"))
     def mark_busy(self, request: HttpRequest, queryset: QuerySet[Merchant]) -> None:
@@ -327,7 +412,10 @@ class AvailabilityAdmin(ScopedModelAdmin):
 
 
 @admin.register(MenuItem)
-class MenuItemAdmin(AvailabilityAdmin):
+class MenuItemAdmin(PhotoAdmin, AvailabilityAdmin):
+    form = PhotoForm
+    photo_variants_field = "photo_variants"
+    readonly_fields = ["photo_preview"]
     list_display = ["name", "merchant", "category", "price_vnd", "is_available", "position"]
     list_filter = ["is_available"]
     list_select_related = ["merchant", "category"]
@@ -339,10 +427,16 @@ class MenuItemAdmin(AvailabilityAdmin):
         "name",
         "description",
         "price_vnd",
+        "photo_preview",
+        "photo_upload",
+        "remove_photo",
         "image_url",
         "is_available",
         "position",
     ]
+
+    def set_photo(self, *, pk: int, photo: PreparedPhoto | None) -> None:
+        services.set_dish_photo(item_id=pk, photo=photo)
 
     def set_availability(self, *, ids: list[int], is_available: bool) -> int:
         return services.set_items_availability(item_ids=ids, is_available=is_available)

@@ -26,6 +26,7 @@ from merchants.cache import cached_page
 from merchants.geo import EARTH_RADIUS_M, FeeSchedule, bounding_box, delivery_distance, tiered_fee_vnd
 from merchants.geo import travel_minutes as travel_minutes_for
 from merchants.models import ClosedDate, MenuCategory, MenuItem, Merchant, OpeningHours, Option, OptionGroup
+from merchants.photos import photo_fields
 from merchants.search import normalize
 from merchants.selectors import LOCAL_TZ, open_at
 
@@ -105,7 +106,8 @@ _DISHES = f"""
 
 _COLUMNS = (
     "m.id, m.name, m.slug, m.address, m.lat, m.lng, m.cuisines, m.price_level, m.cover_image_url, "
-    "m.rating_avg, m.rating_count, m.min_order_vnd, m.prep_minutes, m.delivery_radius_m, m.is_busy"
+    "m.cover_photo_variants, m.rating_avg, m.rating_count, m.min_order_vnd, m.prep_minutes, "
+    "m.delivery_radius_m, m.is_busy"
 )
 
 _ORDER = {
@@ -236,6 +238,8 @@ def nearby_merchants(query: NearbyQuery, *, limit: int = 20, offset: int = 0) ->
     total = rows[0]["total"] if rows else 0
     for row in rows:
         del row["total"]
+        # Django reads jsonb as text (its JSONField decodes it); this raw statement decodes its own.
+        row["cover_photo_variants"] = json.loads(row["cover_photo_variants"])
     return NearbyPage(total=total, rows=rows[:limit], has_next=len(rows) > limit)
 
 
@@ -271,7 +275,9 @@ def _item(item: MenuItem) -> dict[str, Any]:
         "name": item.name,
         "description": item.description,
         "price_vnd": item.price_vnd,
-        "image_url": item.image_url,
+        **photo_fields(
+            url_key="image_url", photo_key="photo", typed_url=item.image_url, variants=item.photo_variants
+        ),
         "is_available": item.is_available,
         "option_groups": [_option_group(group) for group in item.option_groups.all()],
     }
@@ -320,7 +326,12 @@ def build_page(merchant_id: int, *, today: date | None = None) -> dict[str, Any]
         "lng": str(merchant.lng),
         "cuisines": list(merchant.cuisines),
         "price_level": merchant.price_level,
-        "cover_image_url": merchant.cover_image_url,
+        **photo_fields(
+            url_key="cover_image_url",
+            photo_key="cover_photo",
+            typed_url=merchant.cover_image_url,
+            variants=merchant.cover_photo_variants,
+        ),
         "min_order_vnd": merchant.min_order_vnd,
         "delivery_radius_m": merchant.delivery_radius_m,
         "prep_minutes": merchant.prep_minutes,

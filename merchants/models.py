@@ -25,6 +25,21 @@ from django.utils.translation import gettext_lazy as _
 from merchants.search import normalize
 
 
+def _leave_photo_columns(
+    instance: models.Model, photo_fields: tuple[str, str], kwargs: dict[str, Any]
+) -> None:
+    """Make a full save of an existing row write every column but the photo's: those change only
+    through `merchants.services` (under a row lock), so a form or inline holding a row read before an
+    upload never writes the replaced photo's names back over the new one."""
+    if instance._state.adding or kwargs.get("update_fields") is not None or kwargs.get("force_insert"):
+        return
+    kwargs["update_fields"] = [
+        field.name
+        for field in instance._meta.concrete_fields
+        if not field.primary_key and field.name not in photo_fields
+    ]
+
+
 class Cuisine(models.TextChoices):
     VIETNAMESE = "vietnamese", "Món Việt"
     NOODLES = "noodles", "Bún / Phở / Mì"
@@ -75,6 +90,14 @@ class Merchant(models.Model):
         verbose_name=_("price level"),
     )
     cover_image_url = models.URLField(blank=True, verbose_name=_("cover image url"))
+    #: An uploaded cover (merchants.photos): the cleaned original, and its sized variants' storage
+    #: names. Set only through `services.set_cover_photo`; when set, it wins over `cover_image_url`.
+    cover_photo = models.ImageField(
+        max_length=255, blank=True, editable=False, db_default="", verbose_name=_("cover photo")
+    )
+    cover_photo_variants = models.JSONField(
+        default=dict, db_default={}, blank=True, editable=False, verbose_name=_("cover photo variants")
+    )
     min_order_vnd = models.PositiveBigIntegerField(
         default=0, help_text=_("Minimum subtotal, in dong."), verbose_name=_("min order vnd")
     )
@@ -98,6 +121,16 @@ class Merchant(models.Model):
         max_digits=3, decimal_places=2, default=Decimal("0"), verbose_name=_("rating avg")
     )
     search_text = models.TextField(blank=True, editable=False, verbose_name=_("search text"))
+    commission_bps = models.PositiveSmallIntegerField(
+        _("commission rate (basis points)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(10_000)],
+        help_text=_(
+            "The platform's commission on food sales, in basis points (2000 means 20 per cent). Empty: the "
+            "platform default. A change applies to orders delivered from then on."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
@@ -118,17 +151,26 @@ class Merchant(models.Model):
             models.CheckConstraint(
                 condition=models.Q(price_level__gte=1, price_level__lte=4), name="merchant_price_level"
             ),
+            models.CheckConstraint(
+                condition=models.Q(commission_bps__lte=10_000), name="merchant_commission_bps_range"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        _leave_photo_columns(self, ("cover_photo", "cover_photo_variants"), kwargs)
         self.search_text = normalize(" ".join([self.name, *self.cuisines]))
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"name", "cuisines"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
+
+    @property
+    def commission_rate_bps(self) -> int:
+        """The commission rate in force now: the merchant's own, else the platform default."""
+        return settings.MERCHANT_COMMISSION_BPS if self.commission_bps is None else self.commission_bps
 
     def clean(self) -> None:
         unknown = sorted(set(self.cuisines) - set(Cuisine.values))
@@ -226,6 +268,13 @@ class MenuItem(models.Model):
         validators=[MaxValueValidator(100_000_000)], verbose_name=_("price vnd")
     )
     image_url = models.URLField(blank=True, verbose_name=_("image url"))
+    #: An uploaded photo, as the merchant's cover (`set_dish_photo`); when set, it wins over `image_url`.
+    photo = models.ImageField(
+        max_length=255, blank=True, editable=False, db_default="", verbose_name=_("photo")
+    )
+    photo_variants = models.JSONField(
+        default=dict, db_default={}, blank=True, editable=False, verbose_name=_("photo variants")
+    )
     is_available = models.BooleanField(default=True, verbose_name=_("is available"))
     position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
     search_text = models.TextField(blank=True, editable=False, verbose_name=_("search text"))
@@ -243,6 +292,7 @@ class MenuItem(models.Model):
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        _leave_photo_columns(self, ("photo", "photo_variants"), kwargs)
         self.search_text = normalize(self.name)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:

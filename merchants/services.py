@@ -6,17 +6,19 @@ Each function locks what it changes, records an outbox event in the same transac
 cached merchant page stale once it commits.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
-from django.db import transaction
+from django.db import models, transaction
 
 from loship.events.services import record_event
 from merchants.cache import invalidate_merchant
 from merchants.errors import MerchantErrors
 from merchants.models import ClosedDate, MenuItem, Merchant, OpeningHours, Option
+from merchants.photos import PreparedPhoto, StoredPhoto, delete_files, store_photo
 from merchants.selectors import local_today
 
 MINUTES_PER_DAY = 24 * 60
@@ -137,6 +139,79 @@ def set_busy(*, merchant_id: int, is_busy: bool) -> Merchant:
                 payload={"merchant_id": merchant.pk, "is_busy": is_busy},
             )
     return merchant
+
+
+PhotoOwner = TypeVar("PhotoOwner", Merchant, MenuItem)
+
+
+def _replace_photo(
+    rows: "models.QuerySet[PhotoOwner]",
+    *,
+    pk: int,
+    folder: str,
+    photo: PreparedPhoto | None,
+    file_field: str,
+    variants_field: str,
+    announce: Callable[[PhotoOwner], None],
+    extra_fields: Sequence[str] = (),
+) -> PhotoOwner:
+    """Store `photo` under `folder` (before the lock, so the row is locked only for the swap), point
+    the locked row at it, `announce` the change, and remove the replaced files once the transaction
+    commits. If the swap fails, the new files are removed instead. Concurrent replacements serialize
+    on the row lock, and each removes exactly the files its predecessor stored: none is left behind."""
+    stored: StoredPhoto | None = store_photo(photo, folder=folder) if photo is not None else None
+    new_files = stored.names() if stored else []
+    try:
+        with transaction.atomic():
+            row: PhotoOwner = rows.select_for_update().get(pk=pk)
+            old_files = [getattr(row, file_field).name, *getattr(row, variants_field).values()]
+            setattr(row, file_field, stored.original if stored else "")
+            setattr(row, variants_field, stored.variants if stored else {})
+            row.save(update_fields=[file_field, variants_field, *extra_fields])
+            announce(row)
+            transaction.on_commit(lambda: delete_files(old_files))
+    except BaseException:
+        delete_files(new_files)
+        raise
+    return row
+
+
+def _photo_changed(merchant_id: int, **payload: object) -> None:
+    record_event(
+        topic="merchant.photo_changed",
+        aggregate_type="merchant",
+        aggregate_id=merchant_id,
+        payload={"merchant_id": merchant_id, **payload},
+    )
+
+
+def set_dish_photo(*, item_id: int, photo: PreparedPhoto | None) -> MenuItem:
+    """Give the dish a new photo (`merchants.photos.prepare_photo`), or none; the replaced photo's
+    files are removed once this commits, and the merchant's cached page goes stale (post_save)."""
+    merchant_id = MenuItem.objects.values_list("merchant_id", flat=True).get(pk=item_id)
+    return _replace_photo(
+        MenuItem.objects.all(),
+        pk=item_id,
+        folder=f"merchants/{merchant_id}/dishes/{item_id}",
+        photo=photo,
+        file_field="photo",
+        variants_field="photo_variants",
+        announce=lambda item: _photo_changed(item.merchant_id, item_id=item.pk, has_photo=photo is not None),
+    )
+
+
+def set_cover_photo(*, merchant_id: int, photo: PreparedPhoto | None) -> Merchant:
+    """Give the merchant a new cover photo, or none; as `set_dish_photo`."""
+    return _replace_photo(
+        Merchant.objects.all(),
+        pk=merchant_id,
+        folder=f"merchants/{merchant_id}/cover",
+        photo=photo,
+        file_field="cover_photo",
+        variants_field="cover_photo_variants",
+        announce=lambda merchant: _photo_changed(merchant.pk, cover=True, has_photo=photo is not None),
+        extra_fields=["updated_at"],
+    )
 
 
 def _minutes(value: time) -> int:

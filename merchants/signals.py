@@ -1,9 +1,12 @@
 """Invalidate the cached merchant page on every save or delete of the merchant, its hours or its menu,
 whoever writes (admin forms and inlines, services, shell). Bulk `update()`s bypass signals, so the
-services that use them invalidate explicitly."""
+services that use them invalidate explicitly.
+
+A deleted merchant or dish takes its photo's files with it, once the deletion commits."""
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
 
 from merchants.cache import invalidate_merchant
@@ -16,6 +19,7 @@ from merchants.models import (
     Option,
     OptionGroup,
 )
+from merchants.photos import delete_files
 
 
 def _merchant_saved(sender: Any, instance: Merchant, **kwargs: Any) -> None:
@@ -42,6 +46,15 @@ def _option_changed(sender: Any, instance: Option, **kwargs: Any) -> None:
         invalidate_merchant(merchant_id)
 
 
+def _photo_owner_deleted(sender: Any, instance: Merchant | MenuItem, **kwargs: Any) -> None:
+    if isinstance(instance, Merchant):
+        files = [instance.cover_photo.name, *instance.cover_photo_variants.values()]
+    else:
+        files = [instance.photo.name, *instance.photo_variants.values()]
+    if any(files):
+        transaction.on_commit(lambda: delete_files(files))
+
+
 def connect() -> None:
     post_save.connect(_merchant_saved, sender=Merchant, dispatch_uid="merchants.page.merchant_saved")
     post_delete.connect(_merchant_saved, sender=Merchant, dispatch_uid="merchants.page.merchant_deleted")
@@ -55,3 +68,9 @@ def connect() -> None:
     pre_delete.connect(_group_changed, sender=OptionGroup, dispatch_uid="merchants.page.group_deleted")
     post_save.connect(_option_changed, sender=Option, dispatch_uid="merchants.page.option_saved")
     pre_delete.connect(_option_changed, sender=Option, dispatch_uid="merchants.page.option_deleted")
+    post_delete.connect(
+        _photo_owner_deleted, sender=Merchant, dispatch_uid="merchants.photos.merchant_deleted"
+    )
+    post_delete.connect(
+        _photo_owner_deleted, sender=MenuItem, dispatch_uid="merchants.photos.menuitem_deleted"
+    )

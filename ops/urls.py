@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import URLPattern, path
 
-from ops import answers, views
+from ops import answers, statements, views
 
 app_name = "ops"
 
@@ -27,5 +27,10 @@ urlpatterns: list[URLPattern] = [
         "merchant/orders/<int:pk>/ready",
         admin.site.admin_view(answers.ReadyFromAdmin.as_view()),
         name="merchant-order-ready",
+    ),
+    path(
+        "merchant/statement/",
+        admin.site.admin_view(statements.merchant_statement_page),
+        name="merchant-statement",
     ),
 ]

@@ -109,7 +109,7 @@ def order_action(request: HttpRequest, order_id: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("ops:dashboard"))
 
 
-def _chosen_merchant(request: HttpRequest) -> tuple[User, Merchant | None, list[Merchant]]:
+def chosen_merchant(request: HttpRequest) -> tuple[User, Merchant | None, list[Merchant]]:
     """The merchant a merchant page shows (`?merchant=<id>`, else the first by name) and the ones the
     user may pick from: staff their own merchants (another is a 404, none a 403), ops any."""
     user = request.user
@@ -131,7 +131,7 @@ def _chosen_merchant(request: HttpRequest) -> tuple[User, Merchant | None, list[
 def merchant_dashboard(request: HttpRequest) -> HttpResponse:
     """Merchant staff: their merchants only (`?merchant=<id>` picks one); ops may open any merchant.
     Today's figures, then the last 30 days as charts (one query each, see `ops.trends`)."""
-    _user, merchant, choices = _chosen_merchant(request)
+    _user, merchant, choices = chosen_merchant(request)
     today, _last_hour = selectors.today_and_last_hour()
     context: dict[str, Any] = {
         **admin.site.each_context(request),
@@ -140,6 +140,7 @@ def merchant_dashboard(request: HttpRequest) -> HttpResponse:
         "merchant_choices": choices,
         "figures": selectors.merchant_figures(merchant, today) if merchant else None,
         **(trend_charts(merchant_trends(merchant)) if merchant else {}),
+        "statement_link": _("Statement and CSV export"),
     }
     return render(request, "ops/merchant_dashboard.html", context)
 
@@ -156,7 +157,7 @@ def _orders_context(user: User, merchant: Merchant) -> dict[str, Any]:
 def merchant_orders(request: HttpRequest) -> HttpResponse:
     """Today's orders of one merchant, kept live by the merchant stream; staff answer them here
     through the tablet's own views (`ops.answers`)."""
-    user, merchant, choices = _chosen_merchant(request)
+    user, merchant, choices = chosen_merchant(request)
     context: dict[str, Any] = {
         **admin.site.each_context(request),
         "title": _("Incoming orders"),
@@ -170,7 +171,7 @@ def merchant_orders(request: HttpRequest) -> HttpResponse:
 def merchant_order_rows(request: HttpRequest) -> HttpResponse:
     """The page's table rows, as a reload would draw them: the page fetches them when the stream says
     something changed (or on reconnecting), so what it shows is always what the database holds."""
-    user, merchant, _choices = _chosen_merchant(request)
+    user, merchant, _choices = chosen_merchant(request)
     if merchant is None:
         raise Http404
     return render(request, "ops/merchant_order_rows.html", _orders_context(user, merchant))

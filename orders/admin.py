@@ -72,7 +72,7 @@ class OrderEventInline(ReadOnlyInline):
 
 class LedgerEntryInline(ReadOnlyInline):
     model = LedgerEntry
-    fields = ("kind", "amount_vnd", "debit", "credit", "driver", "reference", "created_at")
+    fields = ("kind", "amount_vnd", "debit", "credit", "driver", "merchant", "reference", "created_at")
     readonly_fields = fields
 
 
@@ -223,8 +223,8 @@ class ReadOnlyOpsAdmin(OpsOnlyAdmin):
 @admin.register(Promotion)
 class PromotionAdmin(OpsOnlyAdmin):
     list_display = ["code", "kind", "value", "max_discount_vnd", "used_count", "usage_limit", "merchant",
-                    "starts_at", "ends_at", "is_active"]  # fmt: skip
-    list_filter = ["kind", "is_active"]
+                    "funded_by", "starts_at", "ends_at", "is_active"]  # fmt: skip
+    list_filter = ["kind", "funded_by", "is_active"]
     search_fields = ["code", "description"]
     readonly_fields = ["used_count", "created_at"]
     raw_id_fields = ["merchant"]
@@ -266,9 +266,11 @@ class RefusedNoticeAdmin(ReadOnlyOpsAdmin):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyOpsAdmin):
-    list_display = ["order", "driver", "kind", "amount_vnd", "debit", "credit", "reference", "created_at"]
+    list_display = ["order", "driver", "merchant", "kind", "amount_vnd", "debit", "credit", "reference",
+                    "created_at"]  # fmt: skip
     list_filter = ["kind", "debit", "credit"]
     search_fields = ["order__code", "driver__phone", "reference"]
+    list_select_related = ["order", "driver", "merchant"]
 
 
 @admin.register(Tip)

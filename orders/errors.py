@@ -228,3 +228,35 @@ class TipErrors:
         Text(vi="Bạn đã tip cho đơn hàng này.", en="You have already tipped for this order."),
     )
     NOT_FOUND = ErrorSpec("tip_not_found", 404, Text(vi="Đơn hàng chưa có tip.", en="This order has no tip."))
+
+
+class SettlementErrors:
+    OPS_ONLY = ErrorSpec(
+        "refund_ops_only",
+        403,
+        Text(vi="Chỉ bộ phận vận hành được hoàn tiền.", en="Only operations staff may refund an order."),
+    )
+    NOT_DELIVERED = ErrorSpec(
+        "refund_order_not_delivered",
+        409,
+        Text(
+            vi="Chỉ hoàn tiền sau giao hàng cho đơn đã giao.",
+            en="Only a delivered order can be refunded after delivery.",
+        ),
+    )
+    EXCEEDS_REFUNDABLE = ErrorSpec(
+        "refund_exceeds_refundable",
+        409,
+        Text(
+            vi="Số tiền hoàn phải từ 1đ đến {refundable_vnd}đ.",
+            en="The refund must be between 1 and {refundable_vnd} VND.",
+        ),
+    )
+    PERIOD_INVALID = ErrorSpec(
+        "statement_period_invalid",
+        400,
+        Text(
+            vi="Khoảng thời gian không hợp lệ (từ ngày phải trước đến ngày, tối đa 366 ngày).",
+            en="The period is invalid (start on or before end, at most 366 days).",
+        ),
+    )

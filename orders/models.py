@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -162,6 +163,12 @@ class Order(models.Model):
     )
     payment_status = models.CharField(
         max_length=16, choices=PaymentStatus.choices, verbose_name=_("payment status")
+    )
+    commission_bps = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("The merchant's commission rate in force at delivery, booked with the sale."),
+        verbose_name=_("commission bps"),
     )
 
     prep_minutes = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("prep minutes"))
@@ -372,10 +379,20 @@ class PromotionKind(models.TextChoices):
     FIXED = "fixed", _("Fixed amount")
 
 
+class PromotionFunding(models.TextChoices):
+    """Who pays for the discount: the platform (the merchant is paid the full price) or the merchant
+    (the discount comes off its payout)."""
+
+    PLATFORM = "platform", _("Platform")
+    MERCHANT = "merchant", _("Merchant")
+
+
 class Promotion(models.Model):
     """A promo code: merchant-specific when `merchant` is set, platform-wide otherwise.
 
     `used_count` counts live redemptions; it is changed only under a row lock on this promotion.
+    `funded_by` says who pays the discount; only a merchant-specific promotion may be merchant-funded,
+    and what an order's discount cost whom is booked in the ledger at delivery.
     """
 
     code = models.CharField(
@@ -405,6 +422,13 @@ class Promotion(models.Model):
         related_name="promotions",
         verbose_name=_("merchant"),
     )
+    funded_by = models.CharField(
+        _("funded by"),
+        max_length=10,
+        choices=PromotionFunding.choices,
+        default=PromotionFunding.PLATFORM,
+        help_text=_("Who pays the discount: the platform, or the merchant (off its payout)."),
+    )
     is_active = models.BooleanField(default=True, verbose_name=_("is active"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
@@ -415,6 +439,10 @@ class Promotion(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(kind="percent") | Q(value__gte=1, value__lte=100), name="promotion_percent_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(funded_by="platform") | Q(merchant__isnull=False),
+                name="promotion_merchant_funded_has_merchant",
             ),
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="promotion_window"),
             models.CheckConstraint(
@@ -547,6 +575,12 @@ class LedgerKind(models.TextChoices):
     TIP_REFUND = "tip_refund", _("Tip refunded")
     CASH_SETTLED = "cash_settled", _("Driver's cash paid in at a hub")
     CASH_TOPUP = "cash_topup", _("Driver's cash paid by e-wallet top-up")
+    SALE = "sale", _("Food sale owed to the merchant")
+    COMMISSION = "commission", _("Commission on the sale")
+    MERCHANT_PROMO = "merchant_promo", _("Discount funded by the merchant")
+    PLATFORM_PROMO = "platform_promo", _("Discount funded by the platform")
+    ORDER_FEES = "order_fees", _("Delivery and service fees")
+    MERCHANT_REFUND = "merchant_refund", _("Refund after delivery, charged to the merchant")
 
 
 class LedgerAccount(models.TextChoices):
@@ -557,10 +591,16 @@ class LedgerAccount(models.TextChoices):
     TIPS_HELD = "tips_held", _("Tips paid, not yet the driver's")
     DRIVER_EARNINGS = "driver_earnings", _("Owed to drivers (earnings)")
     HUB_CASH = "hub_cash", _("Cash paid in at hubs")
+    MERCHANT_PAYABLE = "merchant_payable", _("Owed to merchants")
+    COMMISSION_REVENUE = "commission", _("Commission earned")
+    PROMOTIONS_EXPENSE = "promotions", _("Discounts paid by the platform")
+    FEES_REVENUE = "fees", _("Delivery and service fees earned")
 
 
 #: Accounts kept per driver: an entry moving one of them names the driver (`LedgerEntry.driver`).
 DRIVER_ACCOUNTS = (LedgerAccount.DRIVER_CASH, LedgerAccount.DRIVER_EARNINGS)
+#: Accounts kept per merchant: an entry moving one of them names the merchant (`LedgerEntry.merchant`).
+MERCHANT_ACCOUNTS = (LedgerAccount.MERCHANT_PAYABLE,)
 
 
 class LedgerEntry(models.Model):
@@ -570,7 +610,9 @@ class LedgerEntry(models.Model):
 
     `(kind, reference)` is unique, so a replayed webhook or a retried task cannot book twice. An entry
     that moves a driver's account (`DRIVER_ACCOUNTS`) names the driver; a driver's cash settlement has
-    no order.
+    no order. An entry that moves a merchant's account (`MERCHANT_ACCOUNTS`) names the merchant, and so
+    do the platform's side of a delivered order's settlement (its promotion and fees), so a merchant's
+    statement is a read of its entries.
     """
 
     order = models.ForeignKey(
@@ -590,12 +632,25 @@ class LedgerEntry(models.Model):
         help_text=_("The driver whose cash or earnings the entry moves."),
         verbose_name=_("driver"),
     )
+    merchant = models.ForeignKey(
+        "merchants.Merchant",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The merchant whose sale, commission, promotion or refund the entry books."),
+        verbose_name=_("merchant"),
+    )
     kind = models.CharField(max_length=16, choices=LedgerKind.choices, verbose_name=_("kind"))
     amount_vnd = models.PositiveBigIntegerField(verbose_name=_("amount vnd"))
     debit = models.CharField(max_length=20, choices=LedgerAccount.choices, verbose_name=_("debit"))
     credit = models.CharField(max_length=20, choices=LedgerAccount.choices, verbose_name=_("credit"))
     reference = models.CharField(max_length=100, verbose_name=_("reference"))
-    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    created_at = models.DateTimeField(
+        default=timezone.now,
+        help_text=_("When the money moved: now, or the delivery's instant for the entries it books."),
+        verbose_name=_("created at"),
+    )
 
     class Meta:
         verbose_name = _("ledger entry")
@@ -603,6 +658,11 @@ class LedgerEntry(models.Model):
         verbose_name_plural = _("ledger entries")
         indexes = [
             models.Index(fields=["driver", "debit", "credit"], name="ledger_driver_accounts"),
+            models.Index(
+                fields=["merchant", "created_at"],
+                condition=Q(merchant__isnull=False),
+                name="ledger_merchant_period",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["kind", "reference"], name="ledger_kind_reference"),
@@ -611,6 +671,11 @@ class LedgerEntry(models.Model):
                 condition=Q(driver__isnull=False)
                 | (~Q(debit__in=DRIVER_ACCOUNTS) & ~Q(credit__in=DRIVER_ACCOUNTS)),
                 name="ledger_driver_account_named",
+            ),
+            models.CheckConstraint(
+                condition=Q(merchant__isnull=False)
+                | (~Q(debit__in=MERCHANT_ACCOUNTS) & ~Q(credit__in=MERCHANT_ACCOUNTS)),
+                name="ledger_merchant_account_named",
             ),
             models.CheckConstraint(
                 condition=Q(order__isnull=False) | Q(driver__isnull=False), name="ledger_has_subject"

@@ -11,6 +11,7 @@ from merchants.catalog import MAX_QUERY_WORDS, Sort
 from merchants.errors import MerchantErrors
 from merchants.favourites import MerchantState
 from merchants.models import Cuisine, FavouriteDish, FavouriteMerchant
+from merchants.photos import photo_fields
 from users.api.serializers import StrictSerializer
 
 
@@ -67,6 +68,19 @@ class MatchedDishSerializer(serializers.Serializer):
     is_available = serializers.BooleanField()
 
 
+class PhotoSerializer(serializers.Serializer):
+    """An uploaded photo's sized variants, made once when it was uploaded (merchants.photos). URLs are
+    absolute on S3 storage, site-relative (`/media/...`) on the filesystem; none is ever enlarged."""
+
+    thumbnail = serializers.CharField(help_text="240x240, cropped square")
+    list = serializers.CharField(help_text="800x600, cropped 4:3")
+    full = serializers.CharField(help_text="The whole photo within 1600x1600")
+
+
+COVER_IMAGE_URL_HELP = "The uploaded cover's `full` variant if there is one, else the URL the merchant typed"
+IMAGE_URL_HELP = "The uploaded photo's `full` variant if there is one, else the URL the merchant typed"
+
+
 class MerchantSummarySerializer(serializers.Serializer):
     """What both the nearby list and the merchant page say about a merchant."""
 
@@ -78,7 +92,8 @@ class MerchantSummarySerializer(serializers.Serializer):
     lng = serializers.DecimalField(max_digits=9, decimal_places=6)
     cuisines = serializers.ListField(child=serializers.ChoiceField(choices=Cuisine.choices))
     price_level = serializers.IntegerField()
-    cover_image_url = serializers.CharField()
+    cover_image_url = serializers.CharField(help_text=COVER_IMAGE_URL_HELP)
+    cover_photo = PhotoSerializer(allow_null=True, help_text="Null when no cover was uploaded")
     rating_avg = serializers.DecimalField(max_digits=3, decimal_places=2)
     rating_count = serializers.IntegerField()
     min_order_vnd = serializers.IntegerField()
@@ -107,7 +122,12 @@ def nearby_row(row: dict[str, Any], dishes: list[dict[str, Any]]) -> dict[str, A
         "lng": str(row["lng"]),
         "cuisines": row["cuisines"],
         "price_level": row["price_level"],
-        "cover_image_url": row["cover_image_url"],
+        **photo_fields(
+            url_key="cover_image_url",
+            photo_key="cover_photo",
+            typed_url=row["cover_image_url"],
+            variants=row["cover_photo_variants"],
+        ),
         "rating_avg": str(row["rating_avg"]),
         "rating_count": row["rating_count"],
         "min_order_vnd": row["min_order_vnd"],
@@ -170,7 +190,8 @@ class FavouriteDishSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     price_vnd = serializers.IntegerField()
-    image_url = serializers.CharField()
+    image_url = serializers.CharField(help_text=IMAGE_URL_HELP)
+    photo = PhotoSerializer(allow_null=True, help_text="Null when no photo was uploaded")
     is_available = serializers.BooleanField()
     merchant = FavouriteDishMerchantSerializer()
     favourited_at = serializers.DateTimeField()
@@ -190,7 +211,12 @@ def favourite_merchant_row(favourite: FavouriteMerchant, state: MerchantState) -
         "lng": str(merchant.lng),
         "cuisines": list(merchant.cuisines),
         "price_level": merchant.price_level,
-        "cover_image_url": merchant.cover_image_url,
+        **photo_fields(
+            url_key="cover_image_url",
+            photo_key="cover_photo",
+            typed_url=merchant.cover_image_url,
+            variants=merchant.cover_photo_variants,
+        ),
         "rating_avg": str(merchant.rating_avg),
         "rating_count": merchant.rating_count,
         "min_order_vnd": merchant.min_order_vnd,
@@ -212,7 +238,9 @@ def favourite_dish_row(favourite: FavouriteDish, state: MerchantState) -> dict[s
         "name": item.name,
         "description": item.description,
         "price_vnd": item.price_vnd,
-        "image_url": item.image_url,
+        **photo_fields(
+            url_key="image_url", photo_key="photo", typed_url=item.image_url, variants=item.photo_variants
+        ),
         "is_available": item.is_available,
         "merchant": {
             "id": item.merchant_id,
@@ -247,7 +275,8 @@ class MenuItemOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     price_vnd = serializers.IntegerField()
-    image_url = serializers.CharField()
+    image_url = serializers.CharField(help_text=IMAGE_URL_HELP)
+    photo = PhotoSerializer(allow_null=True, help_text="Null when no photo was uploaded")
     is_available = serializers.BooleanField()
     option_groups = OptionGroupOutputSerializer(many=True)
 

@@ -9,7 +9,15 @@ from rest_framework import serializers
 from loship.api_schema import BODY_REFUSALS, raises
 from loship.errors import CommonErrors
 from loship.idempotency.api import IDEMPOTENCY_REFUSALS
-from orders.errors import CartErrors, OrderErrors, PaymentErrors, PromoErrors, ScheduleErrors, TipErrors
+from orders.errors import (
+    CartErrors,
+    OrderErrors,
+    PaymentErrors,
+    PromoErrors,
+    ScheduleErrors,
+    SettlementErrors,
+    TipErrors,
+)
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod, Tip
 from orders.services.placement import Cart, CartLine, Quote
 from users.api.serializers import StrictSerializer
@@ -98,6 +106,17 @@ class ReasonInputSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=255)
 
 
+class RefundAfterDeliveryInputSerializer(StrictSerializer):
+    amount_vnd = serializers.IntegerField(min_value=1, help_text="Given back to the customer, in dong.")
+    reason = serializers.CharField(max_length=200)
+
+
+class RefundAfterDeliveryOutputSerializer(serializers.Serializer):
+    order_id = serializers.IntegerField()
+    refunded_vnd = serializers.IntegerField(help_text="Refunded after delivery so far, in dong.")
+    refundable_vnd = serializers.IntegerField(help_text="What may still be refunded, in dong.")
+
+
 class AcceptInputSerializer(StrictSerializer):
     prep_minutes = serializers.IntegerField(min_value=1, max_value=180)
 
@@ -127,6 +146,44 @@ class MerchantOrderFilterSerializer(StrictSerializer):
     merchant = serializers.IntegerField(min_value=1, required=False)
     page = serializers.IntegerField(min_value=1, required=False)
     page_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
+
+
+class StatementPeriodSerializer(StrictSerializer):
+    """The statement's days in Asia/Ho_Chi_Minh, both included; this month when left out."""
+
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+
+
+class StatementTotalsSerializer(serializers.Serializer):
+    gross_vnd = serializers.IntegerField(help_text="Food sales (order subtotals), before any discount.")
+    commission_vnd = serializers.IntegerField(help_text="At each order's rate in force at its delivery.")
+    merchant_promo_vnd = serializers.IntegerField(help_text="Discounts the merchant funds: deducted.")
+    platform_promo_vnd = serializers.IntegerField(help_text="Discounts the platform funds: not deducted.")
+    refunds_vnd = serializers.IntegerField(help_text="Refunds after delivery charged to the merchant.")
+    net_vnd = serializers.IntegerField(help_text="gross - commission - merchant promotions - refunds.")
+
+
+class StatementLineSerializer(StatementTotalsSerializer):
+    order_id = serializers.IntegerField()
+    order_code = serializers.CharField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    payment_method = serializers.CharField()
+    commission_bps = serializers.IntegerField(allow_null=True)
+
+
+class StatementSerializer(serializers.Serializer):
+    """A merchant's statement, read from the ledger. Tips are the driver's and never appear."""
+
+    merchant_id = serializers.IntegerField(source="merchant.pk")
+    start = serializers.DateField()
+    end = serializers.DateField()
+    lines = StatementLineSerializer(many=True)
+    totals = StatementTotalsSerializer()
+    ledger_net_vnd = serializers.IntegerField(
+        help_text="Credits minus debits of the merchant's payable account in the period."
+    )
+    reconciled = serializers.BooleanField(help_text="net_vnd equals ledger_net_vnd.")
 
 
 class UpcomingOrderFilterSerializer(StrictSerializer):
@@ -613,6 +670,13 @@ REJECT_ERRORS = raises(*_STEP_REFUSALS)
 #: preparing and ready take no body, but refuse one they cannot read or with fields they do not know.
 BODYLESS_STEP_ERRORS = raises(*_STEP_REFUSALS, *BODY_REFUSALS)
 DELIVERY_FAILED_ERRORS = raises(*_STEP_REFUSALS)
+REFUND_AFTER_DELIVERY_ERRORS = raises(
+    SettlementErrors.NOT_DELIVERED,
+    SettlementErrors.EXCEEDS_REFUNDABLE,
+    CommonErrors.IDEMPOTENCY_KEY_REQUIRED,
+    *IDEMPOTENCY_REFUSALS,
+)
+STATEMENT_ERRORS = raises(CartErrors.MERCHANT_NOT_FOUND, SettlementErrors.PERIOD_INVALID, *BODY_REFUSALS)
 WEBHOOK_ERRORS = raises(
     PaymentErrors.SIGNATURE_INVALID,
     PaymentErrors.WEBHOOK_MALFORMED,

@@ -15,6 +15,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(
         "merchant/orders/upcoming", views.MerchantUpcomingOrdersApi.as_view(), name="merchant-order-upcoming"
     ),
+    path(
+        "merchant/merchants/<int:pk>/statement",
+        views.MerchantStatementApi.as_view(),
+        name="merchant-statement",
+    ),
     path("merchant/orders/<int:pk>", views.MerchantOrderDetailApi.as_view(), name="merchant-order-detail"),
     path("merchant/orders/<int:pk>/accept", views.MerchantAcceptApi.as_view(), name="merchant-order-accept"),
     path("merchant/orders/<int:pk>/reject", views.MerchantRejectApi.as_view(), name="merchant-order-reject"),
@@ -28,6 +33,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("ops/orders", views.OpsOrderListApi.as_view(), name="ops-order-list"),
     path("ops/orders/<int:pk>", views.OpsOrderDetailApi.as_view(), name="ops-order-detail"),
     path("ops/orders/<int:pk>/cancel", views.OpsOrderCancelApi.as_view(), name="ops-order-cancel"),
+    path(
+        "ops/orders/<int:pk>/refund-after-delivery",
+        views.OpsRefundAfterDeliveryApi.as_view(),
+        name="ops-order-refund-after-delivery",
+    ),
     path(
         "ops/orders/<int:pk>/delivery-failed",
         views.OpsDeliveryFailedApi.as_view(),

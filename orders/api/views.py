@@ -19,16 +19,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from loship.errors import ApplicationError, CommonErrors
-from loship.idempotency.api import IDEMPOTENCY_KEY, once_per_key
+from loship.idempotency.api import IDEMPOTENCY_KEY, idempotency_key, once_per_key
 from loship.idempotency.services import MAX_KEY_LENGTH, request_hash
 from loship.pagination import CursorPagination, PageNumberPagination
+from merchants.models import Merchant
+from merchants.selectors import merchants_for_staff
 from orders import selectors, services
 from orders.api import serializers as s
-from orders.errors import PaymentErrors, TipErrors
+from orders.errors import CartErrors, PaymentErrors, TipErrors
 from orders.gateways import WebhookMalformed, WebhookNotice, WebhookSignatureInvalid, get_gateway
 from orders.gateways.routes import handler_for
 from orders.models import ActorRole, Order, PaymentMethod, Tip
 from orders.services.placement import Cart
+from orders.services.settlement import refundable_vnd, refunded_after_delivery_vnd
+from orders.statements import current_month, merchant_statement
 from users.models import Address
 from users.permissions import IsMerchantStaff, IsOps, request_user
 
@@ -292,6 +296,30 @@ class MerchantOrderDetailApi(APIView):
         return Response(_detail(order))
 
 
+class MerchantStatementApi(APIView):
+    """A merchant's statement over a period (this month by default): one line per order, the totals
+    and the net payout, read from the ledger. Staff of another merchant get a 404."""
+
+    permission_classes = [IsMerchantStaff]
+
+    @extend_schema(
+        parameters=[s.StatementPeriodSerializer],
+        responses={200: s.StatementSerializer, **s.STATEMENT_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        user = request_user(request)
+        merchants = Merchant.objects.all() if user.is_ops else merchants_for_staff(user)
+        merchant = merchants.filter(pk=pk).first()
+        if merchant is None:
+            raise CartErrors.MERCHANT_NOT_FOUND()
+        period = s.StatementPeriodSerializer(data=request.query_params.dict())
+        period.is_valid(raise_exception=True)
+        this_month = current_month()
+        start = period.validated_data.get("start", this_month[0])
+        end = period.validated_data.get("end", this_month[1])
+        return Response(s.StatementSerializer(merchant_statement(merchant, start=start, end=end)).data)
+
+
 def _merchant_order(request: Request, pk: int) -> Order:
     return get_object_or_404(_merchant_orders(request), pk=pk)
 
@@ -416,6 +444,44 @@ class OpsOrderCancelApi(APIView):
             reason=data.validated_data["reason"],
         )
         return Response(_detail(order))
+
+
+class OpsRefundAfterDeliveryApi(APIView):
+    """Give part or all of a delivered order's food back to the customer, at the merchant's charge.
+    Two refunds are two requests: the Idempotency-Key makes a retried request the same refund."""
+
+    permission_classes = [IsOps]
+
+    @extend_schema(
+        request=s.RefundAfterDeliveryInputSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)],
+        responses={
+            201: s.RefundAfterDeliveryOutputSerializer,
+            200: s.RefundAfterDeliveryOutputSerializer,
+            **s.REFUND_AFTER_DELIVERY_ERRORS,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        if idempotency_key(request) is None:
+            raise CommonErrors.IDEMPOTENCY_KEY_REQUIRED()
+        order = get_object_or_404(Order, pk=pk)
+        data = s.RefundAfterDeliveryInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        refunded = once_per_key(
+            request,
+            lambda: services.refund_delivered_order(
+                order_id=order.pk, actor=request_user(request), **data.validated_data
+            ).pk,
+        )
+        body = {
+            "order_id": order.pk,
+            "refunded_vnd": refunded_after_delivery_vnd(order),
+            "refundable_vnd": refundable_vnd(order),
+        }
+        return Response(
+            s.RefundAfterDeliveryOutputSerializer(body).data,
+            status=status.HTTP_200_OK if refunded.replayed else status.HTTP_201_CREATED,
+        )
 
 
 class OpsDeliveryFailedApi(APIView):

@@ -5,10 +5,11 @@ Split by sub-domain: `placement` (quote, place, reorder) and `checkout` (place, 
 payment); `lifecycle`, the state machine (including the driver-side transitions the drivers app
 calls), built on `transitions` (row lock, history row, outbox event); `promotions`; `payments` (open,
 confirm or fail by webhook, expire) and `refunds` (settle a closed order's payment, refund it);
-`ratings`; `tips` (give, pay, pay out at delivery, refund); `ledger` (book a money movement, read a
-balance) and `gateway_payments` (open a payment at the gateway for an order, a tip or a driver's
-top-up; record a refused notice); `reconciliation` (settle a payment whose notification never came
-by asking the provider). The gateways' HTTP clients are in `orders.gateways`.
+`ratings`; `tips` (give, pay, pay out at delivery, refund); `settlement` (share a delivered order's
+money out to its merchant, refund after delivery at the merchant's charge); `ledger` (book a money
+movement, read a balance) and `gateway_payments` (open a payment at the gateway for an order, a tip
+or a driver's top-up; record a refused notice); `reconciliation` (settle a payment whose notification
+never came by asking the provider). The gateways' HTTP clients are in `orders.gateways`.
 """
 
 from orders.services.checkout import checkout
@@ -33,6 +34,7 @@ from orders.services.placement import Cart, CartLine, Placement, Quote, place_or
 from orders.services.ratings import rate_order
 from orders.services.reconciliation import reconcile_open_payments, reconcile_payment
 from orders.services.refunds import refund_payment
+from orders.services.settlement import refund_delivered_order
 from orders.services.tips import give_tip, handle_tip_webhook, refund_tip, start_tip_payment
 
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "rate_order",
     "reconcile_open_payments",
     "reconcile_payment",
+    "refund_delivered_order",
     "refund_payment",
     "refund_tip",
     "refuse_amount_mismatch",

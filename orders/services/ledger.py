@@ -5,7 +5,10 @@ whole ledger always balances; `(kind, reference)` is unique, so booking twice is
 database rather than by luck.
 """
 
+from datetime import datetime
+
 from django.db.models import Q, Sum
+from django.utils import timezone
 
 from orders.models import LedgerEntry, Order
 
@@ -19,11 +22,15 @@ def book(
     reference: str,
     order: Order | None = None,
     driver_id: int | None = None,
+    merchant_id: int | None = None,
+    at: datetime | None = None,
 ) -> LedgerEntry:
-    """Record one movement of `amount_vnd` dong, in the caller's transaction."""
+    """Record one movement of `amount_vnd` dong (now, or `at`), in the caller's transaction."""
     return LedgerEntry.objects.create(
+        created_at=at or timezone.now(),
         order=order,
         driver_id=driver_id,
+        merchant_id=merchant_id,
         kind=kind,
         amount_vnd=amount_vnd,
         debit=debit,

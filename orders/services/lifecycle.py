@@ -35,6 +35,7 @@ from orders.services.ledger import book
 from orders.services.promises import merchant_queue, promised_before_driver
 from orders.services.promotions import release_redemption
 from orders.services.refunds import settle_payment_on_close
+from orders.services.settlement import book_merchant_settlement
 from orders.services.tips import pay_out_tip_on_delivery, settle_tip_on_close
 from orders.services.transitions import lock_order, record_change
 from users.models import User
@@ -352,7 +353,8 @@ def mark_picked_up(
 
 @transaction.atomic
 def mark_delivered(*, order_id: int, driver: User) -> Order:
-    """The customer has the food; a cash order's money is booked as collected by the driver."""
+    """The customer has the food; a cash order's money is booked as collected by the driver, and the
+    order's money is shared out to the merchant, the commission, the promotion and the fees."""
     order = lock_order(order_id)
     if _reached(order, OrderStatus.DELIVERED, actor=driver, actor_role=ActorRole.DRIVER):
         return order
@@ -370,12 +372,13 @@ def mark_delivered(*, order_id: int, driver: User) -> Order:
             order=order,
             driver_id=driver.pk,
         )
+    book_merchant_settlement(order=order)
     _move(
         order,
         to_status=OrderStatus.DELIVERED,
         actor=driver,
         actor_role=ActorRole.DRIVER,
-        update_fields=["delivered_at", "payment_status"],
+        update_fields=["delivered_at", "payment_status", "commission_bps"],
     )
     pay_out_tip_on_delivery(order=order)
     return order

@@ -319,7 +319,14 @@ def test_the_ledger_balances_to_the_dong_across_deliveries_settlements_and_top_u
     assert owed(driver) == first.total_vnd + second.total_vnd - 12_345 - 7_001
     assert_ledger_balances(driver)
     assert account_balance(LedgerAccount.HUB_CASH) == 12_345
-    assert account_balance(LedgerAccount.ORDERS_RECEIVABLE) == -(first.total_vnd + second.total_vnd)
+    # Each delivery shares the order's money out (merchant, commission, fees): nothing stays receivable.
+    assert account_balance(LedgerAccount.ORDERS_RECEIVABLE) == 0
+    assert (
+        -account_balance(LedgerAccount.MERCHANT_PAYABLE)
+        - account_balance(LedgerAccount.COMMISSION_REVENUE)
+        - account_balance(LedgerAccount.FEES_REVENUE)
+        == first.total_vnd + second.total_vnd
+    )
 
 
 def test_a_hub_settlement_sent_again_with_its_key_answers_as_the_first_and_writes_nothing(

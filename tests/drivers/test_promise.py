@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from drivers import services
+from drivers import promises, services
 from drivers.dispatch.orchestration import run_round
 from drivers.eta import TRAVEL, point
 from drivers.promises import live_supply
@@ -103,6 +103,29 @@ def test_free_drivers_near_the_merchant_bring_the_promise_forward(
 
     assert supply.near == 3 and supply.nearest_minutes is not None and supply.nearest_minutes < 1
     assert quoted() < without - timedelta(minutes=1)
+
+
+def test_a_placement_counts_the_free_drivers_at_most_promise_supply_seconds_ago(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quotes and placements share a count per merchant for a few seconds (drivers/promises.py), then
+    count again."""
+    settings.PROMISE_SUPPLY_SECONDS = 5
+    clock = [1000.0]
+    monkeypatch.setattr(promises.time, "monotonic", lambda: clock[0])
+    promises._recent.clear()
+    lat, lng = float(MERCHANT_LAT), float(MERCHANT_LNG)
+
+    assert promises.recent_supply(lat, lng, timezone.now()).near == 0
+    make_driver(lat=offset(100))
+    clock[0] += 4.9
+    assert promises.recent_supply(lat, lng, timezone.now()).near == 0  # counted 4.9 s ago
+    assert live_supply(lat, lng, timezone.now()).near == 1
+    clock[0] += 0.2
+    assert promises.recent_supply(lat, lng, timezone.now()).near == 1  # counted again
+    settings.PROMISE_SUPPLY_SECONDS = 0
+    make_driver(lat=offset(300))
+    assert promises.recent_supply(lat, lng, timezone.now()).near == 2
 
 
 def test_a_driver_carrying_food_is_not_counted_free(

@@ -4,6 +4,8 @@ from datetime import time
 from decimal import Decimal
 from typing import Any
 
+from django.test import Client
+
 from merchants.models import (
     MenuCategory,
     MenuItem,
@@ -93,3 +95,10 @@ def make_staff(merchant: Merchant, role: str = StaffMembership.StaffRole.MANAGER
 
 def make_ops() -> User:
     return UserFactory(roles=[Role.OPS], is_staff=True)
+
+
+def browser_for(user: User) -> Client:
+    """A test client signed in as `user` (the admin's pages, as a browser would use them)."""
+    client = Client()
+    client.force_login(user)
+    return client

@@ -5,19 +5,20 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from loship.events.models import OutboxEvent
 from merchants.models import MenuCategory, MenuItem, Merchant, Option, OptionGroup
-from tests.merchants.factories import make_group, make_item, make_merchant, make_ops, make_option, make_staff
+from tests.merchants.factories import (
+    browser_for,
+    make_group,
+    make_item,
+    make_merchant,
+    make_ops,
+    make_option,
+    make_staff,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def browser_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

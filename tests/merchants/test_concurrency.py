@@ -1,14 +1,19 @@
-"""Writes that race: two tablets replacing the hours at once, two admins bulk-toggling the same dishes."""
+"""Writes that race: two tablets replacing the hours at once, two admins bulk-toggling the same dishes,
+photo uploads to one dish at once."""
 
+import io
 from collections.abc import Callable
 from datetime import time
+from pathlib import Path
 
 import pytest
 
 from merchants import services
 from merchants.models import MenuItem, OpeningHours
+from merchants.photos import PreparedPhoto, prepare_photo
 from tests.concurrency import race
 from tests.merchants.factories import make_item, make_merchant
+from tests.merchants.photo_files import photo_bytes, stored_names
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,3 +56,24 @@ def test_concurrent_bulk_toggles_do_not_deadlock() -> None:
     )
     assert errors == []
     assert not MenuItem.objects.filter(pk__in=ids, is_available=True).exists()
+
+
+def test_concurrent_photo_uploads_leave_one_photo_and_no_stray_files(media_root: Path) -> None:
+    """Four uploads to one dish at once, and an admin form saving the dish from a row read before
+    them: the dish ends with one of the uploads, its files are the only ones stored, and the form's
+    edit is kept."""
+    merchant = make_merchant()
+    item = make_item(merchant, "Bún chả")
+    photos = [prepare_photo(io.BytesIO(photo_bytes(600 + 50 * n, 600)), size=1) for n in range(4)]
+    stale = MenuItem.objects.get(pk=item.pk)
+    stale.price_vnd = 55_000
+
+    def upload(photo: PreparedPhoto) -> Callable[[], object]:
+        return lambda: services.set_dish_photo(item_id=item.pk, photo=photo)
+
+    for _ in range(2):
+        assert raised(*(upload(photo) for photo in photos), stale.save) == []
+        current = MenuItem.objects.get(pk=item.pk)
+        assert current.price_vnd == 55_000
+        assert stored_names(media_root) == {current.photo.name, *current.photo_variants.values()}
+        assert len(current.photo_variants) == 3

@@ -70,6 +70,7 @@ def test_page_has_the_full_menu_in_order(api_client: APIClient, big_merchant: Me
                 "description": "",
                 "price_vnd": 5_000,
                 "image_url": "",
+                "photo": None,
                 "is_available": True,
                 "option_groups": [],
             }

@@ -151,6 +151,7 @@ def test_the_dish_list_shows_the_dish_and_its_merchant_now(customer_client: APIC
             "description": "",
             "price_vnd": 45_000,
             "image_url": "",
+            "photo": None,
             "is_available": False,
             "merchant": {
                 "id": closed_now.pk,

@@ -71,7 +71,8 @@ def test_the_happy_path_writes_one_event_and_one_outbox_row_per_step(
     )
     assert topics == [(f"order.{kind}", n) for n, kind in enumerate(kinds, start=1)]
     assert order.payment_status == PaymentStatus.PAID
-    assert LedgerEntry.objects.get(order=order).kind == "cod_collected"
+    kinds_booked = LedgerEntry.objects.filter(order=order).order_by("id").values_list("kind", flat=True)
+    assert list(kinds_booked) == ["cod_collected", "sale", "commission", "order_fees"]
 
 
 def test_accepting_sets_the_eta_from_the_preparation_time(placed_order: Order) -> None:

@@ -66,9 +66,14 @@ def test_a_tip_given_at_checkout_is_paid_held_and_goes_whole_to_the_driver_at_de
 
     tip.refresh_from_db()
     assert tip.status == TipStatus.PAID_OUT
+    fees = order.total_vnd - order.subtotal_vnd
     assert ledger_of(order) == [
         ("tip", 20_000, "gateway", "tips_held", None),
         ("cod_collected", order.total_vnd, "driver_cash", "orders_receivable", driver.pk),
+        # The order's money shared out at delivery: the tip is no part of the merchant's sale.
+        ("sale", order.subtotal_vnd, "orders_receivable", "merchant_payable", None),
+        ("commission", 17_000, "merchant_payable", "commission", None),
+        ("order_fees", fees, "orders_receivable", "fees", None),
         ("tip_payout", 20_000, "tips_held", "driver_earnings", driver.pk),
     ]
     assert account_balance("driver_earnings", driver_id=driver.pk) == -20_000
