@@ -31,6 +31,18 @@ typecheck: $(STAMP)
 	DATABASE_URL=postgres://localhost/typecheck REDIS_URL=redis://localhost:6379/0 SECRET_KEY=typecheck \
 		$(VENV)/bin/mypy .
 
+.PHONY: messages
+# The admin's Vietnamese texts: refresh locale/vi/LC_MESSAGES/django.po from the code, then (once the new
+# msgids are translated) `make compilemessages` rebuilds the committed django.mo (tests/platform/test_translations.py).
+MESSAGES_IGNORE := --ignore=tests --ignore=bench --ignore=research --ignore=devtools --ignore=deploy \
+	--ignore=docs --ignore=monitoring --ignore=.data --ignore=*/migrations/*
+messages: $(STAMP)
+	$(PY) -m devtools manage makemessages -l vi --no-location --no-obsolete $(MESSAGES_IGNORE)
+
+.PHONY: compilemessages
+compilemessages: $(STAMP)
+	$(PY) -m devtools manage compilemessages -l vi --ignore=.data
+
 .PHONY: schema
 # openapi.yaml, the committed API schema (tests/platform fails when the code's schema differs from it).
 schema: $(STAMP)

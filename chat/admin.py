@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from chat.models import ChatMessage, ChatThread
 from users.permissions import is_ops
@@ -54,11 +55,11 @@ class ChatThreadAdmin(admin.ModelAdmin[ChatThread]):
     inlines = [ChatMessageInline]
     show_full_result_count = False
 
-    @admin.display(description="order", ordering="order__code")
+    @admin.display(description=_("order"), ordering="order__code")
     def order_code(self, thread: ChatThread) -> str:
         return thread.order.code
 
-    @admin.display(description="order status")
+    @admin.display(description=_("order status"))
     def order_status(self, thread: ChatThread) -> str:
         return thread.order.get_status_display()
 

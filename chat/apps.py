@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ChatConfig(AppConfig):
@@ -6,7 +7,7 @@ class ChatConfig(AppConfig):
 
     name = "chat"
     label = "chat"
-    verbose_name = "Order chat"
+    verbose_name = _("Order chat")
 
     def ready(self) -> None:
         from chat.subscribers import register

@@ -10,13 +10,14 @@ from django.http import HttpRequest
 
 from drivers.models import CashSettlement, DispatchRequest, DriverProfile, Job, Offer
 from drivers.services.cash import check_settlement_amount, settle_cash_at_hub
+from loship.admin_money import MoneyAdmin
 from loship.errors import ApplicationError
 from users.models import Role, User
 from users.permissions import is_ops
 
 
 @admin.register(DriverProfile)
-class DriverProfileAdmin(admin.ModelAdmin[DriverProfile]):
+class DriverProfileAdmin(MoneyAdmin, admin.ModelAdmin[DriverProfile]):
     list_display = (
         "user",
         "vehicle",
@@ -55,7 +56,7 @@ class OfferAdmin(admin.ModelAdmin[Offer]):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin[Job]):
+class JobAdmin(MoneyAdmin, admin.ModelAdmin[Job]):
     list_display = ("pk", "order", "driver", "state", "pickup_eta", "dropoff_eta", "cash_collected_vnd")
     list_filter = ("state",)
     search_fields = ("driver__phone", "order__code")
@@ -91,7 +92,7 @@ class HubSettlementForm(forms.ModelForm[CashSettlement]):
 
 
 @admin.register(CashSettlement)
-class CashSettlementAdmin(admin.ModelAdmin[CashSettlement]):
+class CashSettlementAdmin(MoneyAdmin, admin.ModelAdmin[CashSettlement]):
     """Every settlement (hub and top-up) for ops to read; adding one records cash paid in at a hub.
     Settlements are never changed or deleted: a mistake is corrected by the ledger, not by an edit."""
 

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DriversConfig(AppConfig):
     name = "drivers"
-    verbose_name = "Drivers"
+    verbose_name = _("Drivers")
 
     def ready(self) -> None:
         from drivers.models import TOPUP_REF_PREFIX

@@ -12,12 +12,13 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Vehicle(models.TextChoices):
-    MOTORBIKE = "motorbike", "Motorbike"
-    BICYCLE = "bicycle", "Bicycle"
-    CAR = "car", "Car"
+    MOTORBIKE = "motorbike", _("Motorbike")
+    BICYCLE = "bicycle", _("Bicycle")
+    CAR = "car", _("Car")
 
 
 class DriverProfile(models.Model):
@@ -25,24 +26,42 @@ class DriverProfile(models.Model):
     cash collected on delivery that the driver still owes the platform."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="driver_profile"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="driver_profile",
+        verbose_name=_("user"),
     )
-    vehicle = models.CharField(max_length=12, choices=Vehicle.choices, default=Vehicle.MOTORBIKE)
-    plate = models.CharField(max_length=16, blank=True)
-    phone = models.CharField(max_length=20, blank=True, help_text="Work phone shown to customers.")
-    is_online = models.BooleanField(default=False)
-    shift_ends_at = models.DateTimeField(null=True, blank=True)
-    last_lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    last_lng = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    last_heading = models.FloatField(null=True, blank=True)
-    last_fix_at = models.DateTimeField(null=True, blank=True, help_text="Device time of the saved fix.")
+    vehicle = models.CharField(
+        max_length=12, choices=Vehicle.choices, default=Vehicle.MOTORBIKE, verbose_name=_("vehicle")
+    )
+    plate = models.CharField(max_length=16, blank=True, verbose_name=_("plate"))
+    phone = models.CharField(
+        max_length=20, blank=True, help_text=_("Work phone shown to customers."), verbose_name=_("phone")
+    )
+    is_online = models.BooleanField(default=False, verbose_name=_("is online"))
+    shift_ends_at = models.DateTimeField(null=True, blank=True, verbose_name=_("shift ends at"))
+    last_lat = models.DecimalField(
+        max_digits=9, decimal_places=6, null=True, blank=True, verbose_name=_("last lat")
+    )
+    last_lng = models.DecimalField(
+        max_digits=9, decimal_places=6, null=True, blank=True, verbose_name=_("last lng")
+    )
+    last_heading = models.FloatField(null=True, blank=True, verbose_name=_("last heading"))
+    last_fix_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Device time of the saved fix."), verbose_name=_("last fix at")
+    )
     cash_balance_vnd = models.BigIntegerField(
-        default=0, help_text="Cash on delivery collected, not remitted."
+        default=0,
+        help_text=_("Cash on delivery collected, not remitted."),
+        verbose_name=_("cash balance vnd"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("driver profile")
+        verbose_name_plural = _("driver profiles")
         indexes = [models.Index(fields=["is_online"], condition=Q(is_online=True), name="driver_online")]
         constraints = [
             models.CheckConstraint(
@@ -60,9 +79,9 @@ class DriverProfile(models.Model):
 
 
 class DispatchStatus(models.TextChoices):
-    WAITING = "waiting", "Waiting for a driver"
-    ASSIGNED = "assigned", "Assigned"
-    CLOSED = "closed", "Closed"
+    WAITING = "waiting", _("Waiting for a driver")
+    ASSIGNED = "assigned", _("Assigned")
+    CLOSED = "closed", _("Closed")
 
 
 class DispatchRequest(models.Model):
@@ -72,19 +91,34 @@ class DispatchRequest(models.Model):
     """
 
     order = models.OneToOneField(
-        "orders.Order", on_delete=models.CASCADE, primary_key=True, related_name="dispatch_request"
+        "orders.Order",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="dispatch_request",
+        verbose_name=_("order"),
     )
-    status = models.CharField(max_length=10, choices=DispatchStatus.choices, default=DispatchStatus.WAITING)
-    ready_at = models.DateTimeField(help_text="When the food is expected to be ready.")
-    dispatchable_at = models.DateTimeField()
-    searching_since = models.DateTimeField(help_text="When it last entered the pool.")
-    search_radius_m = models.PositiveIntegerField()
-    offers_made = models.PositiveIntegerField(default=0)
-    ops_alerted_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    status = models.CharField(
+        max_length=10,
+        choices=DispatchStatus.choices,
+        default=DispatchStatus.WAITING,
+        verbose_name=_("status"),
+    )
+    ready_at = models.DateTimeField(
+        help_text=_("When the food is expected to be ready."), verbose_name=_("ready at")
+    )
+    dispatchable_at = models.DateTimeField(verbose_name=_("dispatchable at"))
+    searching_since = models.DateTimeField(
+        help_text=_("When it last entered the pool."), verbose_name=_("searching since")
+    )
+    search_radius_m = models.PositiveIntegerField(verbose_name=_("search radius m"))
+    offers_made = models.PositiveIntegerField(default=0, verbose_name=_("offers made"))
+    ops_alerted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ops alerted at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("dispatch request")
+        verbose_name_plural = _("dispatch requests")
         indexes = [
             models.Index(
                 fields=["dispatchable_at"],
@@ -98,11 +132,11 @@ class DispatchRequest(models.Model):
 
 
 class OfferStatus(models.TextChoices):
-    OFFERED = "offered", "Offered"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    EXPIRED = "expired", "Expired"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    OFFERED = "offered", _("Offered")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class Offer(models.Model):
@@ -111,24 +145,33 @@ class Offer(models.Model):
     Once accepted the offer is the driver's current bundle until every job in it ends (`completed_at`).
     """
 
-    driver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="offers")
-    order_ids = ArrayField(models.BigIntegerField(), help_text="In drop-off sequence.")
-    status = models.CharField(max_length=10, choices=OfferStatus.choices, default=OfferStatus.OFFERED)
-    expires_at = models.DateTimeField()
-    pickup_eta = models.DateTimeField(null=True, blank=True)
+    driver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="offers", verbose_name=_("driver")
+    )
+    order_ids = ArrayField(
+        models.BigIntegerField(), help_text=_("In drop-off sequence."), verbose_name=_("order ids")
+    )
+    status = models.CharField(
+        max_length=10, choices=OfferStatus.choices, default=OfferStatus.OFFERED, verbose_name=_("status")
+    )
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    pickup_eta = models.DateTimeField(null=True, blank=True, verbose_name=_("pickup eta"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        help_text="Ops member who assigned by hand; empty for dispatch.",
+        help_text=_("Ops member who assigned by hand; empty for dispatch."),
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    responded_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    responded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("responded at"))
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
 
     class Meta:
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
         indexes = [
             models.Index(
                 fields=["expires_at"], condition=Q(status=OfferStatus.OFFERED), name="offer_open_expiry"
@@ -150,14 +193,14 @@ class Offer(models.Model):
 
 
 class JobState(models.TextChoices):
-    EN_ROUTE_TO_PICKUP = "en_route_to_pickup", "En route to pickup"
-    ARRIVED_AT_PICKUP = "arrived_at_pickup", "Arrived at pickup"
-    PICKED_UP = "picked_up", "Picked up"
-    EN_ROUTE_TO_DROPOFF = "en_route_to_dropoff", "En route to drop-off"
-    ARRIVED_AT_DROPOFF = "arrived_at_dropoff", "Arrived at drop-off"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Delivery failed"
-    CANCELLED = "cancelled", "Cancelled (order cancelled or driver unassigned)"
+    EN_ROUTE_TO_PICKUP = "en_route_to_pickup", _("En route to pickup")
+    ARRIVED_AT_PICKUP = "arrived_at_pickup", _("Arrived at pickup")
+    PICKED_UP = "picked_up", _("Picked up")
+    EN_ROUTE_TO_DROPOFF = "en_route_to_dropoff", _("En route to drop-off")
+    ARRIVED_AT_DROPOFF = "arrived_at_dropoff", _("Arrived at drop-off")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Delivery failed")
+    CANCELLED = "cancelled", _("Cancelled (order cancelled or driver unassigned)")
 
 
 ACTIVE_JOB_STATES = (
@@ -176,27 +219,41 @@ CARRYING_JOB_STATES = (JobState.PICKED_UP, JobState.EN_ROUTE_TO_DROPOFF, JobStat
 class Job(models.Model):
     """One order carried by one driver, from acceptance to delivery (or failure, or cancellation)."""
 
-    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="jobs")
-    driver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs")
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="jobs")
-    sequence = models.PositiveSmallIntegerField(help_text="Drop-off position in the bundle, from 0.")
-    state = models.CharField(max_length=20, choices=JobState.choices, default=JobState.EN_ROUTE_TO_PICKUP)
-    pickup_eta = models.DateTimeField(null=True, blank=True)
-    dropoff_eta = models.DateTimeField(null=True, blank=True)
-    distance_m = models.PositiveIntegerField(help_text="Road distance merchant -> customer, paid per km.")
-    base_pay_vnd = models.PositiveBigIntegerField()
-    distance_pay_vnd = models.PositiveBigIntegerField()
-    cash_to_collect_vnd = models.PositiveBigIntegerField(default=0)
-    cash_collected_vnd = models.PositiveBigIntegerField(default=0)
-    failure_reason = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    arrived_at_pickup_at = models.DateTimeField(null=True, blank=True)
-    picked_up_at = models.DateTimeField(null=True, blank=True)
-    arrived_at_dropoff_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="jobs", verbose_name=_("offer"))
+    driver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs", verbose_name=_("driver")
+    )
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="jobs", verbose_name=_("order")
+    )
+    sequence = models.PositiveSmallIntegerField(
+        help_text=_("Drop-off position in the bundle, from 0."), verbose_name=_("sequence")
+    )
+    state = models.CharField(
+        max_length=20, choices=JobState.choices, default=JobState.EN_ROUTE_TO_PICKUP, verbose_name=_("state")
+    )
+    pickup_eta = models.DateTimeField(null=True, blank=True, verbose_name=_("pickup eta"))
+    dropoff_eta = models.DateTimeField(null=True, blank=True, verbose_name=_("dropoff eta"))
+    distance_m = models.PositiveIntegerField(
+        help_text=_("Road distance merchant -> customer, paid per km."), verbose_name=_("distance m")
+    )
+    base_pay_vnd = models.PositiveBigIntegerField(verbose_name=_("base pay vnd"))
+    distance_pay_vnd = models.PositiveBigIntegerField(verbose_name=_("distance pay vnd"))
+    cash_to_collect_vnd = models.PositiveBigIntegerField(default=0, verbose_name=_("cash to collect vnd"))
+    cash_collected_vnd = models.PositiveBigIntegerField(default=0, verbose_name=_("cash collected vnd"))
+    failure_reason = models.CharField(max_length=255, blank=True, verbose_name=_("failure reason"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    arrived_at_pickup_at = models.DateTimeField(null=True, blank=True, verbose_name=_("arrived at pickup at"))
+    picked_up_at = models.DateTimeField(null=True, blank=True, verbose_name=_("picked up at"))
+    arrived_at_dropoff_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("arrived at dropoff at")
+    )
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
 
     class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
         ordering = ["offer_id", "sequence"]
         indexes = [
             models.Index(fields=["driver", "state"], name="job_driver_state"),
@@ -218,14 +275,14 @@ class Job(models.Model):
 
 
 class SettlementMethod(models.TextChoices):
-    HUB = "hub", "Cash paid in at a hub"
-    WALLET = "wallet", "E-wallet top-up"
+    HUB = "hub", _("Cash paid in at a hub")
+    WALLET = "wallet", _("E-wallet top-up")
 
 
 class SettlementStatus(models.TextChoices):
-    PENDING = "pending", "Awaiting payment"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Awaiting payment")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
 
 
 #: The gateway reference of a top-up's payment is this prefix and the settlement's id.
@@ -241,30 +298,40 @@ class CashSettlement(models.Model):
     """
 
     driver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cash_settlements"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="cash_settlements",
+        verbose_name=_("driver"),
     )
-    method = models.CharField(max_length=8, choices=SettlementMethod.choices)
-    status = models.CharField(max_length=10, choices=SettlementStatus.choices)
-    amount_vnd = models.PositiveBigIntegerField()
-    balance_after_vnd = models.BigIntegerField(null=True, blank=True)
-    hub = models.CharField(max_length=100, blank=True, help_text="Where the cash was paid in.")
-    note = models.CharField(max_length=255, blank=True)
+    method = models.CharField(max_length=8, choices=SettlementMethod.choices, verbose_name=_("method"))
+    status = models.CharField(max_length=10, choices=SettlementStatus.choices, verbose_name=_("status"))
+    amount_vnd = models.PositiveBigIntegerField(verbose_name=_("amount vnd"))
+    balance_after_vnd = models.BigIntegerField(null=True, blank=True, verbose_name=_("balance after vnd"))
+    hub = models.CharField(
+        max_length=100, blank=True, help_text=_("Where the cash was paid in."), verbose_name=_("hub")
+    )
+    note = models.CharField(max_length=255, blank=True, verbose_name=_("note"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        help_text="The ops member who took the cash.",
+        help_text=_("The ops member who took the cash."),
+        verbose_name=_("recorded by"),
     )
-    provider = models.CharField(max_length=20, blank=True)
-    provider_ref = models.CharField(max_length=64, blank=True, help_text="The gateway's payment id.")
-    pay_url = models.URLField(max_length=500, blank=True)
-    deeplink = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    provider = models.CharField(max_length=20, blank=True, verbose_name=_("provider"))
+    provider_ref = models.CharField(
+        max_length=64, blank=True, help_text=_("The gateway's payment id."), verbose_name=_("provider ref")
+    )
+    pay_url = models.URLField(max_length=500, blank=True, verbose_name=_("pay url"))
+    deeplink = models.CharField(max_length=500, blank=True, verbose_name=_("deeplink"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
 
     class Meta:
+        verbose_name = _("cash settlement")
+        verbose_name_plural = _("cash settlements")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["driver", "-created_at", "-id"], name="settlement_driver_feed")]
         constraints = [

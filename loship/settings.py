@@ -37,7 +37,7 @@ WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=ALLOWE
 WEBSOCKET_HEARTBEAT_SECONDS = env.float("WEBSOCKET_HEARTBEAT_SECONDS", default=25.0)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "loship.admin_site.LoshipAdminConfig",  # django.contrib.admin, titled Loship
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "users.language.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -110,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "libraries": {"money": "loship.templatetags.money"},
         },
     },
 ]
@@ -440,6 +442,11 @@ SPECTACULAR_SETTINGS = {
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
+# The admin's texts (locale/vi/LC_MESSAGES/django.po; the compiled .mo is committed, so no gettext tools
+# are needed to run). A signed-in admin user reads `User.language` (users/language.py); the language
+# cookie, set by the admin's switcher, is scoped to the admin so the API keeps following Accept-Language.
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_PATH = "/admin/"
 TIME_ZONE = "Asia/Ho_Chi_Minh"  # display; the database stores UTC
 USE_I18N = True
 USE_TZ = True

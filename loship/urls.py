@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from loship import health
 from ops import metrics_view
+from users.language import switch_language
 
 api_v1 = [
     path("", include("users.api.urls")),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/language/", switch_language, name="admin-language"),
     path("admin/ops/", include("ops.urls")),
     path("admin/", admin.site.urls),
     path("metrics", metrics_view.metrics, name="metrics"),

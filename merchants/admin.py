@@ -26,6 +26,7 @@ from django.urls import URLPattern, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from loship.admin_money import MoneyAdmin
 from loship.errors import ApplicationError
 from merchants import services
 from merchants.admin_menu import MenuPages
@@ -122,7 +123,7 @@ URL_FIELDS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
 }
 
 
-class ScopedModelAdmin(MerchantScoped, admin.ModelAdmin[Any]):
+class ScopedModelAdmin(MoneyAdmin, MerchantScoped, admin.ModelAdmin[Any]):
     #: The lookup from this model to its merchant's id.
     merchant_lookup = "merchant_id"
     list_per_page = 50
@@ -179,7 +180,7 @@ def _scoped_choices(field_name: str, request: HttpRequest) -> QuerySet[Any] | No
     }.get(field_name)
 
 
-class ScopedInline(MerchantScoped):
+class ScopedInline(MoneyAdmin, MerchantScoped):
     """Inlines follow the parent: seen with it, edited by its owner or managers."""
 
     extra = 0
@@ -347,9 +348,9 @@ class MerchantAdmin(PhotoAdmin):
             _("Cover photo"),
             {"fields": ("photo_preview", "photo_upload", "remove_photo", "cover_image_url")},
         ),
-        ("Location", {"fields": ("lat", "lng", "delivery_radius_m")}),
-        ("Catalog", {"fields": ("cuisines", "price_level", "min_order_vnd", "prep_minutes")}),
-        ("Status", {"fields": ("is_busy", "is_active", "rating_avg", "rating_count")}),
+        (_("Location"), {"fields": ("lat", "lng", "delivery_radius_m")}),
+        (_("Catalog"), {"fields": ("cuisines", "price_level", "min_order_vnd", "prep_minutes")}),
+        (_("Status"), {"fields": ("is_busy", "is_active", "rating_avg", "rating_count")}),
         (_("Commission"), {"fields": ("commission_bps",)}),
     )
 
@@ -380,15 +381,15 @@ class MerchantAdmin(PhotoAdmin):
     def set_photo(self, *, pk: int, photo: PreparedPhoto | None) -> None:
         services.set_cover_photo(merchant_id=pk, photo=photo)
 
-    @admin.action(description="Mark busy / temporarily closed")
+    @admin.action(description=_("Mark busy / temporarily closed"))
     def mark_busy(self, request: HttpRequest, queryset: QuerySet[Merchant]) -> None:
         _set_busy_all(queryset, is_busy=True)
-        self.message_user(request, "Đã chuyển sang bận / Marked busy.", messages.SUCCESS)
+        self.message_user(request, _("Marked busy."), messages.SUCCESS)
 
-    @admin.action(description="Open for orders again (not busy)")
+    @admin.action(description=_("Open for orders again (not busy)"))
     def mark_not_busy(self, request: HttpRequest, queryset: QuerySet[Merchant]) -> None:
         _set_busy_all(queryset, is_busy=False)
-        self.message_user(request, "Đã mở nhận đơn / Taking orders again.", messages.SUCCESS)
+        self.message_user(request, _("Taking orders again."), messages.SUCCESS)
 
 
 class AvailabilityAdmin(ScopedModelAdmin):
@@ -399,15 +400,15 @@ class AvailabilityAdmin(ScopedModelAdmin):
     def set_availability(self, *, ids: list[int], is_available: bool) -> int:
         raise NotImplementedError
 
-    @admin.action(description="Mark sold out")
+    @admin.action(description=_("Mark sold out"))
     def mark_sold_out(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         changed = self.set_availability(ids=list(queryset.values_list("pk", flat=True)), is_available=False)
-        self.message_user(request, f"Đã báo hết {changed} / {changed} marked sold out.", messages.SUCCESS)
+        self.message_user(request, _("%(count)d marked sold out.") % {"count": changed}, messages.SUCCESS)
 
-    @admin.action(description="Mark back in stock")
+    @admin.action(description=_("Mark back in stock"))
     def mark_back_in_stock(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         changed = self.set_availability(ids=list(queryset.values_list("pk", flat=True)), is_available=True)
-        self.message_user(request, f"Đã mở bán lại {changed} / {changed} back in stock.", messages.SUCCESS)
+        self.message_user(request, _("%(count)d back in stock.") % {"count": changed}, messages.SUCCESS)
 
 
 @admin.register(MenuItem)
@@ -485,7 +486,7 @@ class OptionAdmin(AvailabilityAdmin):
     def set_availability(self, *, ids: list[int], is_available: bool) -> int:
         return services.set_options_availability(option_ids=ids, is_available=is_available)
 
-    @admin.display(description="item")
+    @admin.display(description=_("item"))
     def item_name(self, option: Option) -> str:
         return option.group.item.name
 
@@ -525,7 +526,7 @@ class FavouriteAdmin(admin.ModelAdmin[Any]):
     date_hierarchy = "created_at"
     show_full_result_count = False
 
-    @admin.display(description="favourite")
+    @admin.display(description=_("favourite"))
     def target(self, obj: Model) -> str:
         raise NotImplementedError
 
@@ -550,7 +551,7 @@ class FavouriteMerchantAdmin(FavouriteAdmin):
     list_select_related = ["user", "merchant"]
     search_fields = ["user__phone", "merchant__name"]
 
-    @admin.display(description="merchant", ordering="merchant__name")
+    @admin.display(description=_("merchant"), ordering="merchant__name")
     def target(self, obj: Model) -> str:
         assert isinstance(obj, FavouriteMerchant)
         return obj.merchant.name
@@ -561,7 +562,7 @@ class FavouriteDishAdmin(FavouriteAdmin):
     list_select_related = ["user", "item", "item__merchant"]
     search_fields = ["user__phone", "item__name", "item__merchant__name"]
 
-    @admin.display(description="dish", ordering="item__name")
+    @admin.display(description=_("dish"), ordering="item__name")
     def target(self, obj: Model) -> str:
         assert isinstance(obj, FavouriteDish)
         return f"{obj.item.name} ({obj.item.merchant.name})"

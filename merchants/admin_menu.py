@@ -22,6 +22,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from loship.errors import ApplicationError, CommonErrors, error_body
+from loship.money import format_vnd
 from merchants import services_menu
 from merchants.menu_current import export_rows, load_menu
 from merchants.menu_plan import Action, Missing
@@ -30,7 +31,6 @@ from merchants.menu_sheet import (
     Sheet,
     SheetError,
     SheetRow,
-    format_vnd,
     read_sheet,
     write_csv,
     write_xlsx,
@@ -108,7 +108,7 @@ class MenuPages:
     def menu(self, request: HttpRequest, merchant_id: int) -> HttpResponse:
         merchant = self._merchant(request, merchant_id, manage=False)
         menu = load_menu(merchant.pk)
-        rows = [(item, f"{format_vnd(item.price_vnd)} ₫") for item in menu.items]
+        rows = [(item, format_vnd(item.price_vnd)) for item in menu.items]
         sections = [
             {"category": category, "rows": [row for row in rows if row[0].category_id == category.pk]}
             for category in menu.categories

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MerchantsConfig(AppConfig):
     name = "merchants"
-    verbose_name = "Merchants"
+    verbose_name = _("Merchants")
 
     def ready(self) -> None:
         from merchants import signals, subscribers

@@ -27,9 +27,10 @@ from typing import Any
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
+from loship.money import format_vnd
 from merchants.menu_current import CurrentMenu, by_position
 from merchants.menu_reader import RowError, SheetReader, WantedDish, WantedGroup
-from merchants.menu_sheet import Sheet, format_flag, format_vnd, name_key
+from merchants.menu_sheet import Sheet, format_flag, name_key
 from merchants.models import MenuCategory, MenuItem, Option, OptionGroup
 
 
@@ -89,10 +90,6 @@ class Plan:
 
 def _given(value: Any, otherwise: Any) -> Any:
     return otherwise if value is None else value
-
-
-def _vnd(amount: int) -> str:
-    return f"{format_vnd(amount)} ₫"
 
 
 def _diff(label: str, before: Any, after: Any, show: Callable[[Any], str] = str) -> list[str]:
@@ -187,7 +184,7 @@ class _Planner:
                 "is_available": _given(dish.is_available, item.is_available if item else True),
             }
             if item is None:
-                self.add(Action.CREATE, _("Dish"), dish.name, [_vnd(dish.price_vnd)])
+                self.add(Action.CREATE, _("Dish"), dish.name, [format_vnd(dish.price_vnd)])
                 self.write(
                     _create(
                         dish_key,
@@ -205,7 +202,7 @@ class _Planner:
                     *(_diff(_("category"), before or "-", category_name or "-") if moved else []),
                     *_diff(_("name"), item.name, fields["name"]),
                     *_diff(_("description"), item.description, fields["description"]),
-                    *_diff(_("price"), item.price_vnd, fields["price_vnd"], _vnd),
+                    *_diff(_("price"), item.price_vnd, fields["price_vnd"], format_vnd),
                     *_diff(_("available"), item.is_available, fields["is_available"], format_flag),
                 ]
                 if details:
@@ -297,13 +294,13 @@ class _Planner:
                 "is_available": _given(option_wanted.is_available, option.is_available if option else True),
             }
             if option is None:
-                self.add(Action.CREATE, _("Option"), name, [f"+{_vnd(option_wanted.price_delta_vnd)}"])
+                self.add(Action.CREATE, _("Option"), name, [f"+{format_vnd(option_wanted.price_delta_vnd)}"])
                 self.write(_create(key, Option, group=group_key, position=position, **fields))
                 continue
             self.write(_known(key, option.pk))
             details = [
                 *_diff(_("name"), option.name, option_wanted.name),
-                *_diff(_("extra price"), option.price_delta_vnd, option_wanted.price_delta_vnd, _vnd),
+                *_diff(_("extra price"), option.price_delta_vnd, option_wanted.price_delta_vnd, format_vnd),
                 *_diff(_("available"), option.is_available, fields["is_available"], format_flag),
             ]
             if details:

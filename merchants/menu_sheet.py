@@ -17,7 +17,6 @@ a non-zero amount under 1.000 is refused as the likely typo it is (`55` for `55.
 
 import csv
 import io
-import re
 import unicodedata
 import zipfile
 from collections.abc import Sequence
@@ -28,6 +27,8 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+
+from loship.money import format_vnd, parse_vnd
 
 #: The columns in export order: (key, header). The header's halves are also accepted alone.
 COLUMNS: Sequence[tuple[str, str]] = (
@@ -57,9 +58,6 @@ MAX_PRICE_VND = 100_000_000
 
 YES = frozenset({"có", "co", "yes", "y", "true", "1", "x", "còn", "con"})
 NO = frozenset({"không", "khong", "no", "n", "false", "0", "hết", "het"})
-
-_GROUPED_THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")
-_CURRENCY = re.compile(r"(₫|vnđ|vnd|đồng|đ)$", re.IGNORECASE)
 
 
 class SheetError(Exception):
@@ -103,18 +101,18 @@ _ALIASES = _header_aliases()
 
 def parse_price(text: str) -> int:
     """Whole dong from what a person types; ValueError (with a message) otherwise."""
-    cleaned = _CURRENCY.sub("", text.replace("\u00a0", " ").strip()).replace(" ", "")
-    if _GROUPED_THOUSANDS.match(cleaned):
-        cleaned = cleaned.replace(".", "").replace(",", "")
-    if not cleaned.isdigit():
+    try:
+        amount = parse_vnd(text)
+    except ValueError:
+        amount = -1
+    if amount < 0:
         raise ValueError(_("“%(value)s” is not a price in dong (write 55.000 or 55000).") % {"value": text})
-    amount = int(cleaned)
     if 0 < amount < MIN_PRICE_VND:
         raise ValueError(
             _("%(value)s ₫ is too small for a price: did you mean %(value)s.000?") % {"value": amount}
         )
     if amount > MAX_PRICE_VND:
-        raise ValueError(_("%(value)s ₫ is more than a dish may cost.") % {"value": format_vnd(amount)})
+        raise ValueError(_("%(value)s ₫ is more than a dish may cost.") % {"value": format_price(amount)})
     return amount
 
 
@@ -130,9 +128,9 @@ def parse_flag(text: str, *, default: bool | None) -> bool | None:
     raise ValueError(_("“%(value)s” is not yes or no (write có or không).") % {"value": text})
 
 
-def format_vnd(amount: int) -> str:
-    """55000 -> "55.000" (the Vietnamese thousands separator)."""
-    return f"{amount:,}".replace(",", ".")
+def format_price(amount: int) -> str:
+    """A sheet's price cell: 55000 -> "55.000" (loship.money, without the sign)."""
+    return format_vnd(amount, symbol=False)
 
 
 def format_flag(value: bool) -> str:

@@ -66,35 +66,61 @@ LONGITUDE_VALIDATORS = [MinValueValidator(Decimal("-180")), MaxValueValidator(De
 
 
 class Merchant(models.Model):
-    name = models.CharField(max_length=120)
-    slug = models.SlugField(max_length=140, unique=True)
-    description = models.TextField(blank=True)
-    phone = models.CharField(max_length=20, blank=True)
-    address = models.CharField(max_length=255)
-    lat = models.DecimalField(max_digits=9, decimal_places=6, validators=LATITUDE_VALIDATORS)
-    lng = models.DecimalField(max_digits=9, decimal_places=6, validators=LONGITUDE_VALIDATORS)
-    cuisines = ArrayField(models.CharField(max_length=20, choices=Cuisine.choices), default=list, blank=True)
-    price_level = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(4)], help_text="1 (cheap) to 4."
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    slug = models.SlugField(max_length=140, unique=True, verbose_name=_("slug"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    phone = models.CharField(max_length=20, blank=True, verbose_name=_("phone"))
+    address = models.CharField(max_length=255, verbose_name=_("address"))
+    lat = models.DecimalField(
+        max_digits=9, decimal_places=6, validators=LATITUDE_VALIDATORS, verbose_name=_("lat")
     )
-    cover_image_url = models.URLField(blank=True)
+    lng = models.DecimalField(
+        max_digits=9, decimal_places=6, validators=LONGITUDE_VALIDATORS, verbose_name=_("lng")
+    )
+    cuisines = ArrayField(
+        models.CharField(max_length=20, choices=Cuisine.choices),
+        default=list,
+        blank=True,
+        verbose_name=_("cuisines"),
+    )
+    price_level = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text=_("1 (cheap) to 4."),
+        verbose_name=_("price level"),
+    )
+    cover_image_url = models.URLField(blank=True, verbose_name=_("cover image url"))
     #: An uploaded cover (merchants.photos): the cleaned original, and its sized variants' storage
     #: names. Set only through `services.set_cover_photo`; when set, it wins over `cover_image_url`.
-    cover_photo = models.ImageField(max_length=255, blank=True, editable=False, db_default="")
-    cover_photo_variants = models.JSONField(default=dict, db_default={}, blank=True, editable=False)
-    min_order_vnd = models.PositiveBigIntegerField(default=0, help_text="Minimum subtotal, in dong.")
+    cover_photo = models.ImageField(
+        max_length=255, blank=True, editable=False, db_default="", verbose_name=_("cover photo")
+    )
+    cover_photo_variants = models.JSONField(
+        default=dict, db_default={}, blank=True, editable=False, verbose_name=_("cover photo variants")
+    )
+    min_order_vnd = models.PositiveBigIntegerField(
+        default=0, help_text=_("Minimum subtotal, in dong."), verbose_name=_("min order vnd")
+    )
     delivery_radius_m = models.PositiveIntegerField(
-        default=5_000, validators=[MinValueValidator(100), MaxValueValidator(50_000)]
+        default=5_000,
+        validators=[MinValueValidator(100), MaxValueValidator(50_000)],
+        verbose_name=_("delivery radius m"),
     )
     prep_minutes = models.PositiveSmallIntegerField(
-        default=15, validators=[MinValueValidator(1), MaxValueValidator(180)]
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(180)], verbose_name=_("prep minutes")
     )
-    is_busy = models.BooleanField(default=False, help_text="Busy or temporarily closed: takes no orders.")
-    is_active = models.BooleanField(default=True, help_text="Listed on the platform.")
-    rating_count = models.PositiveIntegerField(default=0)
-    rating_sum = models.PositiveBigIntegerField(default=0)
-    rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0"))
-    search_text = models.TextField(blank=True, editable=False)
+    is_busy = models.BooleanField(
+        default=False, help_text=_("Busy or temporarily closed: takes no orders."), verbose_name=_("is busy")
+    )
+    is_active = models.BooleanField(
+        default=True, help_text=_("Listed on the platform."), verbose_name=_("is active")
+    )
+    rating_count = models.PositiveIntegerField(default=0, verbose_name=_("rating count"))
+    rating_sum = models.PositiveBigIntegerField(default=0, verbose_name=_("rating sum"))
+    rating_avg = models.DecimalField(
+        max_digits=3, decimal_places=2, default=Decimal("0"), verbose_name=_("rating avg")
+    )
+    search_text = models.TextField(blank=True, editable=False, verbose_name=_("search text"))
     commission_bps = models.PositiveSmallIntegerField(
         _("commission rate (basis points)"),
         null=True,
@@ -105,10 +131,12 @@ class Merchant(models.Model):
             "platform default. A change applies to orders delivered from then on."
         ),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("merchant")
+        verbose_name_plural = _("merchants")
         ordering = ["name"]
         indexes = [
             models.Index(fields=["lat", "lng"], name="merchant_position"),
@@ -163,14 +191,17 @@ class OpeningHours(models.Model):
         SATURDAY = 5, "Thứ Bảy"
         SUNDAY = 6, "Chủ Nhật"
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="opening_hours")
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    opens_at = models.TimeField()
-    closes_at = models.TimeField()
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="opening_hours", verbose_name=_("merchant")
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, verbose_name=_("weekday"))
+    opens_at = models.TimeField(verbose_name=_("opens at"))
+    closes_at = models.TimeField(verbose_name=_("closes at"))
 
     class Meta:
+        verbose_name = _("opening hours")
         ordering = ["weekday", "opens_at"]
-        verbose_name_plural = "opening hours"
+        verbose_name_plural = _("opening hours")
         indexes = [models.Index(fields=["merchant", "weekday"])]
         constraints = [
             models.CheckConstraint(condition=models.Q(weekday__gte=0, weekday__lte=6), name="hours_weekday")
@@ -187,11 +218,15 @@ class OpeningHours(models.Model):
 class ClosedDate(models.Model):
     """A day the merchant is closed (holiday, Tết); intervals starting that day do not open."""
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="closed_dates")
-    date = models.DateField()
-    reason = models.CharField(max_length=120, blank=True)
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="closed_dates", verbose_name=_("merchant")
+    )
+    date = models.DateField(verbose_name=_("date"))
+    reason = models.CharField(max_length=120, blank=True, verbose_name=_("reason"))
 
     class Meta:
+        verbose_name = _("closed date")
+        verbose_name_plural = _("closed dates")
         ordering = ["date"]
         constraints = [models.UniqueConstraint(fields=["merchant", "date"], name="closed_date_once")]
 
@@ -200,35 +235,53 @@ class ClosedDate(models.Model):
 
 
 class MenuCategory(models.Model):
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="categories")
-    name = models.CharField(max_length=80)
-    position = models.PositiveSmallIntegerField(default=0)
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="categories", verbose_name=_("merchant")
+    )
+    name = models.CharField(max_length=80, verbose_name=_("name"))
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("menu category")
         ordering = ["position", "id"]
-        verbose_name_plural = "menu categories"
+        verbose_name_plural = _("menu categories")
 
     def __str__(self) -> str:
         return self.name
 
 
 class MenuItem(models.Model):
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="items")
-    category = models.ForeignKey(
-        MenuCategory, on_delete=models.SET_NULL, null=True, blank=True, related_name="items"
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="items", verbose_name=_("merchant")
     )
-    name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
-    price_vnd = models.PositiveBigIntegerField(validators=[MaxValueValidator(100_000_000)])
-    image_url = models.URLField(blank=True)
+    category = models.ForeignKey(
+        MenuCategory,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="items",
+        verbose_name=_("category"),
+    )
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    price_vnd = models.PositiveBigIntegerField(
+        validators=[MaxValueValidator(100_000_000)], verbose_name=_("price vnd")
+    )
+    image_url = models.URLField(blank=True, verbose_name=_("image url"))
     #: An uploaded photo, as the merchant's cover (`set_dish_photo`); when set, it wins over `image_url`.
-    photo = models.ImageField(max_length=255, blank=True, editable=False, db_default="")
-    photo_variants = models.JSONField(default=dict, db_default={}, blank=True, editable=False)
-    is_available = models.BooleanField(default=True)
-    position = models.PositiveSmallIntegerField(default=0)
-    search_text = models.TextField(blank=True, editable=False)
+    photo = models.ImageField(
+        max_length=255, blank=True, editable=False, db_default="", verbose_name=_("photo")
+    )
+    photo_variants = models.JSONField(
+        default=dict, db_default={}, blank=True, editable=False, verbose_name=_("photo variants")
+    )
+    is_available = models.BooleanField(default=True, verbose_name=_("is available"))
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+    search_text = models.TextField(blank=True, editable=False, verbose_name=_("search text"))
 
     class Meta:
+        verbose_name = _("menu item")
+        verbose_name_plural = _("menu items")
         ordering = ["position", "id"]
         indexes = [
             models.Index(fields=["merchant", "is_available"]),
@@ -254,14 +307,20 @@ class MenuItem(models.Model):
 class OptionGroup(models.Model):
     """A choice on an item (size, toppings): `min_select`..`max_select` options; required means >= 1."""
 
-    item = models.ForeignKey(MenuItem, on_delete=models.CASCADE, related_name="option_groups")
-    name = models.CharField(max_length=80)
-    is_required = models.BooleanField(default=False)
-    min_select = models.PositiveSmallIntegerField(default=0)
-    max_select = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
-    position = models.PositiveSmallIntegerField(default=0)
+    item = models.ForeignKey(
+        MenuItem, on_delete=models.CASCADE, related_name="option_groups", verbose_name=_("item")
+    )
+    name = models.CharField(max_length=80, verbose_name=_("name"))
+    is_required = models.BooleanField(default=False, verbose_name=_("is required"))
+    min_select = models.PositiveSmallIntegerField(default=0, verbose_name=_("min select"))
+    max_select = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1)], verbose_name=_("max select")
+    )
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("option group")
+        verbose_name_plural = _("option groups")
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(
@@ -281,13 +340,19 @@ class OptionGroup(models.Model):
 
 
 class Option(models.Model):
-    group = models.ForeignKey(OptionGroup, on_delete=models.CASCADE, related_name="options")
-    name = models.CharField(max_length=80)
-    price_delta_vnd = models.PositiveBigIntegerField(default=0, validators=[MaxValueValidator(10_000_000)])
-    is_available = models.BooleanField(default=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    group = models.ForeignKey(
+        OptionGroup, on_delete=models.CASCADE, related_name="options", verbose_name=_("group")
+    )
+    name = models.CharField(max_length=80, verbose_name=_("name"))
+    price_delta_vnd = models.PositiveBigIntegerField(
+        default=0, validators=[MaxValueValidator(10_000_000)], verbose_name=_("price delta vnd")
+    )
+    is_available = models.BooleanField(default=True, verbose_name=_("is available"))
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("option")
+        verbose_name_plural = _("options")
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
@@ -298,18 +363,27 @@ class StaffMembership(models.Model):
     """A person working for a merchant; what they may do in the admin and the tablet API."""
 
     class StaffRole(models.TextChoices):
-        OWNER = "owner", "Owner"
-        MANAGER = "manager", "Manager"
-        STAFF = "staff", "Staff"
+        OWNER = "owner", _("Owner")
+        MANAGER = "manager", _("Manager")
+        STAFF = "staff", _("Staff")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="merchant_memberships",
+        verbose_name=_("user"),
     )
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=10, choices=StaffRole.choices, default=StaffRole.STAFF)
-    created_at = models.DateTimeField(auto_now_add=True)
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("merchant")
+    )
+    role = models.CharField(
+        max_length=10, choices=StaffRole.choices, default=StaffRole.STAFF, verbose_name=_("role")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("staff membership")
+        verbose_name_plural = _("staff memberships")
         constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="staff_membership_once")]
 
     def __str__(self) -> str:
@@ -325,12 +399,19 @@ class FavouriteMerchant(models.Model):
     """A customer's saved merchant; once per (customer, merchant), so saving it again changes nothing."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourite_merchants"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="favourite_merchants",
+        verbose_name=_("user"),
     )
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("merchant")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("favourite merchant")
+        verbose_name_plural = _("favourite merchants")
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="favourite_merchant_once")]
         indexes = [models.Index(fields=["user", "-created_at", "-id"], name="favourite_merchant_list")]
@@ -343,14 +424,18 @@ class FavouriteDish(models.Model):
     """A customer's saved dish; once per (customer, dish)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourite_dishes"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="favourite_dishes",
+        verbose_name=_("user"),
     )
-    item = models.ForeignKey(MenuItem, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    item = models.ForeignKey(MenuItem, on_delete=models.CASCADE, related_name="+", verbose_name=_("item"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("favourite dish")
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "favourite dishes"
+        verbose_name_plural = _("favourite dishes")
         constraints = [models.UniqueConstraint(fields=["user", "item"], name="favourite_dish_once")]
         indexes = [models.Index(fields=["user", "-created_at", "-id"], name="favourite_dish_list")]
 

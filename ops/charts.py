@@ -84,7 +84,7 @@ def bar_chart(
         WIDTH - 4,
         PAD_TOP + plot_h,
         PAD_TOP + 8,
-        _number(top),
+        value_text(top),  # the axis reads as the bars do: 1.526.000 ₫
         PAD_TOP + plot_h,
     )
     return _svg(title, HEIGHT, format_html("{}{}{}", axis, bars_svg, labels_svg))

@@ -6,8 +6,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from loship.money import format_vnd
 from ops.charts import Value, bar_chart, ranking_chart
-from ops.money import vnd
 from ops.trends import MerchantTrends
 
 #: A day label every week on the 30-day axes.
@@ -35,7 +35,7 @@ def trend_charts(trends: MerchantTrends) -> dict[str, Any]:
         "sales_chart": _daily(
             [(label, row.sales_vnd) for label, row in zip(day, trends.sales, strict=True)],
             str(_("Sales per day")),
-            value_text=vnd,
+            value_text=format_vnd,
         ),
         "orders_chart": _daily(
             [(label, row.orders) for label, row in zip(day, trends.sales, strict=True)],

@@ -51,22 +51,22 @@ def ops_dashboard(request: HttpRequest) -> HttpResponse:
     busy = selectors.busy_driver_ids()  # one read for the counts and the drivers' rows
     context: dict[str, Any] = {
         **admin.site.each_context(request),
-        "title": "Ops dashboard",
+        "title": _("Ops dashboard"),
         "now": now,
         "windows": [
-            ("Today", selectors.order_figures(today)),
-            ("Last hour", selectors.order_figures(last_hour)),
+            (_("Today"), selectors.order_figures(today)),
+            (_("Last hour"), selectors.order_figures(last_hour)),
         ],
         "unassigned": selectors.unassigned_orders().count(),
         "drivers": drivers_board.driver_counts(busy),
         "driver_rows": drivers_board.driver_rows(busy=busy),
         "orders_chart": bar_chart(
             [(slot.strftime("%H:%M"), n) for slot, n in quarter_hours],
-            title="Orders per 15 minutes",
+            title=str(_("Orders per 15 minutes")),
             label_every=4,
         ),
         "delivery_chart": bar_chart(
-            selectors.delivery_time_distribution(today), title="Click-to-door minutes"
+            selectors.delivery_time_distribution(today), title=str(_("Click-to-door minutes"))
         ),
         "readings": readings,
         "lowest": lowest_headroom(readings),
@@ -92,7 +92,7 @@ def order_action(request: HttpRequest, order_id: int) -> HttpResponse:
     try:
         if action == "cancel":
             actions.cancel_with_refund(actor=user, order_id=order_id, reason=reason)
-            messages.success(request, f"Order {order_id} cancelled (refunded if paid).")
+            messages.success(request, _("Order %(id)s cancelled (refunded if paid).") % {"id": order_id})
         elif action == "reassign":
             driver_id = request.POST.get("driver_id", "").strip()
             actions.reassign(
@@ -101,11 +101,11 @@ def order_action(request: HttpRequest, order_id: int) -> HttpResponse:
                 driver_id=int(driver_id) if driver_id.isdigit() else None,
                 reason=reason,
             )
-            messages.success(request, f"Order {order_id} reassigned.")
+            messages.success(request, _("Order %(id)s reassigned.") % {"id": order_id})
         else:
-            messages.error(request, "Unknown action.")
+            messages.error(request, _("Unknown action."))
     except ApplicationError as error:
-        messages.error(request, f"Order {order_id}: {error.message}")
+        messages.error(request, _("Order %(id)s: %(message)s") % {"id": order_id, "message": error.message})
     return HttpResponseRedirect(reverse("ops:dashboard"))
 
 

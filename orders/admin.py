@@ -8,7 +8,9 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from loship.admin_money import MoneyAdmin
 from loship.errors import ApplicationError
 from orders import services
 from orders.models import (
@@ -39,7 +41,7 @@ def _is_merchant_staff(request: HttpRequest) -> bool:
     return isinstance(user, User) and user.is_active and user.is_staff and user.has_role(Role.MERCHANT_STAFF)
 
 
-class ReadOnlyInline(admin.TabularInline[Any, Order]):
+class ReadOnlyInline(MoneyAdmin, admin.TabularInline[Any, Order]):
     extra = 0
     can_delete = False
 
@@ -62,7 +64,7 @@ class OrderLineInline(ReadOnlyInline):
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    verbose_name_plural = "timeline"
+    verbose_name_plural = _("timeline")
     fields = ("version", "kind", "from_status", "to_status", "actor", "actor_role", "reason", "created_at")
     readonly_fields = fields
     ordering = ["version"]
@@ -77,14 +79,14 @@ class LedgerEntryInline(ReadOnlyInline):
 class ScheduledFilter(admin.SimpleListFilter):
     """Upcoming scheduled orders (not yet released to the merchant), every scheduled one, or ASAP ones."""
 
-    title = "schedule"
+    title = _("schedule")
     parameter_name = "schedule"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
         return [
-            ("upcoming", "Upcoming (not released)"),
-            ("scheduled", "Scheduled"),
-            ("asap", "As soon as possible"),
+            ("upcoming", _("Upcoming (not released)")),
+            ("scheduled", _("Scheduled")),
+            ("asap", _("As soon as possible")),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
@@ -98,7 +100,7 @@ class ScheduledFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin[Order]):
+class OrderAdmin(MoneyAdmin, admin.ModelAdmin[Order]):
     list_display = [
         "code",
         "status",
@@ -159,7 +161,7 @@ class OrderAdmin(admin.ModelAdmin[Order]):
             return list(self.list_filter)
         return [name for name in self.list_filter if name != ("merchant", admin.RelatedOnlyFieldListFilter)]
 
-    @admin.action(description="Cancel (ops): refunds a paid order")
+    @admin.action(description=_("Cancel (ops): refunds a paid order"))
     def cancel_with_refund(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         self._apply(
             request,
@@ -172,7 +174,7 @@ class OrderAdmin(admin.ModelAdmin[Order]):
             ),
         )
 
-    @admin.action(description="Mark delivery failed (ops)")
+    @admin.action(description=_("Mark delivery failed (ops)"))
     def mark_delivery_failed(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         self._apply(
             request,
@@ -196,10 +198,10 @@ class OrderAdmin(admin.ModelAdmin[Order]):
             except ApplicationError as error:
                 self.message_user(request, f"{order.code}: {error.message}", messages.WARNING)
         if done:
-            self.message_user(request, f"{done} order(s) updated.", messages.SUCCESS)
+            self.message_user(request, _("%(count)d order(s) updated.") % {"count": done}, messages.SUCCESS)
 
 
-class OpsOnlyAdmin(admin.ModelAdmin[Any]):
+class OpsOnlyAdmin(MoneyAdmin, admin.ModelAdmin[Any]):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _is_ops(request)
 

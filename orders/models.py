@@ -16,16 +16,16 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OrderStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    PLACED = "placed", "Placed"
-    ACCEPTED = "accepted", "Accepted"
-    PREPARING = "preparing", "Preparing"
-    READY_FOR_PICKUP = "ready_for_pickup", "Ready for pickup"
-    PICKED_UP = "picked_up", "Picked up"
-    DELIVERED = "delivered", "Delivered"
-    REJECTED = "rejected", "Rejected"
-    CANCELLED = "cancelled", "Cancelled"
-    DELIVERY_FAILED = "delivery_failed", "Delivery failed"
+    SCHEDULED = "scheduled", _("Scheduled")
+    PLACED = "placed", _("Placed")
+    ACCEPTED = "accepted", _("Accepted")
+    PREPARING = "preparing", _("Preparing")
+    READY_FOR_PICKUP = "ready_for_pickup", _("Ready for pickup")
+    PICKED_UP = "picked_up", _("Picked up")
+    DELIVERED = "delivered", _("Delivered")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+    DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
 
 
 #: States an order never leaves.
@@ -39,20 +39,20 @@ BEFORE_PICKUP_STATUSES = frozenset(
 
 
 class PaymentMethod(models.TextChoices):
-    CASH = "cash", "Cash on delivery"
-    EWALLET = "ewallet", "E-wallet"
+    CASH = "cash", _("Cash on delivery")
+    EWALLET = "ewallet", _("E-wallet")
 
 
 class PaymentStatus(models.TextChoices):
     """The order's money state. Cash orders start `cod_pending` and become `paid` on delivery."""
 
-    COD_PENDING = "cod_pending", "Cash on delivery"
-    PENDING = "pending", "Awaiting payment"
-    PAID = "paid", "Paid"
-    FAILED = "failed", "Payment failed"
-    EXPIRED = "expired", "Payment expired"
-    REFUND_PENDING = "refund_pending", "Refund pending"
-    REFUNDED = "refunded", "Refunded"
+    COD_PENDING = "cod_pending", _("Cash on delivery")
+    PENDING = "pending", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Payment failed")
+    EXPIRED = "expired", _("Payment expired")
+    REFUND_PENDING = "refund_pending", _("Refund pending")
+    REFUNDED = "refunded", _("Refunded")
 
 
 #: States in which an e-wallet order may still be paid: placed, or scheduled (paid when it is placed,
@@ -65,11 +65,11 @@ HIDDEN_FROM_MERCHANT = (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStat
 
 
 class ActorRole(models.TextChoices):
-    CUSTOMER = "customer", "Customer"
-    MERCHANT = "merchant", "Merchant"
-    DRIVER = "driver", "Driver"
-    OPS = "ops", "Operations"
-    SYSTEM = "system", "System"
+    CUSTOMER = "customer", _("Customer")
+    MERCHANT = "merchant", _("Merchant")
+    DRIVER = "driver", _("Driver")
+    OPS = "ops", _("Operations")
+    SYSTEM = "system", _("System")
 
 
 #: What `total_vnd` must equal (a check constraint keeps stored totals honest).
@@ -88,82 +88,133 @@ def new_delivery_code() -> str:
 
 
 class Order(models.Model):
-    code = models.CharField(max_length=16, unique=True)
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="orders")
+    code = models.CharField(max_length=16, unique=True, verbose_name=_("code"))
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer")
+    )
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.PROTECT, related_name="orders", verbose_name=_("merchant")
+    )
     driver = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="driver_orders",
+        verbose_name=_("driver"),
     )
-    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PLACED)
-    version = models.PositiveIntegerField(default=0, help_text="Bumped on every change: the event sequence.")
-    status_reason = models.CharField(max_length=255, blank=True)
-    cancelled_by = models.CharField(max_length=10, choices=ActorRole.choices, blank=True)
+    status = models.CharField(
+        max_length=20, choices=OrderStatus.choices, default=OrderStatus.PLACED, verbose_name=_("status")
+    )
+    version = models.PositiveIntegerField(
+        default=0, help_text=_("Bumped on every change: the event sequence."), verbose_name=_("version")
+    )
+    status_reason = models.CharField(max_length=255, blank=True, verbose_name=_("status reason"))
+    cancelled_by = models.CharField(
+        max_length=10, choices=ActorRole.choices, blank=True, verbose_name=_("cancelled by")
+    )
 
-    delivery_address = models.CharField(max_length=255)
+    delivery_address = models.CharField(max_length=255, verbose_name=_("delivery address"))
     delivery_lat = models.DecimalField(
-        max_digits=9, decimal_places=6, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+        max_digits=9,
+        decimal_places=6,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+        verbose_name=_("delivery lat"),
     )
     delivery_lng = models.DecimalField(
-        max_digits=9, decimal_places=6, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+        max_digits=9,
+        decimal_places=6,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+        verbose_name=_("delivery lng"),
     )
-    delivery_note = models.CharField(max_length=255, blank=True)
-    customer_phone = models.CharField(max_length=20, help_text="Snapshot of the customer's phone.")
+    delivery_note = models.CharField(max_length=255, blank=True, verbose_name=_("delivery note"))
+    customer_phone = models.CharField(
+        max_length=20, help_text=_("Snapshot of the customer's phone."), verbose_name=_("customer phone")
+    )
     delivery_code = models.CharField(
-        max_length=4, default=new_delivery_code, help_text="Shown to the customer; the driver may ask for it."
+        max_length=4,
+        default=new_delivery_code,
+        help_text=_("Shown to the customer; the driver may ask for it."),
+        verbose_name=_("delivery code"),
     )
-    distance_m = models.PositiveIntegerField(help_text="Estimated road distance merchant -> customer.")
-    note = models.CharField(max_length=500, blank=True)
+    distance_m = models.PositiveIntegerField(
+        help_text=_("Estimated road distance merchant -> customer."), verbose_name=_("distance m")
+    )
+    note = models.CharField(max_length=500, blank=True, verbose_name=_("note"))
 
-    subtotal_vnd = models.PositiveBigIntegerField()
-    delivery_fee_vnd = models.PositiveBigIntegerField()
-    small_order_fee_vnd = models.PositiveBigIntegerField(default=0)
-    service_fee_vnd = models.PositiveBigIntegerField(default=0)
-    discount_vnd = models.PositiveBigIntegerField(default=0)
-    total_vnd = models.PositiveBigIntegerField()
+    subtotal_vnd = models.PositiveBigIntegerField(verbose_name=_("subtotal vnd"))
+    delivery_fee_vnd = models.PositiveBigIntegerField(verbose_name=_("delivery fee vnd"))
+    small_order_fee_vnd = models.PositiveBigIntegerField(default=0, verbose_name=_("small order fee vnd"))
+    service_fee_vnd = models.PositiveBigIntegerField(default=0, verbose_name=_("service fee vnd"))
+    discount_vnd = models.PositiveBigIntegerField(default=0, verbose_name=_("discount vnd"))
+    total_vnd = models.PositiveBigIntegerField(verbose_name=_("total vnd"))
     promotion = models.ForeignKey(
-        "orders.Promotion", on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+        "orders.Promotion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("promotion"),
     )
-    promo_code = models.CharField(max_length=32, blank=True)
+    promo_code = models.CharField(max_length=32, blank=True, verbose_name=_("promo code"))
 
-    payment_method = models.CharField(max_length=10, choices=PaymentMethod.choices)
-    payment_status = models.CharField(max_length=16, choices=PaymentStatus.choices)
+    payment_method = models.CharField(
+        max_length=10, choices=PaymentMethod.choices, verbose_name=_("payment method")
+    )
+    payment_status = models.CharField(
+        max_length=16, choices=PaymentStatus.choices, verbose_name=_("payment status")
+    )
     commission_bps = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="The merchant's commission rate in force at delivery, booked with the sale.",
+        help_text=_("The merchant's commission rate in force at delivery, booked with the sale."),
+        verbose_name=_("commission bps"),
     )
 
-    prep_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
-    eta = models.DateTimeField(null=True, blank=True, help_text="Estimated delivery time.")
+    prep_minutes = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("prep minutes"))
+    eta = models.DateTimeField(
+        null=True, blank=True, help_text=_("Estimated delivery time."), verbose_name=_("eta")
+    )
     promised_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="The delivery time promised to the customer (nine orders in ten arrive by it): set "
-        "at placement, updated at merchant accept, driver assignment and pickup.",
+        help_text=_(
+            "The delivery time promised to the customer (nine orders in ten arrive by it): set at "
+            "placement, updated at merchant accept, driver assignment and pickup."
+        ),
+        verbose_name=_("promised at"),
     )
     scheduled_for = models.DateTimeField(
-        null=True, blank=True, help_text="The delivery slot the customer chose (null: as soon as possible)."
+        null=True,
+        blank=True,
+        help_text=_("The delivery slot the customer chose (null: as soon as possible)."),
+        verbose_name=_("scheduled for"),
     )
     # Deadlines swept by orders.tasks.sweep_deadlines; cleared once they no longer apply.
-    payment_deadline = models.DateTimeField(null=True, blank=True)
-    merchant_accept_deadline = models.DateTimeField(null=True, blank=True)
+    payment_deadline = models.DateTimeField(null=True, blank=True, verbose_name=_("payment deadline"))
+    merchant_accept_deadline = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("merchant accept deadline")
+    )
     release_at = models.DateTimeField(
-        null=True, blank=True, help_text="A scheduled order goes to the merchant then (swept by beat)."
+        null=True,
+        blank=True,
+        help_text=_("A scheduled order goes to the merchant then (swept by beat)."),
+        verbose_name=_("release at"),
     )
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    ready_at = models.DateTimeField(null=True, blank=True)
-    picked_up_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True, help_text="Rejected, cancelled or failed at.")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    accepted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("accepted at"))
+    ready_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ready at"))
+    picked_up_at = models.DateTimeField(null=True, blank=True, verbose_name=_("picked up at"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Rejected, cancelled or failed at."), verbose_name=_("closed at")
+    )
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["customer", "-created_at", "-id"], name="order_customer_feed"),
@@ -215,20 +266,29 @@ class Order(models.Model):
 class OrderLine(models.Model):
     """One cart line as it was when ordered: later menu edits never change it."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
     menu_item = models.ForeignKey(
-        "merchants.MenuItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "merchants.MenuItem",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("menu item"),
     )
-    name = models.CharField(max_length=200)
-    base_price_vnd = models.PositiveBigIntegerField()
-    unit_price_vnd = models.PositiveBigIntegerField(help_text="Base price plus chosen options.")
-    quantity = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
-    line_total_vnd = models.PositiveBigIntegerField()
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    base_price_vnd = models.PositiveBigIntegerField(verbose_name=_("base price vnd"))
+    unit_price_vnd = models.PositiveBigIntegerField(
+        help_text=_("Base price plus chosen options."), verbose_name=_("unit price vnd")
+    )
+    quantity = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)], verbose_name=_("quantity"))
+    line_total_vnd = models.PositiveBigIntegerField(verbose_name=_("line total vnd"))
     # [{"option_id", "group_id", "group", "name", "price_delta_vnd"}]
-    options = models.JSONField(default=list, blank=True)
-    note = models.CharField(max_length=255, blank=True)
+    options = models.JSONField(default=list, blank=True, verbose_name=_("options"))
+    note = models.CharField(max_length=255, blank=True, verbose_name=_("note"))
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -244,22 +304,22 @@ class OrderEventKind(models.TextChoices):
 
     A change of state is named by the state it reaches; the others leave the state as it was."""
 
-    PAYMENT_PENDING = "payment_pending", "Placed, awaiting payment"
-    SCHEDULED = "scheduled", "Scheduled for a slot"
-    PLACED = "placed", "Placed"
-    ACCEPTED = "accepted", "Accepted"
-    PREPARING = "preparing", "Preparing"
-    READY_FOR_PICKUP = "ready_for_pickup", "Ready for pickup"
-    PICKED_UP = "picked_up", "Picked up"
-    DELIVERED = "delivered", "Delivered"
-    REJECTED = "rejected", "Rejected"
-    CANCELLED = "cancelled", "Cancelled"
-    DELIVERY_FAILED = "delivery_failed", "Delivery failed"
-    PAYMENT_UPDATED = "payment_updated", "Payment updated"
-    DRIVER_ASSIGNED = "driver_assigned", "Driver assigned"
-    DRIVER_UNASSIGNED = "driver_unassigned", "Driver unassigned"
-    ETA_UPDATED = "eta_updated", "ETA updated"
-    TIP_UPDATED = "tip_updated", "Tip updated"
+    PAYMENT_PENDING = "payment_pending", _("Placed, awaiting payment")
+    SCHEDULED = "scheduled", _("Scheduled for a slot")
+    PLACED = "placed", _("Placed")
+    ACCEPTED = "accepted", _("Accepted")
+    PREPARING = "preparing", _("Preparing")
+    READY_FOR_PICKUP = "ready_for_pickup", _("Ready for pickup")
+    PICKED_UP = "picked_up", _("Picked up")
+    DELIVERED = "delivered", _("Delivered")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+    DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
+    PAYMENT_UPDATED = "payment_updated", _("Payment updated")
+    DRIVER_ASSIGNED = "driver_assigned", _("Driver assigned")
+    DRIVER_UNASSIGNED = "driver_unassigned", _("Driver unassigned")
+    ETA_UPDATED = "eta_updated", _("ETA updated")
+    TIP_UPDATED = "tip_updated", _("Tip updated")
 
     @property
     def topic(self) -> str:
@@ -278,21 +338,33 @@ class OrderEventKind(models.TextChoices):
 class OrderEvent(models.Model):
     """The timeline: one row per change of an order (who, when, from, to, why)."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    version = models.PositiveIntegerField()
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
+    version = models.PositiveIntegerField(verbose_name=_("version"))
     kind = models.CharField(
-        max_length=32, choices=OrderEventKind.choices, help_text="The outbox topic without 'order.'."
+        max_length=32,
+        choices=OrderEventKind.choices,
+        help_text=_("The outbox topic without 'order.'."),
+        verbose_name=_("kind"),
     )
-    from_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
-    to_status = models.CharField(max_length=20, choices=OrderStatus.choices)
+    from_status = models.CharField(
+        max_length=20, choices=OrderStatus.choices, blank=True, verbose_name=_("from status")
+    )
+    to_status = models.CharField(max_length=20, choices=OrderStatus.choices, verbose_name=_("to status"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    actor_role = models.CharField(max_length=10, choices=ActorRole.choices)
-    reason = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    actor_role = models.CharField(max_length=10, choices=ActorRole.choices, verbose_name=_("actor role"))
+    reason = models.CharField(max_length=255, blank=True, verbose_name=_("reason"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
         ordering = ["order_id", "version"]
         constraints = [
             models.UniqueConstraint(fields=["order", "version"], name="order_event_version_unique")
@@ -303,8 +375,8 @@ class OrderEvent(models.Model):
 
 
 class PromotionKind(models.TextChoices):
-    PERCENT = "percent", "Percentage of the subtotal"
-    FIXED = "fixed", "Fixed amount"
+    PERCENT = "percent", _("Percentage of the subtotal")
+    FIXED = "fixed", _("Fixed amount")
 
 
 class PromotionFunding(models.TextChoices):
@@ -323,19 +395,32 @@ class Promotion(models.Model):
     and what an order's discount cost whom is booked in the ledger at delivery.
     """
 
-    code = models.CharField(max_length=32, unique=True, help_text="Stored upper-case.")
-    description = models.CharField(max_length=255, blank=True)
-    kind = models.CharField(max_length=10, choices=PromotionKind.choices)
-    value = models.PositiveBigIntegerField(help_text="Percent (1-100) or VND.")
-    max_discount_vnd = models.PositiveBigIntegerField(null=True, blank=True)
-    min_subtotal_vnd = models.PositiveBigIntegerField(default=0)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    usage_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Across all customers.")
-    per_customer_limit = models.PositiveIntegerField(null=True, blank=True)
-    used_count = models.PositiveIntegerField(default=0)
+    code = models.CharField(
+        max_length=32, unique=True, help_text=_("Stored upper-case."), verbose_name=_("code")
+    )
+    description = models.CharField(max_length=255, blank=True, verbose_name=_("description"))
+    kind = models.CharField(max_length=10, choices=PromotionKind.choices, verbose_name=_("kind"))
+    value = models.PositiveBigIntegerField(help_text=_("Percent (1-100) or VND."), verbose_name=_("value"))
+    max_discount_vnd = models.PositiveBigIntegerField(
+        null=True, blank=True, verbose_name=_("max discount vnd")
+    )
+    min_subtotal_vnd = models.PositiveBigIntegerField(default=0, verbose_name=_("min subtotal vnd"))
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    ends_at = models.DateTimeField(verbose_name=_("ends at"))
+    usage_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Across all customers."), verbose_name=_("usage limit")
+    )
+    per_customer_limit = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("per customer limit")
+    )
+    used_count = models.PositiveIntegerField(default=0, verbose_name=_("used count"))
     merchant = models.ForeignKey(
-        "merchants.Merchant", on_delete=models.CASCADE, null=True, blank=True, related_name="promotions"
+        "merchants.Merchant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="promotions",
+        verbose_name=_("merchant"),
     )
     funded_by = models.CharField(
         _("funded by"),
@@ -344,10 +429,12 @@ class Promotion(models.Model):
         default=PromotionFunding.PLATFORM,
         help_text=_("Who pays the discount: the platform, or the merchant (off its payout)."),
     )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("promotion")
+        verbose_name_plural = _("promotions")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
@@ -376,14 +463,22 @@ class PromotionRedemption(models.Model):
     """One use of a promotion by one order. Released (and the use given back) when the order is
     cancelled or rejected before delivery."""
 
-    promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="redemptions")
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="redemption")
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    discount_vnd = models.PositiveBigIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    released_at = models.DateTimeField(null=True, blank=True)
+    promotion = models.ForeignKey(
+        Promotion, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("promotion")
+    )
+    order = models.OneToOneField(
+        Order, on_delete=models.CASCADE, related_name="redemption", verbose_name=_("order")
+    )
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("customer")
+    )
+    discount_vnd = models.PositiveBigIntegerField(verbose_name=_("discount vnd"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    released_at = models.DateTimeField(null=True, blank=True, verbose_name=_("released at"))
 
     class Meta:
+        verbose_name = _("promotion redemption")
+        verbose_name_plural = _("promotion redemptions")
         indexes = [
             models.Index(
                 fields=["promotion", "customer"],
@@ -397,32 +492,41 @@ class PromotionRedemption(models.Model):
 
 
 class PaymentAttemptStatus(models.TextChoices):
-    CREATED = "created", "Created"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    EXPIRED = "expired", "Expired"
-    REFUND_PENDING = "refund_pending", "Refund pending"
-    REFUNDED = "refunded", "Refunded"
+    CREATED = "created", _("Created")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")
+    REFUND_PENDING = "refund_pending", _("Refund pending")
+    REFUNDED = "refunded", _("Refunded")
 
 
 class Payment(models.Model):
     """An e-wallet payment of one order at a gateway (one per order)."""
 
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="payment")
-    provider = models.CharField(max_length=20)
-    amount_vnd = models.PositiveBigIntegerField()
-    status = models.CharField(
-        max_length=16, choices=PaymentAttemptStatus.choices, default=PaymentAttemptStatus.CREATED
+    order = models.OneToOneField(
+        Order, on_delete=models.CASCADE, related_name="payment", verbose_name=_("order")
     )
-    provider_ref = models.CharField(max_length=64, blank=True, help_text="The gateway's payment id.")
-    pay_url = models.URLField(max_length=500, blank=True)
-    deeplink = models.CharField(max_length=500, blank=True)
-    refund_ref = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    refunded_at = models.DateTimeField(null=True, blank=True)
+    provider = models.CharField(max_length=20, verbose_name=_("provider"))
+    amount_vnd = models.PositiveBigIntegerField(verbose_name=_("amount vnd"))
+    status = models.CharField(
+        max_length=16,
+        choices=PaymentAttemptStatus.choices,
+        default=PaymentAttemptStatus.CREATED,
+        verbose_name=_("status"),
+    )
+    provider_ref = models.CharField(
+        max_length=64, blank=True, help_text=_("The gateway's payment id."), verbose_name=_("provider ref")
+    )
+    pay_url = models.URLField(max_length=500, blank=True, verbose_name=_("pay url"))
+    deeplink = models.CharField(max_length=500, blank=True, verbose_name=_("deeplink"))
+    refund_ref = models.CharField(max_length=64, blank=True, verbose_name=_("refund ref"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    confirmed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("confirmed at"))
+    refunded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("refunded at"))
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "provider_ref"],
@@ -439,15 +543,21 @@ class RefusedNotice(models.Model):
     """A verified gateway notification we refused to apply (its amount is not the payment's): kept for
     ops to chase with the provider, once per (provider, event, reason) however often it is replayed."""
 
-    provider = models.CharField(max_length=20)
-    event_id = models.CharField(max_length=64, help_text="The provider's id of the event (MoMo: transId).")
-    merchant_ref = models.CharField(max_length=64)
-    reason = models.CharField(max_length=32)
-    expected_vnd = models.PositiveBigIntegerField()
-    received_vnd = models.BigIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    provider = models.CharField(max_length=20, verbose_name=_("provider"))
+    event_id = models.CharField(
+        max_length=64,
+        help_text=_("The provider's id of the event (MoMo: transId)."),
+        verbose_name=_("event id"),
+    )
+    merchant_ref = models.CharField(max_length=64, verbose_name=_("merchant ref"))
+    reason = models.CharField(max_length=32, verbose_name=_("reason"))
+    expected_vnd = models.PositiveBigIntegerField(verbose_name=_("expected vnd"))
+    received_vnd = models.BigIntegerField(verbose_name=_("received vnd"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("refused notice")
+        verbose_name_plural = _("refused notices")
         constraints = [
             models.UniqueConstraint(fields=["provider", "event_id", "reason"], name="refused_notice_once")
         ]
@@ -457,34 +567,34 @@ class RefusedNotice(models.Model):
 
 
 class LedgerKind(models.TextChoices):
-    CHARGE = "charge", "E-wallet charge"
-    REFUND = "refund", "E-wallet refund"
-    COD_COLLECTED = "cod_collected", "Cash collected by the driver"
-    TIP = "tip", "Tip charged to the customer"
-    TIP_PAYOUT = "tip_payout", "Tip to the driver's earnings"
-    TIP_REFUND = "tip_refund", "Tip refunded"
-    CASH_SETTLED = "cash_settled", "Driver's cash paid in at a hub"
-    CASH_TOPUP = "cash_topup", "Driver's cash paid by e-wallet top-up"
-    SALE = "sale", "Food sale owed to the merchant"
-    COMMISSION = "commission", "Commission on the sale"
-    MERCHANT_PROMO = "merchant_promo", "Discount funded by the merchant"
-    PLATFORM_PROMO = "platform_promo", "Discount funded by the platform"
-    ORDER_FEES = "order_fees", "Delivery and service fees"
-    MERCHANT_REFUND = "merchant_refund", "Refund after delivery, charged to the merchant"
+    CHARGE = "charge", _("E-wallet charge")
+    REFUND = "refund", _("E-wallet refund")
+    COD_COLLECTED = "cod_collected", _("Cash collected by the driver")
+    TIP = "tip", _("Tip charged to the customer")
+    TIP_PAYOUT = "tip_payout", _("Tip to the driver's earnings")
+    TIP_REFUND = "tip_refund", _("Tip refunded")
+    CASH_SETTLED = "cash_settled", _("Driver's cash paid in at a hub")
+    CASH_TOPUP = "cash_topup", _("Driver's cash paid by e-wallet top-up")
+    SALE = "sale", _("Food sale owed to the merchant")
+    COMMISSION = "commission", _("Commission on the sale")
+    MERCHANT_PROMO = "merchant_promo", _("Discount funded by the merchant")
+    PLATFORM_PROMO = "platform_promo", _("Discount funded by the platform")
+    ORDER_FEES = "order_fees", _("Delivery and service fees")
+    MERCHANT_REFUND = "merchant_refund", _("Refund after delivery, charged to the merchant")
 
 
 class LedgerAccount(models.TextChoices):
-    CUSTOMER = "customer", "Customer"
-    GATEWAY = "gateway", "Gateway clearing"
-    DRIVER_CASH = "driver_cash", "Cash held by drivers"
-    ORDERS_RECEIVABLE = "orders_receivable", "Orders receivable"
-    TIPS_HELD = "tips_held", "Tips paid, not yet the driver's"
-    DRIVER_EARNINGS = "driver_earnings", "Owed to drivers (earnings)"
-    HUB_CASH = "hub_cash", "Cash paid in at hubs"
-    MERCHANT_PAYABLE = "merchant_payable", "Owed to merchants"
-    COMMISSION_REVENUE = "commission", "Commission earned"
-    PROMOTIONS_EXPENSE = "promotions", "Discounts paid by the platform"
-    FEES_REVENUE = "fees", "Delivery and service fees earned"
+    CUSTOMER = "customer", _("Customer")
+    GATEWAY = "gateway", _("Gateway clearing")
+    DRIVER_CASH = "driver_cash", _("Cash held by drivers")
+    ORDERS_RECEIVABLE = "orders_receivable", _("Orders receivable")
+    TIPS_HELD = "tips_held", _("Tips paid, not yet the driver's")
+    DRIVER_EARNINGS = "driver_earnings", _("Owed to drivers (earnings)")
+    HUB_CASH = "hub_cash", _("Cash paid in at hubs")
+    MERCHANT_PAYABLE = "merchant_payable", _("Owed to merchants")
+    COMMISSION_REVENUE = "commission", _("Commission earned")
+    PROMOTIONS_EXPENSE = "promotions", _("Discounts paid by the platform")
+    FEES_REVENUE = "fees", _("Delivery and service fees earned")
 
 
 #: Accounts kept per driver: an entry moving one of them names the driver (`LedgerEntry.driver`).
@@ -506,7 +616,12 @@ class LedgerEntry(models.Model):
     """
 
     order = models.ForeignKey(
-        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+        verbose_name=_("order"),
     )
     driver = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -514,7 +629,8 @@ class LedgerEntry(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="The driver whose cash or earnings the entry moves.",
+        help_text=_("The driver whose cash or earnings the entry moves."),
+        verbose_name=_("driver"),
     )
     merchant = models.ForeignKey(
         "merchants.Merchant",
@@ -522,21 +638,24 @@ class LedgerEntry(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="The merchant whose sale, commission, promotion or refund the entry books.",
+        help_text=_("The merchant whose sale, commission, promotion or refund the entry books."),
+        verbose_name=_("merchant"),
     )
-    kind = models.CharField(max_length=16, choices=LedgerKind.choices)
-    amount_vnd = models.PositiveBigIntegerField()
-    debit = models.CharField(max_length=20, choices=LedgerAccount.choices)
-    credit = models.CharField(max_length=20, choices=LedgerAccount.choices)
-    reference = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=LedgerKind.choices, verbose_name=_("kind"))
+    amount_vnd = models.PositiveBigIntegerField(verbose_name=_("amount vnd"))
+    debit = models.CharField(max_length=20, choices=LedgerAccount.choices, verbose_name=_("debit"))
+    credit = models.CharField(max_length=20, choices=LedgerAccount.choices, verbose_name=_("credit"))
+    reference = models.CharField(max_length=100, verbose_name=_("reference"))
     created_at = models.DateTimeField(
         default=timezone.now,
-        help_text="When the money moved: now, or the delivery's instant for the entries it books.",
+        help_text=_("When the money moved: now, or the delivery's instant for the entries it books."),
+        verbose_name=_("created at"),
     )
 
     class Meta:
+        verbose_name = _("ledger entry")
         ordering = ["id"]
-        verbose_name_plural = "ledger entries"
+        verbose_name_plural = _("ledger entries")
         indexes = [
             models.Index(fields=["driver", "debit", "credit"], name="ledger_driver_accounts"),
             models.Index(
@@ -570,12 +689,12 @@ class LedgerEntry(models.Model):
 class TipStatus(models.TextChoices):
     """A tip's money: paid through the gateway, held until delivery, then the driver's earnings."""
 
-    PENDING = "pending", "Awaiting payment"
-    HELD = "held", "Paid, held until delivery"
-    PAID_OUT = "paid_out", "In the driver's earnings"
-    FAILED = "failed", "Payment failed or abandoned"
-    REFUND_PENDING = "refund_pending", "Refund pending"
-    REFUNDED = "refunded", "Refunded"
+    PENDING = "pending", _("Awaiting payment")
+    HELD = "held", _("Paid, held until delivery")
+    PAID_OUT = "paid_out", _("In the driver's earnings")
+    FAILED = "failed", _("Payment failed or abandoned")
+    REFUND_PENDING = "refund_pending", _("Refund pending")
+    REFUNDED = "refunded", _("Refunded")
 
 
 #: The gateway reference of a tip's payment is this prefix and the order's code.
@@ -590,21 +709,29 @@ class Tip(models.Model):
     if the order ends before pickup.
     """
 
-    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="tip")
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    amount_vnd = models.PositiveBigIntegerField()
-    status = models.CharField(max_length=16, choices=TipStatus.choices, default=TipStatus.PENDING)
-    provider = models.CharField(max_length=20)
-    provider_ref = models.CharField(max_length=64, blank=True, help_text="The gateway's payment id.")
-    pay_url = models.URLField(max_length=500, blank=True)
-    deeplink = models.CharField(max_length=500, blank=True)
-    refund_ref = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    paid_out_at = models.DateTimeField(null=True, blank=True)
-    refunded_at = models.DateTimeField(null=True, blank=True)
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="tip", verbose_name=_("order"))
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")
+    )
+    amount_vnd = models.PositiveBigIntegerField(verbose_name=_("amount vnd"))
+    status = models.CharField(
+        max_length=16, choices=TipStatus.choices, default=TipStatus.PENDING, verbose_name=_("status")
+    )
+    provider = models.CharField(max_length=20, verbose_name=_("provider"))
+    provider_ref = models.CharField(
+        max_length=64, blank=True, help_text=_("The gateway's payment id."), verbose_name=_("provider ref")
+    )
+    pay_url = models.URLField(max_length=500, blank=True, verbose_name=_("pay url"))
+    deeplink = models.CharField(max_length=500, blank=True, verbose_name=_("deeplink"))
+    refund_ref = models.CharField(max_length=64, blank=True, verbose_name=_("refund ref"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    confirmed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("confirmed at"))
+    paid_out_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paid out at"))
+    refunded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("refunded at"))
 
     class Meta:
+        verbose_name = _("tip")
+        verbose_name_plural = _("tips")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_vnd__gt=0), name="tip_amount_positive"),
@@ -625,25 +752,39 @@ class Rating(models.Model):
     """The customer's one rating of a delivered order: the merchant (stars, text), the driver (stars,
     tags)."""
 
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="rating")
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="ratings")
-    merchant_stars = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    merchant_text = models.CharField(max_length=1000, blank=True)
+    order = models.OneToOneField(
+        Order, on_delete=models.CASCADE, related_name="rating", verbose_name=_("order")
+    )
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("customer")
+    )
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.CASCADE, related_name="ratings", verbose_name=_("merchant")
+    )
+    merchant_stars = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)], verbose_name=_("merchant stars")
+    )
+    merchant_text = models.CharField(max_length=1000, blank=True, verbose_name=_("merchant text"))
     driver = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="driver_ratings",
+        verbose_name=_("driver"),
     )
     driver_stars = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        verbose_name=_("driver stars"),
     )
-    driver_tags = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    driver_tags = models.JSONField(default=list, blank=True, verbose_name=_("driver tags"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RealtimeConfig(AppConfig):
@@ -6,7 +7,7 @@ class RealtimeConfig(AppConfig):
 
     name = "realtime"
     label = "realtime"
-    verbose_name = "Realtime (WebSocket streams)"
+    verbose_name = _("Realtime (WebSocket streams)")
 
     def ready(self) -> None:
         from realtime.relay import register

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_delete, post_save
+from django.utils.translation import gettext_lazy as _
 
 
 class UsersConfig(AppConfig):
     name = "users"
-    verbose_name = "Users"
+    verbose_name = _("Users")
 
     def ready(self) -> None:
         from users.authentication import forget_saved_user

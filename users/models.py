@@ -8,20 +8,21 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from users.phone import normalize_phone
 
 
 class Role(models.TextChoices):
-    CUSTOMER = "customer", "Customer"
-    DRIVER = "driver", "Driver"
-    MERCHANT_STAFF = "merchant_staff", "Merchant staff"
-    OPS = "ops", "Operations"
+    CUSTOMER = "customer", _("Customer")
+    DRIVER = "driver", _("Driver")
+    MERCHANT_STAFF = "merchant_staff", _("Merchant staff")
+    OPS = "ops", _("Operations")
 
 
 class Language(models.TextChoices):
     VIETNAMESE = "vi", "Tiếng Việt"
-    ENGLISH = "en", "English"
+    ENGLISH = "en", "English"  # a language is named in itself
 
 
 class UserManager(BaseUserManager["User"]):
@@ -43,14 +44,25 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    phone = models.CharField(max_length=20, unique=True, help_text="E.164, e.g. +84912345678")
-    email = models.EmailField(blank=True)
-    full_name = models.CharField(max_length=150, blank=True)
-    roles = ArrayField(models.CharField(max_length=20, choices=Role.choices), default=list, blank=True)
-    language = models.CharField(max_length=2, choices=Language.choices, default=Language.VIETNAMESE)
-    is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False, help_text="May log into the admin site.")
-    date_joined = models.DateTimeField(default=timezone.now)
+    phone = models.CharField(
+        max_length=20, unique=True, help_text=_("E.164, e.g. +84912345678"), verbose_name=_("phone")
+    )
+    email = models.EmailField(blank=True, verbose_name=_("email"))
+    full_name = models.CharField(max_length=150, blank=True, verbose_name=_("full name"))
+    roles = ArrayField(
+        models.CharField(max_length=20, choices=Role.choices),
+        default=list,
+        blank=True,
+        verbose_name=_("roles"),
+    )
+    language = models.CharField(
+        max_length=2, choices=Language.choices, default=Language.VIETNAMESE, verbose_name=_("language")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    is_staff = models.BooleanField(
+        default=False, help_text=_("May log into the admin site."), verbose_name=_("is staff")
+    )
+    date_joined = models.DateTimeField(default=timezone.now, verbose_name=_("date joined"))
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -58,6 +70,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         indexes = [models.Index(fields=["email"])]
 
     def __str__(self) -> str:
@@ -80,20 +94,28 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Address(models.Model):
     """A saved delivery address; at most one per user is the default."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
-    label = models.CharField(max_length=50)
-    text = models.CharField(max_length=255)
-    note = models.CharField(max_length=255, blank=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("user"))
+    label = models.CharField(max_length=50, verbose_name=_("label"))
+    text = models.CharField(max_length=255, verbose_name=_("text"))
+    note = models.CharField(max_length=255, blank=True, verbose_name=_("note"))
     lat = models.DecimalField(
-        max_digits=9, decimal_places=6, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+        max_digits=9,
+        decimal_places=6,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+        verbose_name=_("lat"),
     )
     lng = models.DecimalField(
-        max_digits=9, decimal_places=6, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+        max_digits=9,
+        decimal_places=6,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+        verbose_name=_("lng"),
     )
-    is_default = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    is_default = models.BooleanField(default=False, verbose_name=_("is default"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
         ordering = ["-is_default", "-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -108,21 +130,23 @@ class Address(models.Model):
 
 
 class Platform(models.TextChoices):
-    IOS = "ios", "iOS"
-    ANDROID = "android", "Android"
-    WEB = "web", "Web"
+    IOS = "ios", _("iOS")
+    ANDROID = "android", _("Android")
+    WEB = "web", _("Web")
 
 
 class Device(models.Model):
     """A push token of one of the user's devices. A token belongs to whoever registered it last."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
-    platform = models.CharField(max_length=10, choices=Platform.choices)
-    token = models.CharField(max_length=512, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_seen_at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices", verbose_name=_("user"))
+    platform = models.CharField(max_length=10, choices=Platform.choices, verbose_name=_("platform"))
+    token = models.CharField(max_length=512, unique=True, verbose_name=_("token"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    last_seen_at = models.DateTimeField(default=timezone.now, verbose_name=_("last seen at"))
 
     class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
         ordering = ["-last_seen_at"]
 
     def __str__(self) -> str:
@@ -135,10 +159,18 @@ class LoginLock(models.Model):
     Keyed by the normalized number whether or not an account has it, so a lock tells nothing about
     which numbers are registered. A successful login or ops' unlock deletes the row."""
 
-    phone = models.CharField(max_length=20, unique=True, help_text="E.164, e.g. +84912345678")
-    failures = models.PositiveIntegerField(default=0, help_text="Wrong passwords since the last success.")
-    locked_until = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    phone = models.CharField(
+        max_length=20, unique=True, help_text=_("E.164, e.g. +84912345678"), verbose_name=_("phone")
+    )
+    failures = models.PositiveIntegerField(
+        default=0, help_text=_("Wrong passwords since the last success."), verbose_name=_("failures")
+    )
+    locked_until = models.DateTimeField(null=True, blank=True, verbose_name=_("locked until"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("login lock")
+        verbose_name_plural = _("login locks")
 
     def __str__(self) -> str:
         return f"{self.phone}: {self.failures} wrong passwords"

@@ -16,7 +16,7 @@ from django.utils import timezone
 from loship.errors import ApplicationError, CommonErrors
 from loship.idempotency.models import IdempotencyKey
 from users.errors import UserErrors
-from users.models import Address, Device, LoginLock, Role, User
+from users.models import Address, Device, Language, LoginLock, Role, User
 from users.phone import InvalidPhoneNumber, normalize_phone
 
 
@@ -215,3 +215,11 @@ def register_device(*, user: User, platform: str, token: str) -> Device:
 
 def delete_device(*, device: Device) -> None:
     device.delete()
+
+
+def set_language(*, user: User, language: str) -> None:
+    """The language the person reads Loship in (admin pages, notifications), kept on the account."""
+    if language not in Language.values:
+        raise ValueError(f"unknown language {language!r}")
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from loship.errors import ApplicationError
 from webhooks import services
@@ -16,9 +17,11 @@ from webhooks.targets import TargetRefused, check
 
 
 class EndpointForm(forms.ModelForm[WebhookEndpoint]):
-    url = forms.URLField(max_length=500, assume_scheme="https")
+    url = forms.URLField(max_length=500, assume_scheme="https", label=_("url"))
     events = forms.MultipleChoiceField(
-        choices=[(topic, topic) for topic in EVENT_TYPES], widget=forms.CheckboxSelectMultiple
+        choices=[(topic, topic) for topic in EVENT_TYPES],
+        widget=forms.CheckboxSelectMultiple,
+        label=_("events"),
     )
 
     class Meta:
@@ -31,7 +34,9 @@ class EndpointForm(forms.ModelForm[WebhookEndpoint]):
         merchant = cleaned.get("merchant")
         limit = settings.WEBHOOKS_MAX_ENDPOINTS_PER_MERCHANT
         if self.instance.pk is None and merchant is not None and merchant.webhook_endpoints.count() >= limit:
-            raise forms.ValidationError(f"A merchant may have at most {limit} webhook endpoints.")
+            raise forms.ValidationError(
+                _("A merchant may have at most %(limit)d webhook endpoints.") % {"limit": limit}
+            )
         return cleaned
 
     def clean_url(self) -> str:
@@ -83,22 +88,26 @@ class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
         obj.pk = endpoint.pk
         obj.refresh_from_db()
         self.message_user(
-            request, f"Signing secret of endpoint {endpoint.pk}, shown only now: {secret}", messages.WARNING
+            request,
+            _("Signing secret of endpoint %(id)s, shown only now: %(secret)s")
+            % {"id": endpoint.pk, "secret": secret},
+            messages.WARNING,
         )
 
-    @admin.action(description="Enable the selected endpoints (clears the failure streak)")
+    @admin.action(description=_("Enable the selected endpoints (clears the failure streak)"))
     def enable(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
         for endpoint in queryset:
             services.update_endpoint(endpoint_id=endpoint.pk, is_active=True)
-        self.message_user(request, f"Enabled {queryset.count()} endpoint(s).")
+        self.message_user(request, _("Enabled %(count)d endpoint(s).") % {"count": queryset.count()})
 
-    @admin.action(description="Roll the signing secret (the new one is shown once)")
+    @admin.action(description=_("Roll the signing secret (the new one is shown once)"))
     def roll_secret(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
         for endpoint in queryset:
-            _, secret = services.roll_secret(endpoint_id=endpoint.pk)
+            _endpoint, secret = services.roll_secret(endpoint_id=endpoint.pk)
             self.message_user(
                 request,
-                f"New signing secret of endpoint {endpoint.pk}, shown only now: {secret}",
+                _("New signing secret of endpoint %(id)s, shown only now: %(secret)s")
+                % {"id": endpoint.pk, "secret": secret},
                 messages.WARNING,
             )
 
@@ -129,11 +138,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.display(description="error")
+    @admin.display(description=_("error"))
     def short_error(self, delivery: WebhookDelivery) -> str:
         return delivery.last_error[:80]
 
-    @admin.action(description="Redeliver the selected deliveries now")
+    @admin.action(description=_("Redeliver the selected deliveries now"))
     def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         done = 0
         for delivery in queryset:
@@ -141,5 +150,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
                 services.redeliver(delivery_id=delivery.pk)
                 done += 1
             except ApplicationError as exc:
-                self.message_user(request, f"Delivery {delivery.pk}: {exc.message}", messages.ERROR)
-        self.message_user(request, f"Queued {done} delivery(ies) again.")
+                self.message_user(
+                    request,
+                    _("Delivery %(id)s: %(message)s") % {"id": delivery.pk, "message": exc.message},
+                    messages.ERROR,
+                )
+        self.message_user(request, _("Queued %(count)d delivery(ies) again.") % {"count": done})

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WebhooksConfig(AppConfig):
@@ -6,7 +7,7 @@ class WebhooksConfig(AppConfig):
 
     name = "webhooks"
     label = "webhooks"
-    verbose_name = "Partner webhooks"
+    verbose_name = _("Partner webhooks")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from merchants.models import Merchant
 from orders.models import OrderEventKind
@@ -25,23 +26,36 @@ class WebhookEndpoint(models.Model):
     once, when the endpoint is made. `consecutive_failures` counts failed tries in a row since
     `failing_since`; a streak long and old enough disables the endpoint (`disabled_at`)."""
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="webhook_endpoints")
-    url = models.URLField(max_length=500)
-    events = ArrayField(models.CharField(max_length=64), help_text="Order event types, e.g. order.placed.")
-    description = models.CharField(max_length=200, blank=True)
-    sealed_secret = models.TextField(editable=False)
-    is_active = models.BooleanField(default=True)
-    disabled_at = models.DateTimeField(null=True, blank=True)
-    disabled_reason = models.CharField(max_length=255, blank=True)
-    consecutive_failures = models.PositiveIntegerField(default=0)
-    failing_since = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="webhook_endpoints", verbose_name=_("merchant")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    url = models.URLField(max_length=500, verbose_name=_("url"))
+    events = ArrayField(
+        models.CharField(max_length=64),
+        help_text=_("Order event types, e.g. order.placed."),
+        verbose_name=_("events"),
+    )
+    description = models.CharField(max_length=200, blank=True, verbose_name=_("description"))
+    sealed_secret = models.TextField(editable=False, verbose_name=_("sealed secret"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    disabled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("disabled at"))
+    disabled_reason = models.CharField(max_length=255, blank=True, verbose_name=_("disabled reason"))
+    consecutive_failures = models.PositiveIntegerField(default=0, verbose_name=_("consecutive failures"))
+    failing_since = models.DateTimeField(null=True, blank=True, verbose_name=_("failing since"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
         ordering = ["id"]
         indexes = [models.Index(fields=["merchant"], condition=Q(is_active=True), name="webhook_active")]
 
@@ -50,35 +64,49 @@ class WebhookEndpoint(models.Model):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Failed (gave up)"
-    CANCELLED = "cancelled", "Cancelled (endpoint disabled)"
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed (gave up)")
+    CANCELLED = "cancelled", _("Cancelled (endpoint disabled)")
 
 
 class WebhookDelivery(models.Model):
     """One event for one endpoint: the body as sent, where its tries stand, and the last answer."""
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    event_id = models.UUIDField(help_text="The outbox event; receivers deduplicate by it.")
-    topic = models.CharField(max_length=64)
-    order_id = models.BigIntegerField()
-    sequence = models.PositiveIntegerField(default=0, help_text="The order's version in this event.")
-    body = models.TextField(help_text="The JSON sent, the same bytes on every try.")
-    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    give_up_at = models.DateTimeField()
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("endpoint")
+    )
+    event_id = models.UUIDField(
+        help_text=_("The outbox event; receivers deduplicate by it."), verbose_name=_("event id")
+    )
+    topic = models.CharField(max_length=64, verbose_name=_("topic"))
+    order_id = models.BigIntegerField(verbose_name=_("order id"))
+    sequence = models.PositiveIntegerField(
+        default=0, help_text=_("The order's version in this event."), verbose_name=_("sequence")
+    )
+    body = models.TextField(
+        help_text=_("The JSON sent, the same bytes on every try."), verbose_name=_("body")
+    )
+    status = models.CharField(
+        max_length=10,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.PENDING,
+        verbose_name=_("status"),
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
+    give_up_at = models.DateTimeField(verbose_name=_("give up at"))
+    last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last attempt at"))
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("response code"))
+    latency_ms = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("latency ms"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("webhook delivery")
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "webhook deliveries"
+        verbose_name_plural = _("webhook deliveries")
         indexes = [
             models.Index(
                 fields=["next_attempt_at"], condition=Q(status="pending"), name="webhook_pending_due"

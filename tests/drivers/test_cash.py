@@ -270,7 +270,7 @@ def test_the_ops_dashboard_lists_the_largest_cash_balances(
 
     table = page[page.index('id="cash-balances"') :]
     assert table.index(f'data-driver-id="{driver.pk}"') < table.index(f'data-driver-id="{small.pk}"')
-    assert "blocked until settled" in table
+    assert "bị chặn đến khi nộp" in table  # blocked until settled
 
 
 def test_ops_record_cash_paid_in_at_a_hub_in_the_admin(pooled_order: Callable[..., Order], ops: User) -> None:

@@ -34,8 +34,9 @@ CHROMIUM_FLAGS = [
 
 
 @contextmanager
-def chromium() -> Iterator[WebDriver]:
-    """A fresh headless Chromium with its own profile directory, quit and removed afterwards."""
+def chromium(*, accept_language: str | None = None) -> Iterator[WebDriver]:
+    """A fresh headless Chromium with its own profile directory, quit and removed afterwards;
+    `accept_language` ("vi") is what it asks servers for (Chromium's own default is en-US)."""
     binary, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
     if not binary or not driver_path:
         pytest.skip("needs the Debian packages chromium and chromium-driver")
@@ -44,6 +45,9 @@ def chromium() -> Iterator[WebDriver]:
     options.binary_location = binary
     for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
         options.add_argument(flag)
+    if accept_language:
+        options.add_argument(f"--lang={accept_language}")
+        options.add_experimental_option("prefs", {"intl.accept_languages": accept_language})
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     try:
         yield driver

@@ -77,11 +77,12 @@ def test_ops_dashboard_figures_and_live_board(
         )
         assert text_of(browser, '#figures tr[data-figure="orders"] td') == "3"
         gmv = text_of(browser, '#figures tr[data-figure="gmv"] td')
-        assert gmv.replace(".", "").replace(",", "") == "160000"
+        assert gmv == "160.000 ₫"
         assert text_of(browser, '#figures tr[data-figure="on_time"] td') == "100%"
         assert "hết món: 1" in text_of(browser, "#cancellation-reasons")
         assert browser.find_elements(By.CSS_SELECTOR, "svg.ops-chart rect.bar")
-        WebDriverWait(browser, 20).until(lambda d: text_of(d, "#live-status") == "live")
+        # The ops user reads the admin in Vietnamese (the account's language).
+        WebDriverWait(browser, 20).until(lambda d: text_of(d, "#live-status") == "trực tiếp")
         screenshot(browser, "ops-dashboard")
 
         customer, menu = UserFactory(), city["menu"]
@@ -110,7 +111,7 @@ def test_ops_dashboard_figures_and_live_board(
         banner = '#headroom-banner p[data-figure="orders_per_minute"]'
         WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, banner))
         assert "hidden" not in str(browser.find_element(By.ID, "headroom-banner").get_attribute("class"))
-        assert "Load alert" in text_of(browser, banner)
+        assert "Cảnh báo tải" in text_of(browser, banner)
         screenshot(browser, "ops-dashboard-alert-banner")
 
 

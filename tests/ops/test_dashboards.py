@@ -131,12 +131,12 @@ def test_ops_dashboard_renders_the_figures(
     monkeypatch.setattr("ops.views.timezone.now", lambda: NOW)
     response = ops_client.get("/admin/ops/dashboard/")
     assert response.status_code == 200
-    figures = dict(response.context["windows"])
-    assert figures["Today"].orders == 5
-    assert figures["Last hour"].orders == 3
+    today, last_hour = (figures for _label, figures in response.context["windows"])
+    assert today.orders == 5
+    assert last_hour.orders == 3
     html = response.content.decode()
-    assert 'data-figure="gmv"><th>GMV (VND)</th><td>380000</td><td>180000</td>' in html
-    assert "<svg" in html and "Orders per 15 minutes" in html
+    assert 'data-figure="gmv"><th>Doanh số (GMV)</th><td>380.000 ₫</td><td>180.000 ₫</td>' in html
+    assert "<svg" in html and "Đơn mỗi 15 phút" in html
     assert f'data-order-id="{city["E"].pk}"' in html  # the live board's first paint
     assert "/static/ops/live_board.js" in html
 
@@ -197,7 +197,7 @@ def test_cancelling_a_delivered_order_is_refused_and_changes_nothing(
     order = city["A"]
     response = ops_client.post(f"/admin/ops/orders/{order.pk}/action", {"action": "cancel"}, follow=True)
     shown = [str(message) for message in response.context["messages"]]
-    assert len(shown) == 1 and shown[0].startswith(f"Order {order.pk}: ") and "cancelled" not in shown[0]
+    assert len(shown) == 1 and shown[0].startswith(f"Đơn {order.pk}: ") and "Đã hủy" not in shown[0]
     order.refresh_from_db()
     assert order.status == OrderStatus.DELIVERED
 

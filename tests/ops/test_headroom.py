@@ -217,7 +217,7 @@ def test_dashboard_shows_the_headroom_factor_and_the_alert_banner(sockets: Any, 
     # Numbers are localized (Vietnamese admin: decimal comma).
     assert re.search(r'<span id="headroom-factor" class="level-alert">2[.,]0x</span>', html)
     assert 'id="headroom-banner" class="ops-banner"' in html
-    assert 'data-figure="open_sockets"><strong>Load alert' in html
+    assert 'data-figure="open_sockets"><strong>Cảnh báo tải' in html
 
 
 def test_the_alert_notifies_every_ops_user_in_their_language(sockets: Any, ops_user: Any) -> None:

@@ -90,7 +90,7 @@ def test_ops_see_the_timeline_lines_and_ledger_inline(ops_browser: Client, place
 
     html = page.content.decode()
     assert page.status_code == 200
-    assert "timeline" in html.lower()
+    assert "diễn biến" in html.lower()  # the timeline, in the admin's Vietnamese
     assert "accepted" in html and "placed" in html
     assert "Phở bò" in html
 

@@ -94,7 +94,8 @@ def test_the_ops_dashboard_warns_of_a_dead_beat_at_render_time(db: None) -> None
     html = client.get("/admin/ops/dashboard/").content.decode()
 
     assert re.search(
-        r'data-process="beat"><strong>Process alert:</strong> Celery beat not seen for 60\d s', html
+        r'data-process="beat"><strong>Cảnh báo tiến trình:</strong> Không thấy Celery beat trong 60\d giây',
+        html,
     )
     assert 'data-process="worker"' not in html
 

@@ -8,6 +8,14 @@
   var status = document.getElementById("live-status");
   var banner = document.getElementById("headroom-banner");
   var TERMINAL = ["delivered", "rejected", "cancelled", "delivery_failed"];
+  // Texts in the page's language, from the template (data-text-*).
+  function text(name) { return root.getAttribute("data-text-" + name) || ""; }
+  // Dong as loship/money.py writes them (55.000 ₫), for rows that arrive over the feed.
+  function vnd(amount) {
+    if (amount === undefined || amount === null || amount === "") { return ""; }
+    var n = Math.round(Number(amount));
+    return (n < 0 ? "-" : "") + String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ".") + " ₫";
+  }
   var delay = 1000;
 
   function setStatus(text, live) {
@@ -33,8 +41,8 @@
       row.setAttribute("data-order-id", id);
       row.appendChild(cell(event.code || "#" + id));
       row.appendChild(cell(event.status, "status"));
-      row.appendChild(cell(event.merchant_name || ("merchant " + (event.merchant_id || "?"))));
-      row.appendChild(cell(event.total_vnd));
+      row.appendChild(cell(event.merchant_name || (text("merchant") + " " + (event.merchant_id || "?"))));
+      row.appendChild(cell(vnd(event.total_vnd)));
       row.appendChild(cell(now, "updated"));
       board.insertBefore(row, board.firstChild);
     } else {
@@ -50,8 +58,10 @@
   function applyAlert(event) {
     var p = document.createElement("p");
     p.setAttribute("data-figure", event.figure || "");
-    p.textContent = "Load alert / Cảnh báo tải: " + (event.label || event.figure) + " at " +
-      Number(event.load).toFixed(1) + " of a measured " + Number(event.limit).toFixed(1) + ".";
+    p.textContent = text("alert") + " " + text("alert-detail")
+      .replace("{label}", event.label || event.figure)
+      .replace("{load}", Number(event.load).toFixed(1))
+      .replace("{limit}", Number(event.limit).toFixed(1));
     banner.appendChild(p);
     banner.classList.remove("hidden");
   }
@@ -66,12 +76,12 @@
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + window.location.host + root.getAttribute("data-feed-path"));
-    socket.onopen = function () { delay = 1000; setStatus("live", true); };
+    socket.onopen = function () { delay = 1000; setStatus(text("live"), true); };
     socket.onmessage = function (message) {
       try { handle(JSON.parse(message.data)); } catch (error) { /* not JSON: ignore */ }
     };
     socket.onclose = function () {
-      setStatus("reconnecting…", false);
+      setStatus(text("reconnecting"), false);
       window.setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
     };
