@@ -196,3 +196,23 @@ def test_a_refusal_carries_the_tablets_error_body(menu: Menu, placed_order: Orde
     early = page.answer(placed_order.pk, "ready")
     assert early.status_code == 409
     assert early.json() == tablet(staff, placed_order.pk, "ready").json()
+
+
+def test_every_admin_page_links_staff_to_the_merchant_pages_and_ops_to_their_dashboard() -> None:
+    staff = make_staff(make_merchant())
+    ops = UserFactory(roles=[Role.OPS], is_staff=True)
+    client = Client()
+
+    def nav(user: Any) -> list[str]:
+        client.force_login(user)
+        html = client.get("/admin/").content.decode()
+        found = re.search(r'<nav id="loship-pages">(.*?)</nav>', html, re.S)
+        assert found is not None
+        return re.findall(r'href="([^"]+)"', found.group(1))
+
+    merchant_pages = ["/admin/ops/merchant/orders/", "/admin/ops/merchant/", "/admin/ops/merchant/statement/"]
+    assert nav(staff) == merchant_pages
+    assert nav(ops) == ["/admin/ops/dashboard/", *merchant_pages]
+    for page in merchant_pages:
+        client.force_login(staff)
+        assert client.get(page).status_code == 200
