@@ -53,13 +53,17 @@ def record_merchant_rating(*, merchant_id: int, stars: int) -> Merchant:
     return merchant
 
 
-def _menu_changed(merchant_id: int, **payload: object) -> None:
+def _merchant_event(topic: str, merchant_id: int, **payload: object) -> None:
     record_event(
-        topic="merchant.menu_changed",
+        topic=topic,
         aggregate_type="merchant",
         aggregate_id=merchant_id,
         payload={"merchant_id": merchant_id, **payload},
     )
+
+
+def record_menu_changed(merchant_id: int, **payload: object) -> None:
+    _merchant_event("merchant.menu_changed", merchant_id, **payload)
 
 
 def set_item_availability(*, item_id: int, is_available: bool) -> MenuItem:
@@ -69,7 +73,7 @@ def set_item_availability(*, item_id: int, is_available: bool) -> MenuItem:
         if item.is_available != is_available:
             item.is_available = is_available
             item.save(update_fields=["is_available"])
-            _menu_changed(item.merchant_id, item_ids=[item.pk], is_available=is_available)
+            record_menu_changed(item.merchant_id, item_ids=[item.pk], is_available=is_available)
     return item
 
 
@@ -80,7 +84,9 @@ def set_option_availability(*, option_id: int, is_available: bool) -> Option:
         if option.is_available != is_available:
             option.is_available = is_available
             option.save(update_fields=["is_available"])
-            _menu_changed(option.group.item.merchant_id, option_ids=[option.pk], is_available=is_available)
+            record_menu_changed(
+                option.group.item.merchant_id, option_ids=[option.pk], is_available=is_available
+            )
     return option
 
 
@@ -91,7 +97,7 @@ def _announce_bulk_availability(rows: Sequence[tuple[int, int]], *, key: str, is
     for pk, merchant_id in rows:
         by_merchant.setdefault(merchant_id, []).append(pk)
     for merchant_id, pks in by_merchant.items():
-        _menu_changed(merchant_id, **{key: pks, "is_available": is_available})
+        record_menu_changed(merchant_id, **{key: pks, "is_available": is_available})
         invalidate_merchant(merchant_id)
 
 
@@ -177,12 +183,7 @@ def _replace_photo(
 
 
 def _photo_changed(merchant_id: int, **payload: object) -> None:
-    record_event(
-        topic="merchant.photo_changed",
-        aggregate_type="merchant",
-        aggregate_id=merchant_id,
-        payload={"merchant_id": merchant_id, **payload},
-    )
+    _merchant_event("merchant.photo_changed", merchant_id, **payload)
 
 
 def set_dish_photo(*, item_id: int, photo: PreparedPhoto | None) -> MenuItem:

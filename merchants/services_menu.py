@@ -21,7 +21,7 @@ from merchants.menu_current import load_menu
 from merchants.menu_plan import Missing, Plan, plan_menu
 from merchants.menu_sheet import Sheet
 from merchants.models import MenuCategory, MenuItem, Merchant
-from merchants.services import _menu_changed
+from merchants.services import record_menu_changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ def apply_menu_sheet(*, merchant_id: int, sheet: Sheet, missing: Missing, finger
             raise MerchantErrors.MENU_SHEET_INVALID(extra={"rows": [error.row for error in plan.errors]})
         if plan.has_changes:
             plan.apply()
-            _menu_changed(merchant_id, imported=plan.counts())
+            record_menu_changed(merchant_id, imported=plan.counts())
             invalidate_merchant(merchant_id)
     return plan
 
@@ -76,5 +76,5 @@ def reorder_menu(*, merchant_id: int, category_ids: Sequence[int], item_ids: Seq
                 raise MerchantErrors.MENU_ORDER_INVALID()
             for position, pk in enumerate(ids):
                 model._default_manager.filter(pk=pk).exclude(position=position).update(position=position)
-        _menu_changed(merchant_id, reordered=True)
+        record_menu_changed(merchant_id, reordered=True)
         invalidate_merchant(merchant_id)

@@ -90,6 +90,17 @@ _SNAPSHOT_SQL = _SNAPSHOT_TEMPLATE.format(
 )
 
 
+def _order_row(sql: str, order_id: int) -> tuple[Any, ...] | None:
+    """The one row `sql` reads for `%(order_id)s`, or None (also for an id no order can have: PostgreSQL
+    refuses a bigint out of range)."""
+    if not 0 < order_id <= _BIGINT_MAX:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"order_id": order_id})
+        row = cursor.fetchone()
+    return tuple(row) if row is not None else None
+
+
 M = TypeVar("M", bound=Model)
 
 
@@ -110,11 +121,7 @@ def read_order_snapshot(order_id: int) -> OrderSnapshot | None:
     the merchant, the drop-off, the lines and the timeline, read fresh in one statement (a stream's
     open is this read: the ORM's three statements cost several times the rest of it). None when there
     is no such order; who may see it is the caller's check."""
-    if not 0 < order_id <= _BIGINT_MAX:
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(_SNAPSHOT_SQL, {"order_id": order_id})
-        row = cursor.fetchone()
+    row = _order_row(_SNAPSHOT_SQL, order_id)
     if row is None:
         return None
     split = len(_SNAPSHOT_ORDER_COLUMNS)
@@ -272,11 +279,7 @@ def order_detail(order_id: int) -> OrderDetail | None:
     """The order with this id and everything its detail view shows, in one statement (the order view
     is read on every screen of a live order: the ORM's four statements cost it several times over).
     None when there is no such order; who may see it is the caller's check."""
-    if not 0 < order_id <= _BIGINT_MAX:
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(_DETAIL_SQL, {"order_id": order_id})
-        row = cursor.fetchone()
+    row = _order_row(_DETAIL_SQL, order_id)
     if row is None:
         return None
     count = len(_ORDER_FIELDS)
