@@ -13,11 +13,12 @@ from selenium.webdriver.support.ui import WebDriverWait
 from merchants.menu_current import export_rows, load_menu
 from merchants.menu_sheet import write_csv
 from merchants.models import MenuItem
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.merchants.factories import make_merchant, make_staff
 from tests.merchants.menu_fixtures import csv_bytes, csv_rows, make_sheet_menu
 from tests.ops.browser import admin_login, chromium, screenshot, text_of
 from tests.processes import LiveServer
+from users.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -28,12 +29,15 @@ def server(asgi_server_factory: Any) -> LiveServer:
     return asgi_server_factory(env={"DEBUG": "1"})
 
 
-def test_owner_imports_a_sheet_and_drags_a_dish(
-    server: LiveServer, transactional_db: None, tmp_path: Path
+@pytest.mark.parametrize("who", ["owner", "ops"])
+def test_owner_or_ops_imports_a_sheet_and_drags_a_dish(
+    who: str, server: LiveServer, transactional_db: None, tmp_path: Path
 ) -> None:
     merchant = make_merchant(name="Phở Cô Ba")
     menu = make_sheet_menu(merchant)
     owner = make_staff(merchant, role="owner")
+    if who == "ops":
+        owner = UserFactory(roles=[Role.OPS], is_staff=True)
     rows = csv_rows(write_csv(export_rows(load_menu(merchant.pk))))
     next(row for row in rows if row[2] == "Phở gà" and row[4])[4] = "52.000"
     rows.append(["", "Đồ uống", "Nước sâm", "", "15.000", "có", "", "", "", "", "", "", ""])
@@ -44,7 +48,7 @@ def test_owner_imports_a_sheet_and_drags_a_dish(
     with chromium() as browser:
         admin_login(browser, server.url, phone=owner.phone, password=DEFAULT_PASSWORD, next_path=menu_path)
         assert "Phở bò tái" in text_of(browser, "#category-list")
-        screenshot(browser, "merchant-menu-page")
+        screenshot(browser, f"merchant-menu-page-{who}")
 
         browser.find_element(By.ID, "id_sheet").send_keys(str(sheet))
         browser.find_element(By.ID, "preview-button").click()
@@ -53,13 +57,13 @@ def test_owner_imports_a_sheet_and_drags_a_dish(
         assert "Nước sâm" in changes and "50.000 ₫ → 52.000 ₫" in changes
         assert not browser.find_elements(By.CSS_SELECTOR, 'tr.change[data-action="reorder"]')
         assert MenuItem.objects.get(pk=menu["chicken"].pk).price_vnd == 50_000
-        screenshot(browser, "merchant-menu-import-preview")
+        screenshot(browser, f"merchant-menu-import-preview-{who}")
 
         browser.find_element(By.ID, "apply-button").click()
         WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".messagelist .success"))
         assert MenuItem.objects.get(pk=menu["chicken"].pk).price_vnd == 52_000
         assert "Nước sâm" in text_of(browser, "#category-list")
-        screenshot(browser, "merchant-menu-import-applied")
+        screenshot(browser, f"merchant-menu-import-applied-{who}")
 
         # Drag "Phở gà" above "Phở bò tái", then save.
         dishes = browser.find_elements(By.CSS_SELECTOR, "#category-list > li:first-child li.menu-dish")
@@ -77,7 +81,7 @@ def test_owner_imports_a_sheet_and_drags_a_dish(
         WebDriverWait(browser, 20).until(
             lambda d: d.find_element(By.ID, "order-status").get_attribute("class") == "saved"
         )
-        screenshot(browser, "merchant-menu-reordered")
+        screenshot(browser, f"merchant-menu-reordered-{who}")
 
     page = httpx.get(f"{server.url}/api/v1/merchants/{merchant.pk}", timeout=20).json()
     assert [item["name"] for item in page["menu"][0]["items"]] == ["Phở gà", "Phở bò tái"]

@@ -10,11 +10,12 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from merchants.models import MenuItem, StaffMembership
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.merchants.factories import make_item, make_merchant, make_staff
 from tests.merchants.photo_files import photo_bytes, stored_names
 from tests.ops.browser import admin_login, chromium, screenshot, text_of
 from tests.processes import LiveServer
+from users.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -37,12 +38,15 @@ def choose_file_and_save(browser: WebDriver, path: Path) -> None:
     browser.find_element(By.CSS_SELECTOR, "input[name=_continue]").click()
 
 
-def test_owner_uploads_a_dish_photo_in_the_admin(
-    server: LiveServer, media: Path, tmp_path: Path, transactional_db: None
+@pytest.mark.parametrize("who", ["owner", "ops"])
+def test_owner_or_ops_uploads_a_dish_photo_in_the_admin(
+    who: str, server: LiveServer, media: Path, tmp_path: Path, transactional_db: None
 ) -> None:
     merchant = make_merchant(name="Phở Cô Ba")
     item = make_item(merchant, "Phở bò tái", price_vnd=55_000)
     owner = make_staff(merchant, role=StaffMembership.StaffRole.OWNER)
+    if who == "ops":
+        owner = UserFactory(roles=[Role.OPS], is_staff=True)
     not_a_photo = tmp_path / "menu.jpg"
     not_a_photo.write_bytes(b"%PDF-1.7 a menu saved as a PDF, named .jpg")
     photo = tmp_path / "pho.jpg"
@@ -56,7 +60,7 @@ def test_owner_uploads_a_dish_photo_in_the_admin(
         choose_file_and_save(browser, not_a_photo)
         WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".errornote"))
         assert "JPEG, PNG" in text_of(browser, ".field-photo_upload .errorlist")
-        screenshot(browser, "merchant-admin-dish-photo-refused")
+        screenshot(browser, f"merchant-admin-dish-photo-refused-{who}")
         assert stored_names(media) == set()
 
         choose_file_and_save(browser, photo)
@@ -69,7 +73,7 @@ def test_owner_uploads_a_dish_photo_in_the_admin(
         )
         # The thumbnail Django stored is the one the page loads: 240x240, from the upright photo.
         assert browser.execute_script("return arguments[0].naturalWidth", thumbnail) == 240
-        screenshot(browser, "merchant-admin-dish-photo")
+        screenshot(browser, f"merchant-admin-dish-photo-{who}")
 
     item.refresh_from_db()
     assert stored_names(media) == {item.photo.name, *item.photo_variants.values()}
