@@ -6,6 +6,7 @@ Real processes: uvicorn with real WebSocket clients, the outbox relay process pu
 process, a Celery worker consuming from the broker's server.
 """
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -69,6 +70,25 @@ def test_the_project_layer_keeps_each_group_on_the_shard_its_name_hashes_to(
     for shard, group in groups.items():
         assert servers[shard].zcard(_group_key(group)) == 1
         assert not servers[1 - shard].exists(_group_key(group))
+
+
+def test_a_direct_send_to_a_socket_lands_on_the_shard_its_process_reads(
+    two_redis: tuple[RedisServer, RedisServer],
+) -> None:
+    """channels_redis hashes a send by the whole channel name but reads by its process part; the
+    project's layer hashes both by the process part, so no direct send is lost."""
+    urls = [server.url(0) for server in two_redis]
+
+    async def sends() -> list[str]:
+        received = []
+        for _ in range(12):  # a fresh process prefix each time: both shards get readers
+            layer = _layer(urls)
+            channel = await layer.new_channel()
+            await layer.send(channel, {"type": "stream.event", "to": channel})
+            received.append((await asyncio.wait_for(layer.receive(channel), 5))["to"])
+        return received
+
+    assert len(set(async_to_sync(sends)())) == 12
 
 
 def _place(base_url: str, customer: Any, menu: Any, key: str) -> int:
