@@ -26,6 +26,7 @@ from loship.redis_urls import redis_roles
 from ops.queues import queue_depths
 from tests.e2e.streams import StreamClient, api, order_stream_url
 from tests.factories import UserFactory
+from tests.ops.conftest import METRICS_TOKEN, scrape
 from tests.orders.factories import cart_body, make_menu, make_staff
 from tests.processes import CeleryWorker, LiveServer, RedisServer, RelayProcess, wait_until
 
@@ -200,6 +201,12 @@ def test_readyz_names_a_channel_shard_or_the_broker_that_is_down(
     assert response.status_code == 503
     assert response.json()["checks"]["redis_channels_1"] == "down"
     assert response.json()["checks"]["redis_broker"] == "ok"
+    settings.METRICS_TOKEN, settings.METRICS_ALLOWED_NETWORKS = METRICS_TOKEN, []
+    settings.METRICS_PUBLISH_SECONDS = 0
+    metrics = scrape(client)
+    assert metrics.value("loship_redis_up", role="redis_channels_1") == 0
+    assert metrics.value("loship_redis_up", role="redis_broker") == 1
+    assert metrics.value("loship_redis_up", role="redis") == 1
 
     broker.stop()
     checks = client.get("/readyz").json()["checks"]
