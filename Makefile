@@ -85,6 +85,7 @@ bench: $(STAMP)
 	$(PY) bench/mdrp/run_all.py
 	$(PY) bench/push_bench.py --sockets 1000,5000 --samples 300
 	$(PY) bench/driver_stream_bench.py --write
+	$(PY) bench/scaling_bench.py --write
 	$(PY) bench/city/simulate.py --spawn --results bench/city_RESULTS $(CITY_ARGS)
 
 .PHONY: bench-faults
