@@ -45,6 +45,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -63,7 +64,7 @@ from bench.harness import (  # noqa: E402
     procfile_line,
     wait_for_port,
 )
-from bench.http_bench import COMMON_HEADERS, Target, run_python, run_wrk  # noqa: E402
+from bench.http_bench import COMMON_HEADERS, Target, create_database, run_python, run_wrk  # noqa: E402
 
 RESULTS = ROOT / "bench" / "scaling_RESULTS.md"
 NOTES = "## Notes"
@@ -503,6 +504,9 @@ def main() -> None:
     parts = args.only.split(",")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
+    create_database(
+        urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+    )  # a clean checkout's scratch database
     migrate()
     report: dict[str, Any] = {"load_before": os.getloadavg(), "cpus": os.cpu_count(), "args": vars(args)}
     started = time.monotonic()
