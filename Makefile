@@ -70,7 +70,7 @@ lock: $(STAMP)
 # Every benchmark that has a results file, one after another, with the options of its README row (long
 # ones take more: HTTP_BENCH_ARGS, CITY_ARGS). They write rows: point DATABASE_URL and REDIS_URL at a
 # scratch database and Redis db. The machine's load moves absolute figures; the ratios are measured
-# in the same run.
+# in the same run. bench/scaling_bench.py needs nginx on PATH (apt-get install nginx).
 HTTP_BENCH_ARGS ?=
 CITY_ARGS ?= --orders-per-minute 60 --seconds 90
 bench: $(STAMP)
