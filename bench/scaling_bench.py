@@ -191,7 +191,14 @@ class Meter:
         self.clients = clients or []
 
     def read(self) -> dict[str, float]:
-        values = {name: cpu_of([p for pid in pids for p in tree(pid)]) for name, pids in self.groups.items()}
+        """The counters now; a group's processes as `name:pid`, so that one that exits between two
+        reads (a PostgreSQL backend closing) is left out of the difference instead of subtracted."""
+        values = {
+            f"{name}:{process}": cpu_of([process])
+            for name, pids in self.groups.items()
+            for pid in pids
+            for process in tree(pid)
+        }
         values["redis"] = stream.redis_cpu_seconds()
         ended = resource.getrusage(resource.RUSAGE_CHILDREN)
         values["client"] = ended.ru_utime + ended.ru_stime + cpu_of(self.clients)
@@ -200,7 +207,11 @@ class Meter:
 
     @staticmethod
     def delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-        spent = {name: after[name] - before[name] for name in before if name not in ("busy", "total")}
+        spent = {name: 0.0 for name in ("server", "nginx", "postgres")}
+        for key in before.keys() & after.keys() - {"busy", "total"}:
+            name = key.partition(":")[0]
+            # never negative: a pid reused by a new process between the reads counts nothing
+            spent[name] = spent.get(name, 0.0) + max(0.0, after[key] - before[key])
         spent["machine_busy_share"] = (after["busy"] - before["busy"]) / max(
             after["total"] - before["total"], 1
         )
@@ -264,8 +275,11 @@ def web_point(
     label: str, count: int, concurrency: int, target: Target, args: argparse.Namespace
 ) -> dict[str, Any]:
     drive = run_wrk if shutil.which("wrk") and args.client != "python" else run_python
-    scripts = Path(tempfile.mkdtemp(prefix="scaling-wrk-"))
-    with replicas(procfile_line("web"), count, concurrency=concurrency) as servers:
+    with (
+        tempfile.TemporaryDirectory(prefix="scaling-wrk-") as folder,
+        replicas(procfile_line("web"), count, concurrency=concurrency) as servers,
+    ):
+        scripts = Path(folder)
         ports = [server.port for server in servers if server.port]
         with contextlib.ExitStack() as stack:
             if label == "direct":
