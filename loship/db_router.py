@@ -21,14 +21,17 @@ an outage of the replica never fails a request.
 """
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import sync_and_async_middleware
 from redis.exceptions import RedisError
 
 from loship.redis_client import redis_client
@@ -110,25 +113,43 @@ class ReplicaRouter:
         return db == DEFAULT_DB_ALIAS  # the replica replays the primary's schema
 
 
-def pin_writers_middleware(
-    get_response: Callable[[HttpRequest], HttpResponse],
-) -> Callable[..., HttpResponse]:
-    """Pins the request's user to the primary after a request that wrote (both middleware stacks)."""
+def _pin_if_wrote(request: HttpRequest, response: HttpResponse, writes: list[str]) -> None:
+    wrote = writes or (request.method in UNSAFE_METHODS and response.status_code < 400)
+    # DRF puts the user its authentication found on the Django request as well.
+    user = getattr(request, "user", None)
+    if wrote and user is not None and user.is_authenticated:
+        pin_to_primary(user.pk)
+
+
+@sync_and_async_middleware
+def pin_writers_middleware(get_response: Any) -> Any:
+    """Pins the request's user to the primary after a request that wrote (both middleware stacks).
+    Left out of the stack when no replica is configured."""
+    if not replica_configured():
+        raise MiddlewareNotUsed
+
+    if iscoroutinefunction(get_response):
+
+        async def async_middleware(request: HttpRequest) -> HttpResponse:
+            writes: list[str] = []
+            token = _request_writes.set(writes)
+            try:
+                response = await get_response(request)
+            finally:
+                _request_writes.reset(token)
+            await sync_to_async(_pin_if_wrote)(request, response, writes)
+            return response
+
+        return async_middleware
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        if not replica_configured():
-            return get_response(request)
         writes: list[str] = []
         token = _request_writes.set(writes)
         try:
-            response = get_response(request)
+            response: HttpResponse = get_response(request)
         finally:
             _request_writes.reset(token)
-        wrote = writes or (request.method in UNSAFE_METHODS and response.status_code < 400)
-        # DRF puts the user its authentication found on the Django request as well.
-        user = getattr(request, "user", None)
-        if wrote and user is not None and user.is_authenticated:
-            pin_to_primary(user.pk)
+        _pin_if_wrote(request, response, writes)
         return response
 
     return middleware
