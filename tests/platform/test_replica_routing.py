@@ -20,7 +20,7 @@ from django.db import connections, transaction
 from django.test import Client
 from pytest_django.fixtures import SettingsWrapper
 
-from loship.db_router import REPLICA, read_alias, replica_reads
+from loship.db_router import REPLICA, is_pinned, read_alias, replica_reads
 from loship.postgres import base as postgres_base
 from merchants.models import Merchant
 from orders.models import Order
@@ -153,9 +153,23 @@ def test_a_customer_who_just_ordered_reads_the_order_from_the_primary(cluster: R
 
     order_id = _place_order(client, menu)
 
+    assert is_pinned(customer.pk)
     assert _history(client) == [order_id]
     # Another customer's history is not pinned: it is read from the standby.
     assert _history(authenticated_client(UserFactory())) == []
+
+
+def test_a_refused_write_does_not_pin_the_customer(cluster: ReplicatedPostgres) -> None:
+    menu = make_menu()
+    customer = UserFactory()
+    client = authenticated_client(customer)
+
+    refused = client.post(
+        "/api/v1/orders", order_cart(menu, lines=[]), format="json", HTTP_IDEMPOTENCY_KEY="refused-1"
+    )
+
+    assert refused.status_code == 400
+    assert not is_pinned(customer.pk)
 
 
 def test_after_the_pin_expires_the_history_is_read_from_the_replica_again(
