@@ -8,13 +8,15 @@ instead of answering 500:
   asked again for the state it reached answers 200 with the order and writes nothing);
 - a WebSocket's database work, which only reads (`loship.streams.in_database_thread`).
 
-A second loss in a row is left to fail: the database is then down, not blinking.
+A second loss in a row is left to fail: the database is then down, not blinking. The connections of
+every alias are dropped before the repeat, as the lost one may be the read replica's (whose next
+connection goes to the primary if the replica is down, `loship/postgres/`).
 """
 
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connections
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -35,6 +37,12 @@ def connection_lost(error: BaseException) -> bool:
     return code is None or code in SESSION_ENDED
 
 
+def drop_connections() -> None:
+    """Close this thread's connections, so the repeat of lost work starts on fresh ones."""
+    for wrapper in connections.all(initialized_only=True):
+        wrapper.close()
+
+
 def once_more_if_lost(function: Callable[P, R]) -> Callable[P, R]:
     """`function`, run again on a fresh connection if its connection was lost under it."""
 
@@ -44,7 +52,7 @@ def once_more_if_lost(function: Callable[P, R]) -> Callable[P, R]:
         except (OperationalError, InterfaceError) as error:
             if not connection_lost(error):
                 raise
-            connection.close()
+            drop_connections()
             return function(*args, **kwargs)
 
     return run

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions as drf
@@ -19,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from loship.connections import connection_lost
+from loship.connections import connection_lost, drop_connections
 from loship.i18n import Text
 
 
@@ -245,7 +244,7 @@ def _once_more(context: dict[str, Any]) -> Response | None:
     if not replayable or getattr(request, "_ran_once_more", False):
         return None
     request._ran_once_more = True
-    connection.close()
+    drop_connections()
     handler = getattr(view, request.method.lower(), view.http_method_not_allowed)
     try:
         response: Response = handler(request, *context["args"], **context["kwargs"])

@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "users.language.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "loship.db_router.pin_writers_middleware",
 ]
 API_MIDDLEWARE = [
     "loship.observability.HttpMetricsMiddleware",
@@ -94,6 +95,7 @@ API_MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "loship.db_router.pin_writers_middleware",
 ]
 
 ROOT_URLCONF = "loship.urls"
@@ -140,6 +142,24 @@ DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_
 # Processes that need a session of their own (LISTEN, session-level advisory locks) connect directly.
 DB_POOLED = env.bool("DB_POOLED", default=False)
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DB_POOLED
+# A streaming replica of the primary for the reads that may be a few seconds stale (loship/db_router.py):
+# the `replica` alias exists only when DATABASE_REPLICA_URL is set. It shares the primary's connection
+# settings, falls back to the primary when unreachable (loship/postgres/, retried after
+# REPLICA_RETRY_SECONDS), and in tests mirrors the primary's test database (a standby is read-only).
+# A user who wrote reads from the primary for REPLICA_PIN_SECONDS.
+REPLICA_PIN_SECONDS = env.float("REPLICA_PIN_SECONDS", default=5.0)
+REPLICA_RETRY_SECONDS = env.float("REPLICA_RETRY_SECONDS", default=10.0)
+DATABASE_ROUTERS: list[str] = []
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **env.db_url("DATABASE_REPLICA_URL"),
+        "ENGINE": "loship.postgres",
+        "OPTIONS": dict(DATABASES["default"]["OPTIONS"]),
+        "FALLBACK": "default",
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["loship.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -11,6 +11,11 @@ Lists also depend on the clock (open now), so a list entry is valid only within 
 built in: opening hours are whole minutes, so a merchant that closes at 22:00 leaves the list at 22:00.
 
 Redis is a cache here, never the truth: if it is unreachable, pages are built from the database.
+
+Entries are built from the read replica when one is configured (`loship.db_router`), except within
+`REPLICA_PIN_SECONDS` of a bump: a bump also writes a short-lived pin beside the version, and a
+rebuild that finds it reads the primary, so a replica still replaying the change cannot store the old
+page under the new version (where it would stay until the next bump or the TTL).
 """
 
 import hashlib
@@ -19,9 +24,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from redis.exceptions import RedisError
+
+from loship.db_router import replica_configured, replica_reads
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +76,13 @@ def catalog_version() -> int:
     return _current(_CATALOG_VERSION_KEY, cache.get(_CATALOG_VERSION_KEY))
 
 
+def _pin_key(version_key: str) -> str:
+    return f"{version_key}:primary"
+
+
 def _bump(key: str) -> None:
+    if replica_configured():  # first, so no rebuild under the new version reads a lagging replica
+        cache.set(_pin_key(key), 1, timeout=max(1, round(settings.REPLICA_PIN_SECONDS)))
     try:
         cache.incr(key)
     except ValueError:  # no version yet: start a fresh one
@@ -104,15 +118,17 @@ def _cached(
     """The entry under `entry_key` if it was built under the current version (and `valid` accepts it),
     else `build()` stored with that version. One Redis round trip on a hit; a None build is not cached."""
     try:
-        found = cache.get_many([version_key, entry_key])
+        found = cache.get_many([version_key, entry_key, _pin_key(version_key)])
         version = _current(version_key, found.get(version_key))
     except RedisError:
         logger.warning("merchants: cache unavailable, reading %s from the database", entry_key)
-        return build()
+        with replica_reads():  # nothing is stored, so a stale read lasts one request
+            return build()
     stored = found.get(entry_key)
     if stored is not None and stored[0] == version and valid(stored[1]):
         return stored[1]
-    value = build()
+    with replica_reads(allowed=_pin_key(version_key) not in found):
+        value = build()
     if value is not None:
         try:
             cache.set(entry_key, (version, value), timeout=ttl)

@@ -18,10 +18,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
-from django.db import connection
+from django.db import connections
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from loship.db_router import read_alias
 from merchants.cache import cached_page
 from merchants.geo import EARTH_RADIUS_M, FeeSchedule, bounding_box, delivery_distance, tiered_fee_vnd
 from merchants.geo import travel_minutes as travel_minutes_for
@@ -231,7 +232,8 @@ def nearby_merchants(query: NearbyQuery, *, limit: int = 20, offset: int = 0) ->
     stable), the count (at most `COUNT_CAP`) and whether a next page exists, in one statement.
     A page past the end is empty with a total of 0."""
     sql, params = nearby_sql(query, limit=limit, offset=offset)
-    with connection.cursor() as cursor:
+    # The replica inside `replica_reads()` (a cached list's rebuild), else the primary.
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]

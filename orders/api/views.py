@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from loship.db_router import replica_reads
 from loship.errors import ApplicationError, CommonErrors
 from loship.idempotency.api import IDEMPOTENCY_KEY, idempotency_key, once_per_key
 from loship.idempotency.services import MAX_KEY_LENGTH, request_hash
@@ -83,9 +84,12 @@ class OrderListApi(APIView):
         responses=s.OrderCursorPageSerializer,
     )
     def get(self, request: Request) -> Response:
-        orders = selectors.order_summaries_for_customer(request_user(request))
+        user = request_user(request)
+        orders = selectors.order_summaries_for_customer(user)
         paginator = CursorPagination()
-        page = paginator.paginate_queryset(orders, request, view=self)
+        # The history may lag by seconds, except for a customer who just ordered (loship.db_router).
+        with replica_reads(user=user):
+            page = paginator.paginate_queryset(orders, request, view=self)
         return paginator.get_paginated_response([s.order_summary_body(row) for row in page or []])
 
     @extend_schema(
