@@ -7,12 +7,15 @@ wasted work at the busiest moment. Here each tick first takes or renews a lease 
 process's token, renewed only by its holder); a beat without the lease sends nothing and asks again a
 few seconds later, and takes over within LEASE_SECONDS of the holder dying."""
 
+import logging
 import secrets
 from typing import Any
 
 from django_celery_beat.schedulers import DatabaseScheduler
 
 from loship.redis_client import redis_client
+
+logger = logging.getLogger(__name__)
 
 LOCK_KEY = "loship:beat:lock"
 LEASE_SECONDS = 30
@@ -44,14 +47,14 @@ class BeatLease:
 
     def hold(self) -> bool:
         """Take the lease if free, renew it if ours: True while this process may send."""
-        return bool(redis_client().eval(_TAKE_OR_RENEW, 1, self.key, self.token, self.lease_ms))
+        return bool(redis_client().eval(_TAKE_OR_RENEW, 1, self.key, self.token, str(self.lease_ms)))
 
     def release(self) -> None:
         """Give the lease up (a clean stop), so a standby takes over at its next tick."""
         redis_client().eval(_RELEASE, 1, self.key, self.token)
 
 
-class LockedDatabaseScheduler(DatabaseScheduler):  # type: ignore[misc]
+class LockedDatabaseScheduler(DatabaseScheduler):
     """DatabaseScheduler whose ticks send only under the beat lease."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -62,6 +65,7 @@ class LockedDatabaseScheduler(DatabaseScheduler):  # type: ignore[misc]
         try:
             holding = self.lease.hold()
         except Exception:
+            logger.warning("beat: Redis unreachable, sending nothing", exc_info=True)
             # Redis unreachable: the broker is likely the same kind of outage; send nothing, ask again.
             holding = False
         if not holding:
@@ -73,4 +77,5 @@ class LockedDatabaseScheduler(DatabaseScheduler):  # type: ignore[misc]
         try:
             self.lease.release()
         except Exception:
-            pass
+            # The lease runs out by itself within LEASE_SECONDS.
+            logger.warning("beat: could not release the lease", exc_info=True)
