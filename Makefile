@@ -70,7 +70,7 @@ lock: $(STAMP)
 # Every benchmark that has a results file, one after another, with the options of its README row (long
 # ones take more: HTTP_BENCH_ARGS, CITY_ARGS). They write rows: point DATABASE_URL and REDIS_URL at a
 # scratch database and Redis db. The machine's load moves absolute figures; the ratios are measured
-# in the same run.
+# in the same run. bench/scaling_bench.py needs nginx on PATH (apt-get install nginx).
 HTTP_BENCH_ARGS ?=
 CITY_ARGS ?= --orders-per-minute 60 --seconds 90
 bench: $(STAMP)
@@ -85,6 +85,7 @@ bench: $(STAMP)
 	$(PY) bench/mdrp/run_all.py
 	$(PY) bench/push_bench.py --sockets 1000,5000 --samples 300
 	$(PY) bench/driver_stream_bench.py --write
+	$(PY) bench/scaling_bench.py --write
 	$(PY) bench/city/simulate.py --spawn --results bench/city_RESULTS $(CITY_ARGS)
 
 .PHONY: bench-faults

@@ -12,7 +12,7 @@ import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from loship.redis_urls import celery_redis_url
+from loship.redis_urls import celery_redis_url, redis_py_url
 
 # Lets generic admin/model classes be subscripted at run time, as django-stubs types them.
 django_stubs_ext.monkeypatch()
@@ -159,11 +159,17 @@ CACHES = {
     }
 }
 
+# The channel layer's Redis servers (comma-separated): channels_redis hashes each channel and group name
+# onto one of them, so adding a server spreads the sockets' traffic (loship/redis_urls.py).
+CHANNEL_REDIS_URLS = [
+    url.strip() for url in env.str("CHANNEL_REDIS_URLS", default=REDIS_URL).split(",") if url.strip()
+]
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "loship.channel_layer.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            "hosts": CHANNEL_REDIS_URLS,
             "prefix": "loship:asgi",
             "capacity": env.int("CHANNEL_CAPACITY", default=1000),
             "expiry": 30,
@@ -173,7 +179,10 @@ CHANNEL_LAYERS = {
 
 # --- Celery ------------------------------------------------------------------------------------
 
-CELERY_BROKER_URL = celery_redis_url(REDIS_URL)
+# The broker's Redis, in redis-py's spelling (ops/queues.py reads the queue lengths there); a Redis of
+# its own in the scale profile, REDIS_URL by default.
+BROKER_REDIS_URL = redis_py_url(env.str("CELERY_BROKER_URL", default=REDIS_URL))
+CELERY_BROKER_URL = celery_redis_url(BROKER_REDIS_URL)
 CELERY_RESULT_BACKEND = None
 # One backend object for all threads: by default Celery builds one per thread, scanning every installed
 # package's entry points each time, and under ASGI every request is a new thread (7 ms per enqueue).

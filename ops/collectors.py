@@ -14,6 +14,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from loship.events.models import OutboxEvent
+from loship.health import redis_checks
 from loship.metrics_fleet import fleet_families
 from ops.headroom import current_readings
 from ops.heartbeat import last_seen
@@ -73,6 +74,16 @@ class OpsCollector(Collector):
             logger.warning("metrics: reading orders/outbox failed", exc_info=True)
         yield from _headroom_families(families, depths)
         yield from _heartbeat_families()
+        yield _redis_up_family()
+
+
+def _redis_up_family() -> Metric:
+    """1 for each Redis this process uses that answers a PING, 0 otherwise, by role (`redis`,
+    `redis_broker`, `redis_channels_<i>`: loship/redis_urls.py)."""
+    family = GaugeMetricFamily("loship_redis_up", "Whether a Redis answers, by role.", labels=["role"])
+    for role, ok in redis_checks().items():
+        family.add_metric([role], 1.0 if ok else 0.0)
+    return family
 
 
 def _headroom_families(families: list[Metric], depths: dict[str, int] | None) -> Iterator[Metric]:

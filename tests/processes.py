@@ -65,6 +65,9 @@ def process_env(*, redis_url: str | None = None, env: dict[str, str] | None = No
     """The environment of a child process: the test database, the test Redis, the same SECRET_KEY (so
     tokens minted in the test are valid there) and hosts that accept 127.0.0.1."""
     child = dict(os.environ)
+    if redis_url:  # a private Redis serves every role unless `env` names the broker's or the shards
+        for role in ("CELERY_BROKER_URL", "CHANNEL_REDIS_URLS"):
+            child.pop(role, None)
     child.update(
         DATABASE_URL=test_database_url(),
         REDIS_URL=redis_url or settings.REDIS_URL,
