@@ -222,7 +222,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "global_keyprefix": "loship:"}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The schedule in PostgreSQL, sent only by the beat holding the Redis lease (loship/beat.py).
+CELERY_BEAT_SCHEDULER = "loship.beat:LockedDatabaseScheduler"
 # Every task runs under a time limit: at the soft one SoftTimeLimitExceeded is raised in the task (its
 # transaction rolls back), at the hard one the worker child is killed and replaced. Both stay far under
 # the broker's visibility_timeout. The sweeps and the dispatch round work through batches, so they get
