@@ -129,7 +129,7 @@ def test_the_scale_profile_points_the_app_at_its_own_servers() -> None:
     assert len(set(hosts)) == 3  # the broker, two channel shards
     for host in hosts:
         assert services[host]["profiles"] == ["scale"]
-    assert "postgres-replica" in (ROOT / "deploy" / "pgbouncer" / "pgbouncer.ini").read_text()
+    assert "@postgres-replica:5432/" in (ROOT / "deploy" / "scale.env").read_text()
     assert services["postgres-replica"]["profiles"] == ["scale"]
     for name in ("web", "ws"):
         assert services[name]["deploy"]["replicas"] == f"${{{name.upper()}_REPLICAS:-1}}"
