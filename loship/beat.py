@@ -5,7 +5,8 @@ django-celery-beat's DatabaseScheduler keeps the schedule in PostgreSQL but take
 process sends every due task. The tasks are idempotent, but a doubled dispatch round or sweep is
 wasted work at the busiest moment. Here each tick first takes or renews a lease (SET NX PX with this
 process's token, renewed only by its holder); a beat without the lease sends nothing and asks again a
-few seconds later, and takes over within LEASE_SECONDS of the holder dying."""
+few seconds later, and takes over within LEASE_SECONDS of the holder dying. The lease is kept in the
+broker's Redis (CELERY_BROKER_URL), the one server beat needs to send at all."""
 
 import logging
 import secrets
@@ -13,7 +14,7 @@ from typing import Any
 
 from django_celery_beat.schedulers import DatabaseScheduler
 
-from loship.redis_client import redis_client
+from loship.redis_client import broker_client
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +48,11 @@ class BeatLease:
 
     def hold(self) -> bool:
         """Take the lease if free, renew it if ours: True while this process may send."""
-        return bool(redis_client().eval(_TAKE_OR_RENEW, 1, self.key, self.token, str(self.lease_ms)))
+        return bool(broker_client().eval(_TAKE_OR_RENEW, 1, self.key, self.token, str(self.lease_ms)))
 
     def release(self) -> None:
         """Give the lease up (a clean stop), so a standby takes over at its next tick."""
-        redis_client().eval(_RELEASE, 1, self.key, self.token)
+        broker_client().eval(_RELEASE, 1, self.key, self.token)
 
 
 class LockedDatabaseScheduler(DatabaseScheduler):
@@ -65,8 +66,8 @@ class LockedDatabaseScheduler(DatabaseScheduler):
         try:
             holding = self.lease.hold()
         except Exception:
-            logger.warning("beat: Redis unreachable, sending nothing", exc_info=True)
-            # Redis unreachable: the broker is likely the same kind of outage; send nothing, ask again.
+            # The lease lives in the broker's Redis: a beat that cannot reach it could not send anyway.
+            logger.warning("beat: the broker's Redis unreachable, sending nothing", exc_info=True)
             holding = False
         if not holding:
             return STANDBY_TICK_SECONDS

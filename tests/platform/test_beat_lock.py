@@ -7,7 +7,7 @@ from django_celery_beat.models import PeriodicTask
 
 from loship.beat import STANDBY_TICK_SECONDS, BeatLease, LockedDatabaseScheduler
 from loship.celery import app
-from loship.redis_client import redis_client
+from loship.redis_client import broker_client
 from tests.concurrency import run_at_once
 
 
@@ -18,7 +18,7 @@ def test_only_one_of_many_beats_starting_together_holds_the_lease() -> None:
 
     assert held.count(True) == 1
     holder = leases[held.index(True)]
-    assert redis_client().get("loship:test:beat-lease") == holder.token.encode()
+    assert broker_client().get("loship:test:beat-lease") == holder.token.encode()
     # The holder renews; the others still wait.
     assert holder.hold()
     assert not any(lease.hold() for lease in leases if lease is not holder)
@@ -35,7 +35,7 @@ def test_a_standby_takes_over_when_the_holder_stops_or_dies() -> None:
     time.sleep(0.5)  # the holder died: its lease runs out
     assert first.hold()
     second.release()  # not its lease any more: releasing leaves the holder's alone
-    assert redis_client().get("loship:test:beat-lease") == first.token.encode()
+    assert broker_client().get("loship:test:beat-lease") == first.token.encode()
 
 
 @pytest.mark.django_db(transaction=True)
