@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from rest_framework_simplejwt.tokens import RefreshToken
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -67,7 +68,8 @@ def open_live(browser: WebDriver, server: LiveServer, user: Any, path: str) -> N
 
 
 def wait_for_status(browser: WebDriver, order: Order, status: str) -> None:
-    WebDriverWait(browser, 30).until(
+    # The page redraws its rows on every event: a row found may be replaced before it is read.
+    WebDriverWait(browser, 30, ignored_exceptions=[StaleElementReferenceException]).until(
         lambda d: any(
             row.get_attribute("data-status") == status
             for row in d.find_elements(By.CSS_SELECTOR, row_css(order))
